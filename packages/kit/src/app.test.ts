@@ -1,0 +1,145 @@
+import { Type } from '@sinclair/typebox';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type App, createApp } from './app.js';
+import { Conflict, NotFound } from './errors.js';
+import { createLogger } from './logger.js';
+
+let app: App;
+
+beforeAll(async () => {
+  app = await createApp({
+    name: 'kit-test',
+    logger: createLogger('kit-test', 'silent'),
+    bodyLimit: 1024 * 1024,
+    readiness: { db: async () => {}, cache: async () => Promise.reject(new Error('redis down')) },
+  });
+  app.post(
+    '/things',
+    {
+      schema: {
+        body: Type.Object({
+          name: Type.String({ minLength: 1 }),
+          count: Type.Integer({ minimum: 0 }),
+          nested: Type.Optional(Type.Object({ a: Type.String() })),
+        }),
+      },
+    },
+    async (req, reply) => reply.status(201).send(req.body),
+  );
+  app.get('/boom', async () => {
+    throw new Error('select * from secret_table failed');
+  });
+  app.get('/missing', async () => {
+    throw new NotFound('Thing not found');
+  });
+  app.get('/conflict', async () => {
+    throw new Conflict('Already shipped', 'ORDER_SHIPPED');
+  });
+  app.get(
+    '/q',
+    { schema: { querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 100 }) }) } },
+    async (req) => req.query,
+  );
+  await app.ready();
+});
+
+afterAll(() => app.close());
+
+const post = (payload: string, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
+  app.inject({ method: 'POST', url: '/things', payload, headers });
+
+describe('createApp', () => {
+  it('accepts a valid body', async () => {
+    const res = await post(JSON.stringify({ name: 'x', count: 2 }));
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).toEqual({ name: 'x', count: 2 });
+  });
+
+  it('rejects unknown fields, also nested, with 400 and details', async () => {
+    const res = await post(JSON.stringify({ name: 'x', count: 2, role: 'admin' }));
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      details: [{ path: 'body/role', message: 'unknown field' }],
+    });
+    const nested = await post(JSON.stringify({ name: 'x', count: 2, nested: { a: 'b', z: 1 } }));
+    expect(nested.statusCode).toBe(400);
+  });
+
+  it('does not coerce body types', async () => {
+    const res = await post(JSON.stringify({ name: 'x', count: '2' }));
+    expect(res.statusCode).toBe(400);
+  });
+
+  it('coerces query strings and validates them', async () => {
+    expect((await app.inject('/q?limit=5')).json()).toEqual({ limit: 5 });
+    const bad = await app.inject('/q?limit=500');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.code).toBe('VALIDATION_FAILED');
+  });
+
+  it('answers malformed JSON with 400 INVALID_JSON', async () => {
+    const res = await post('{"name": "x",');
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe('INVALID_JSON');
+  });
+
+  it('answers a wrong content type with 415', async () => {
+    const res = await post('name=x', { 'content-type': 'application/x-www-form-urlencoded' });
+    expect(res.statusCode).toBe(415);
+    expect(res.json().error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('answers a 2 MB body with 413', async () => {
+    const res = await post(JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024), count: 1 }));
+    expect(res.statusCode).toBe(413);
+    expect(res.json().error.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it('never leaks internals of an unknown error', async () => {
+    const res = await app.inject('/boom');
+    expect(res.statusCode).toBe(500);
+    expect(res.body).not.toContain('secret_table');
+    expect(res.json().error).toMatchObject({ code: 'INTERNAL_ERROR', requestId: res.headers['x-request-id'] });
+  });
+
+  it('maps domain errors to status and code', async () => {
+    expect((await app.inject('/missing')).statusCode).toBe(404);
+    const c = await app.inject('/conflict');
+    expect(c.statusCode).toBe(409);
+    expect(c.json().error.code).toBe('ORDER_SHIPPED');
+    const none = await app.inject('/nope');
+    expect(none.statusCode).toBe(404);
+    expect(none.json().error.code).toBe('ROUTE_NOT_FOUND');
+  });
+
+  it('echoes a sane x-request-id and replaces an unsafe one', async () => {
+    const ok = await app.inject({ url: '/health/live', headers: { 'x-request-id': 'abc-123' } });
+    expect(ok.headers['x-request-id']).toBe('abc-123');
+    const bad = await app.inject({ url: '/health/live', headers: { 'x-request-id': 'a b\u0001<script>' } });
+    expect(bad.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('reports readiness per dependency', async () => {
+    const res = await app.inject('/health/ready');
+    expect(res.statusCode).toBe(503);
+    expect(res.json().checks).toEqual({ db: 'ok', cache: 'down: redis down' });
+  });
+
+  it('exposes Prometheus metrics by route and status', async () => {
+    await app.inject('/missing');
+    const res = await app.inject('/metrics');
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toMatch(
+      /http_requests_total\{method="GET",route="\/missing",status="404",service="kit-test"\} \d+/,
+    );
+    expect(res.body).toContain('http_request_duration_seconds_bucket');
+    expect(res.body).toContain('process_cpu_user_seconds_total');
+  });
+
+  it('publishes an OpenAPI document of its routes', async () => {
+    const res = await app.inject('/openapi.json');
+    expect(res.json().paths['/things']).toBeDefined();
+    expect(res.json().paths['/metrics']).toBeUndefined();
+  });
+});

@@ -1,0 +1,279 @@
+// Fastify app factory: TypeBox, request ids, error mapping, health, metrics and OpenAPI, the same in every service.
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
+import { isConnectionError } from './db.js';
+import { AppError, type ErrorDetail, errorBody } from './errors.js';
+import type { Logger } from './logger.js';
+import { createHttpMetrics, type Metrics } from './metrics.js';
+
+export type App = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+export type ReadinessCheck = () => Promise<unknown>;
+
+export interface AppOptions {
+  name: string;
+  logger: Logger;
+  version?: string;
+  description?: string;
+  bodyLimit?: number;
+  trustProxy?: string | boolean;
+  /** Named checks for /health/ready: db, cache, bus... */
+  readiness?: Record<string, ReadinessCheck>;
+  /** Paths that should not appear in /metrics route labels or the OpenAPI document. */
+  openapi?: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: Metrics;
+    /** Set while the service drains on SIGTERM: readiness answers 503. */
+    draining: boolean;
+  }
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+function makeAjv(coerce: boolean) {
+  const ajv = new Ajv({
+    coerceTypes: coerce ? 'array' : false,
+    useDefaults: true,
+    removeAdditional: false,
+    allErrors: false,
+    strict: false,
+  });
+  addFormats.default(ajv);
+  return ajv;
+}
+
+/** The contract rejects unknown body fields: close every object schema that does not say otherwise. */
+export function closeObjects(schema: unknown): void {
+  if (!schema || typeof schema !== 'object') return;
+  const s = schema as Record<string, unknown>;
+  if (s.type === 'object' && s.additionalProperties === undefined && s.patternProperties === undefined) {
+    s.additionalProperties = false;
+  }
+  for (const key of ['properties', 'patternProperties', '$defs', 'definitions']) {
+    const children = s[key];
+    if (children && typeof children === 'object') for (const child of Object.values(children)) closeObjects(child);
+  }
+  for (const key of ['items', 'not', 'if', 'then', 'else']) closeObjects(s[key]);
+  for (const key of ['anyOf', 'oneOf', 'allOf']) {
+    const children = s[key];
+    if (Array.isArray(children)) for (const child of children) closeObjects(child);
+  }
+}
+
+function validationDetails(err: FastifyError): ErrorDetail[] {
+  const context = err.validationContext ?? 'body';
+  return (err.validation ?? []).map((v) => {
+    const params = v.params as Record<string, unknown>;
+    const where = `${context}${v.instancePath ?? ''}`;
+    if (v.keyword === 'additionalProperties') {
+      return { path: `${where}/${String(params.additionalProperty)}`, message: 'unknown field' };
+    }
+    if (v.keyword === 'required') {
+      return { path: `${where}/${String(params.missingProperty)}`, message: 'is required' };
+    }
+    return { path: where, message: v.message ?? 'is invalid' };
+  });
+}
+
+const FASTIFY_CODES: Record<string, [number, string, string]> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'PAYLOAD_TOO_LARGE', 'Request body is too large'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported content type'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'INVALID_JSON', 'Body is empty but content-type is application/json'],
+  FST_ERR_CTP_INVALID_JSON_BODY: [400, 'INVALID_JSON', 'Body is not valid JSON'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'BAD_REQUEST', 'Content-Length does not match the body'],
+  FST_ERR_CTP_INVALID_TYPE: [400, 'BAD_REQUEST', 'Invalid content-type'],
+};
+
+export function toErrorReply(
+  err: FastifyError | Error,
+  req: FastifyRequest,
+): { status: number; body: ReturnType<typeof errorBody>; headers?: Record<string, string> } {
+  if (err instanceof AppError) {
+    return { status: err.statusCode, body: errorBody(err, req.id), ...(err.headers ? { headers: err.headers } : {}) };
+  }
+  const fe = err as FastifyError;
+  if (fe.validation) {
+    const details = validationDetails(fe);
+    const first = details[0];
+    const message = first ? `Invalid ${first.path}: ${first.message}` : 'Invalid input';
+    return { status: 400, body: { error: { code: 'VALIDATION_FAILED', message, details, requestId: req.id } } };
+  }
+  const known = fe.code ? FASTIFY_CODES[fe.code] : undefined;
+  if (known) return { status: known[0], body: { error: { code: known[1], message: known[2], requestId: req.id } } };
+  if (err instanceof SyntaxError && fe.statusCode === 400) {
+    return {
+      status: 400,
+      body: { error: { code: 'INVALID_JSON', message: 'Body is not valid JSON', requestId: req.id } },
+    };
+  }
+  if (isConnectionError(err)) {
+    return {
+      status: 503,
+      body: {
+        error: {
+          code: 'SERVICE_UNAVAILABLE',
+          message: 'A dependency is unavailable, try again shortly',
+          requestId: req.id,
+        },
+      },
+      headers: { 'retry-after': '5' },
+    };
+  }
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    const status = fe.statusCode;
+    const code = status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'BAD_REQUEST';
+    return { status, body: { error: { code, message: 'The request could not be processed', requestId: req.id } } };
+  }
+  return {
+    status: 500,
+    body: { error: { code: 'INTERNAL_ERROR', message: 'Internal server error', requestId: req.id } },
+  };
+}
+
+export async function createApp(opts: AppOptions): Promise<App> {
+  const app = Fastify({
+    loggerInstance: opts.logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    bodyLimit: opts.bodyLimit ?? 1_048_576,
+    trustProxy: opts.trustProxy ?? 'loopback',
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    return503OnClosing: true,
+    connectionTimeout: 30_000,
+    requestTimeout: 60_000,
+    keepAliveTimeout: 72_000,
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const strictAjv = makeAjv(false);
+  const coercingAjv = makeAjv(true);
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    httpPart === 'body' ? strictAjv.compile(schema) : coercingAjv.compile(schema),
+  );
+
+  app.decorate('metrics', createHttpMetrics(opts.name));
+  app.decorate('draining', false);
+  app.decorateRequest('principal', null);
+
+  app.addHook('onRoute', (route) => {
+    if (route.schema?.body) closeObjects(route.schema.body);
+  });
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    app.metrics.observe(req.method, route, reply.statusCode, reply.elapsedTime / 1000);
+    if (reply.statusCode >= 500) {
+      req.log.warn(
+        { method: req.method, url: req.url, status: reply.statusCode, ms: reply.elapsedTime },
+        'request failed',
+      );
+    } else if (opts.logger.isLevelEnabled('debug')) {
+      req.log.debug({ method: req.method, url: req.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request');
+    }
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const { status, body, headers } = toErrorReply(err, req);
+    if (status >= 500 && status !== 503 && status !== 504) {
+      req.log.error({ err }, 'unhandled error');
+    } else if (status === 503) {
+      req.log.warn(
+        { err: { message: err.message, code: (err as FastifyError).code, cause: String(err.cause ?? '') } },
+        'dependency unavailable',
+      );
+    }
+    if (headers) reply.headers(headers);
+    return reply.status(status).send(body);
+  });
+
+  app.setNotFoundHandler((req, reply) =>
+    reply.status(404).send({
+      error: {
+        code: 'ROUTE_NOT_FOUND',
+        message: `No route for ${req.method} ${req.url.split('?')[0]}`,
+        requestId: req.id,
+      },
+    }),
+  );
+
+  if (opts.openapi !== false) {
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.1.0',
+        info: {
+          title: `microBazaar ${opts.name}`,
+          version: opts.version ?? '0.1.0',
+          description: opts.description ?? '',
+        },
+        components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      },
+    });
+    app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  }
+
+  app.get('/health/live', { schema: { hide: true } }, async () => ({ status: 'ok', service: opts.name }));
+
+  app.get('/health/ready', { schema: { hide: true } }, async (_req, reply) => {
+    const checks: Record<string, string> = {};
+    let ok = !app.draining;
+    await Promise.all(
+      Object.entries(opts.readiness ?? {}).map(async ([name, check]) => {
+        try {
+          await withTimeout(check(), 2000, `${name} check timed out`);
+          checks[name] = 'ok';
+        } catch (err) {
+          ok = false;
+          checks[name] = `down: ${(err as Error).message}`;
+        }
+      }),
+    );
+    if (app.draining) checks.shutdown = 'draining';
+    return reply.status(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', service: opts.name, checks });
+  });
+
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+    reply.header('content-type', app.metrics.registry.contentType);
+    return app.metrics.registry.metrics();
+  });
+
+  return app;
+}
+
+export function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export type { FastifyReply, FastifyRequest };

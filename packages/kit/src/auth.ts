@@ -1,0 +1,144 @@
+// Access-token verification from the auth service's JWKS, plus role and ownership guards.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { createRemoteJWKSet, errors, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { Forbidden, NotFound, Unauthorized, Unavailable } from './errors.js';
+
+export const ROLES = ['customer', 'seller', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface Principal {
+  userId: string;
+  role: Role;
+  email: string;
+  /** seconds since epoch */
+  exp: number;
+}
+
+export interface TokenVerifier {
+  verify(token: string): Promise<Principal>;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+export const ACCESS_TOKEN_ALGORITHMS = ['EdDSA'];
+
+export interface VerifierOptions {
+  issuer: string;
+  audience: string;
+  /** verified tokens kept (until they expire) so a hot token costs one map lookup */
+  cacheSize?: number;
+}
+
+/** Verifies against any jose key resolver; the auth service passes its own keys, others the JWKS. */
+export function createTokenVerifier(getKey: JWTVerifyGetKey, opts: VerifierOptions): TokenVerifier {
+  const cacheSize = opts.cacheSize ?? 10_000;
+  const cache = new Map<string, Principal>();
+  return {
+    async verify(token) {
+      const hit = cache.get(token);
+      if (hit) {
+        if (hit.exp * 1000 > Date.now()) return hit;
+        cache.delete(token);
+      }
+      let payload: Record<string, unknown>;
+      try {
+        ({ payload } = await jwtVerify(token, getKey, {
+          issuer: opts.issuer,
+          audience: opts.audience,
+          algorithms: ACCESS_TOKEN_ALGORITHMS,
+          requiredClaims: ['sub', 'exp', 'iat'],
+        }));
+      } catch (err) {
+        if (err instanceof errors.JWKSTimeout || (err instanceof TypeError && /fetch/i.test(err.message))) {
+          throw new Unavailable('Token keys are unavailable, try again shortly', 'AUTH_KEYS_UNAVAILABLE', err);
+        }
+        if (err instanceof errors.JWTExpired) throw new Unauthorized('Token expired', 'TOKEN_EXPIRED');
+        throw new Unauthorized('Invalid token', 'INVALID_TOKEN');
+      }
+      const role = payload.role;
+      if (typeof payload.sub !== 'string' || !ROLES.includes(role as Role) || typeof payload.exp !== 'number') {
+        throw new Unauthorized('Invalid token', 'INVALID_TOKEN');
+      }
+      const principal: Principal = {
+        userId: payload.sub,
+        role: role as Role,
+        email: typeof payload.email === 'string' ? payload.email : '',
+        exp: payload.exp,
+      };
+      if (cache.size >= cacheSize) {
+        const oldest = cache.keys().next().value;
+        if (oldest !== undefined) cache.delete(oldest);
+      }
+      cache.set(token, principal);
+      return principal;
+    },
+  };
+}
+
+/** Fetches and caches the JWKS; jose refetches on an unknown `kid` (at most every 30 s). */
+export function createJwksVerifier(jwksUrl: string, opts: VerifierOptions): TokenVerifier {
+  const jwks = createRemoteJWKSet(new URL(jwksUrl), {
+    timeoutDuration: 3000,
+    cooldownDuration: 30_000,
+    cacheMaxAge: 10 * 60_000,
+  });
+  return createTokenVerifier(jwks, opts);
+}
+
+export function bearerToken(req: FastifyRequest): string | undefined {
+  const header = req.headers.authorization;
+  if (!header) return undefined;
+  const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/i.exec(header.trim());
+  if (!match) throw new Unauthorized('Authorization header must be "Bearer <token>"', 'INVALID_TOKEN');
+  return match[1];
+}
+
+/** preHandler factories: `{ preHandler: guard.authenticated }` or `guard.role('admin')`. */
+export function createGuards(verifier: TokenVerifier) {
+  const authenticate = async (req: FastifyRequest): Promise<Principal> => {
+    const token = bearerToken(req);
+    if (!token) throw new Unauthorized();
+    const principal = await verifier.verify(token);
+    req.principal = principal;
+    return principal;
+  };
+  return {
+    verifier,
+    authenticate,
+    /** Sets req.principal when a token is present; anonymous otherwise. */
+    optional: async (req: FastifyRequest, _reply: FastifyReply) => {
+      req.principal = null;
+      if (req.headers.authorization) await authenticate(req);
+    },
+    authenticated: async (req: FastifyRequest, _reply: FastifyReply) => {
+      await authenticate(req);
+    },
+    role:
+      (...roles: Role[]) =>
+      async (req: FastifyRequest, _reply: FastifyReply) => {
+        const principal = await authenticate(req);
+        if (!roles.includes(principal.role)) throw new Forbidden(`Requires role ${roles.join(' or ')}`);
+      },
+  };
+}
+
+export type Guards = ReturnType<typeof createGuards>;
+
+export function principalOf(req: FastifyRequest): Principal {
+  if (!req.principal) throw new Unauthorized();
+  return req.principal;
+}
+
+/** Private resources (orders, carts, notices): someone else's is "not found", admins see all. */
+export function assertOwnsPrivate(principal: Principal, ownerId: string, what = 'Resource'): void {
+  if (principal.role !== 'admin' && principal.userId !== ownerId) throw new NotFound(`${what} not found`);
+}
+
+/** Public resources (products): someone else's is "forbidden" to change, admins may. */
+export function assertMayChange(principal: Principal, ownerId: string): void {
+  if (principal.role !== 'admin' && principal.userId !== ownerId) throw new Forbidden('You do not own this resource');
+}

@@ -1,0 +1,147 @@
+// Key-value cache with TTLs and counters: Redis when REDIS_URL is set, else process memory.
+import { Redis } from 'ioredis';
+import { Unavailable } from './errors.js';
+
+export interface Cache {
+  readonly kind: 'redis' | 'memory';
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string, ttlMs?: number): Promise<void>;
+  del(key: string): Promise<void>;
+  /** Increments a counter that expires ttlMs after its first increment; returns the count and ms left. */
+  incrWindow(key: string, ttlMs: number): Promise<{ count: number; ttlMs: number }>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+function unavailable(err: unknown): never {
+  throw new Unavailable('The cache is unavailable, try again shortly', 'CACHE_UNAVAILABLE', err);
+}
+
+export class RedisCache implements Cache {
+  readonly kind = 'redis' as const;
+  readonly client: Redis;
+
+  constructor(url: string, keyPrefix = '') {
+    this.client = new Redis(url, {
+      keyPrefix,
+      // fail fast instead of queueing commands forever while Redis is down
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+      connectTimeout: 2000,
+      commandTimeout: 2000,
+      retryStrategy: (times) => Math.min(times * 200, 2000),
+      lazyConnect: false,
+    });
+    this.client.on('error', () => {
+      // reconnects by itself; failures surface per command as 503
+    });
+  }
+
+  private async run<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      return unavailable(err);
+    }
+  }
+
+  get(key: string) {
+    return this.run(() => this.client.get(key));
+  }
+
+  async set(key: string, value: string, ttlMs?: number) {
+    await this.run(() => (ttlMs ? this.client.set(key, value, 'PX', ttlMs) : this.client.set(key, value)));
+  }
+
+  async del(key: string) {
+    await this.run(() => this.client.del(key));
+  }
+
+  async incrWindow(key: string, ttlMs: number) {
+    return this.run(async () => {
+      const res = await this.client.multi().incr(key).pexpire(key, ttlMs, 'NX').pttl(key).exec();
+      if (!res) throw new Error('redis transaction aborted');
+      const count = Number(res[0]?.[1] ?? 0);
+      const left = Number(res[2]?.[1] ?? ttlMs);
+      return { count, ttlMs: left > 0 ? left : ttlMs };
+    });
+  }
+
+  async ping() {
+    await this.run(() => this.client.ping());
+  }
+
+  async close() {
+    this.client.disconnect();
+  }
+}
+
+/** In-process cache with the same semantics; for the embedded platform and unit tests. */
+export class MemoryCache implements Cache {
+  readonly kind = 'memory' as const;
+  private readonly entries = new Map<string, { value: string; expiresAt: number }>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(
+    private readonly keyPrefix = '',
+    private readonly now: () => number = Date.now,
+    shared?: MemoryCache,
+  ) {
+    if (shared) this.entries = shared.entries;
+    this.sweeper = setInterval(() => this.sweep(), 30_000);
+    this.sweeper.unref();
+  }
+
+  /** A view of the same store under another key prefix (one store per embedded platform). */
+  withPrefix(prefix: string): MemoryCache {
+    return new MemoryCache(prefix, this.now, this);
+  }
+
+  private live(key: string) {
+    const entry = this.entries.get(this.keyPrefix + key);
+    if (!entry) return undefined;
+    if (entry.expiresAt <= this.now()) {
+      this.entries.delete(this.keyPrefix + key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  private sweep() {
+    const now = this.now();
+    for (const [k, e] of this.entries) if (e.expiresAt <= now) this.entries.delete(k);
+  }
+
+  async get(key: string) {
+    return this.live(key)?.value ?? null;
+  }
+
+  async set(key: string, value: string, ttlMs?: number) {
+    this.entries.set(this.keyPrefix + key, { value, expiresAt: ttlMs ? this.now() + ttlMs : Number.POSITIVE_INFINITY });
+  }
+
+  async del(key: string) {
+    this.entries.delete(this.keyPrefix + key);
+  }
+
+  async incrWindow(key: string, ttlMs: number) {
+    const entry = this.live(key);
+    if (!entry) {
+      this.entries.set(this.keyPrefix + key, { value: '1', expiresAt: this.now() + ttlMs });
+      return { count: 1, ttlMs };
+    }
+    entry.value = String(Number(entry.value) + 1);
+    return { count: Number(entry.value), ttlMs: entry.expiresAt - this.now() };
+  }
+
+  async ping() {}
+
+  async close() {
+    clearInterval(this.sweeper);
+  }
+}
+
+export function openCache(config: { REDIS_URL?: string | undefined }, keyPrefix: string, shared?: MemoryCache): Cache {
+  if (config.REDIS_URL) return new RedisCache(config.REDIS_URL, keyPrefix);
+  return shared ? shared.withPrefix(keyPrefix) : new MemoryCache(keyPrefix);
+}

@@ -1,0 +1,59 @@
+// Listening and graceful shutdown: stop accepting, drain in-flight requests, then close pools.
+import type { App } from './app.js';
+
+export interface RunningService {
+  name: string;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function listen(
+  app: App,
+  opts: { name: string; port: number; host: string; onClose?: () => Promise<void> },
+): Promise<RunningService> {
+  await app.listen({ port: opts.port, host: opts.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : opts.port;
+  const shownHost = opts.host === '0.0.0.0' || opts.host === '::' ? 'localhost' : opts.host;
+  let stopping: Promise<void> | undefined;
+  return {
+    name: opts.name,
+    url: `http://${shownHost}:${port}`,
+    stop() {
+      stopping ??= (async () => {
+        app.draining = true;
+        await app.close();
+        await opts.onClose?.();
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** On SIGTERM/SIGINT runs stop() once, exits 0 when done or 1 after timeoutMs. */
+export function stopOnSignals(
+  stop: () => Promise<void>,
+  log: { info: (msg: string) => void; error: (o: object, msg: string) => void },
+  timeoutMs = 10_000,
+): void {
+  let started = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (started) return;
+    started = true;
+    log.info(`${signal} received, draining`);
+    const timer = setTimeout(() => {
+      log.error({ timeoutMs }, 'shutdown timed out, exiting');
+      process.exit(1);
+    }, timeoutMs);
+    timer.unref();
+    stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', handler);
+  process.once('SIGINT', handler);
+}
