@@ -7,3 +7,6 @@ export * from './errors.js';
 export * from './logger.js';
 export * from './metrics.js';
 export * from './server.js';
+export * from './shared.js';
+export * from './ratelimit.js';
+export * from './schemas.js';

@@ -1,5 +1,8 @@
 // Listening and graceful shutdown: stop accepting, drain in-flight requests, then close pools.
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { App } from './app.js';
+import { ConfigError } from './config.js';
 
 export interface RunningService {
   name: string;
@@ -56,4 +59,33 @@ export function stopOnSignals(
   };
   process.once('SIGTERM', handler);
   process.once('SIGINT', handler);
+}
+
+/** True when the module at metaUrl is the process entry point (`tsx services/x/src/main.ts`). */
+export function isMain(metaUrl: string): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  return metaUrl === pathToFileURL(resolve(entry)).href;
+}
+
+/** Entry point of a service process: start, print the URL, stop on SIGTERM/SIGINT. */
+export function runMain(start: () => Promise<RunningService>, shutdownTimeoutMs = 10_000): void {
+  start().then(
+    (service) => {
+      const log = {
+        info: (msg: string) => console.log(`[${service.name}] ${msg}`),
+        error: (o: object, msg: string) => console.error(`[${service.name}] ${msg}`, o),
+      };
+      log.info(`listening on ${service.url}`);
+      stopOnSignals(service.stop, log, shutdownTimeoutMs);
+    },
+    (err: unknown) => {
+      if (err instanceof ConfigError) {
+        console.error(err.message);
+      } else {
+        console.error('failed to start:', err);
+      }
+      process.exit(1);
+    },
+  );
 }

@@ -1,0 +1,56 @@
+// Shared HTTP schema pieces: the error body, list pages, opaque cursors, ids.
+import { type TSchema, Type } from '@sinclair/typebox';
+import { Invalid } from './errors.js';
+
+export const ErrorResponse = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String(),
+      message: Type.String(),
+      details: Type.Optional(Type.Array(Type.Object({}, { additionalProperties: true }))),
+      requestId: Type.String(),
+    }),
+  },
+  { $id: undefined, description: 'Error' },
+);
+
+/** Response schemas for the error statuses a route can answer. */
+export function errorResponses(...statuses: number[]): Record<number, typeof ErrorResponse> {
+  return Object.fromEntries(statuses.map((s) => [s, ErrorResponse]));
+}
+
+export const Uuid = Type.String({ format: 'uuid' });
+export const IdParams = Type.Object({ id: Uuid });
+
+export const Limit = Type.Integer({ minimum: 1, maximum: 100, default: 20 });
+
+export function Page<T extends TSchema>(item: T) {
+  return Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) });
+}
+
+/** Opaque keyset cursor: base64url of a JSON array of the sort key values. */
+export function encodeCursor(values: ReadonlyArray<string | number>): string {
+  return Buffer.from(JSON.stringify(values)).toString('base64url');
+}
+
+/** Decodes a cursor made by encodeCursor; anything unreadable is a 400. */
+export function decodeCursor(cursor: string, shape: ReadonlyArray<'string' | 'number'>): Array<string | number> {
+  let values: unknown;
+  try {
+    values = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    values = undefined;
+  }
+  if (!Array.isArray(values) || values.length !== shape.length || values.some((v, i) => typeof v !== shape[i])) {
+    throw invalidCursor();
+  }
+  return values as Array<string | number>;
+}
+
+export function invalidCursor(): Invalid {
+  return new Invalid(
+    'Invalid query/cursor: not a cursor from this list',
+    [{ path: 'querystring/cursor', message: 'unreadable cursor' }],
+    'VALIDATION_FAILED',
+  );
+}

@@ -1,0 +1,10 @@
+// What the embedded platform shares between the services it runs in one process.
+import type { MemoryCache } from './cache.js';
+import type { PgliteHost } from './db.js';
+
+export interface SharedDeps {
+  /** one embedded database for every service (schema per service) */
+  pglite?: PgliteHost;
+  /** one in-memory cache store (key prefix per service) */
+  cache?: MemoryCache;
+}

@@ -1,0 +1,119 @@
+// The key ring: Ed25519 signing keys kept in the database, rotated on age, published as a JWKS.
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import type { Db } from '@microbazaar/kit';
+import { ACCESS_TOKEN_ALGORITHMS } from '@microbazaar/kit';
+import {
+  createLocalJWKSet,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  type JSONWebKeySet,
+  type JWK,
+  type JWTVerifyGetKey,
+  SignJWT,
+} from 'jose';
+import { signingKeyStore } from './store/signingKeys.js';
+
+const ALG = ACCESS_TOKEN_ALGORITHMS[0] ?? 'EdDSA';
+
+/** AES-256-GCM envelope for private keys at rest when a secret is configured. */
+function sealer(secret: string | undefined) {
+  const key = secret ? createHash('sha256').update(secret).digest() : undefined;
+  return {
+    seal(plain: string): string {
+      if (!key) return plain;
+      const iv = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', key, iv);
+      const data = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
+      return `enc:v1:${Buffer.concat([iv, cipher.getAuthTag(), data]).toString('base64')}`;
+    },
+    open(stored: string): string {
+      if (!stored.startsWith('enc:v1:')) return stored;
+      if (!key) throw new Error('signing keys are encrypted but JWT_KEY_ENCRYPTION_SECRET is not set');
+      const raw = Buffer.from(stored.slice(7), 'base64');
+      const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
+      decipher.setAuthTag(raw.subarray(12, 28));
+      return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
+    },
+  };
+}
+
+interface ActiveKey {
+  kid: string;
+  key: Awaited<ReturnType<typeof importJWK>>;
+}
+
+export interface KeyRingOptions {
+  accessTokenTtlSeconds: number;
+  rotationDays: number;
+  encryptionSecret?: string | undefined;
+  issuer: string;
+  audience: string;
+}
+
+export class KeyRing {
+  private active: ActiveKey | undefined;
+  private jwks: JSONWebKeySet = { keys: [] };
+  private localSet: JWTVerifyGetKey = createLocalJWKSet({ keys: [] });
+  private readonly sealing: ReturnType<typeof sealer>;
+
+  constructor(
+    private readonly db: Db,
+    private readonly opts: KeyRingOptions,
+  ) {
+    this.sealing = sealer(opts.encryptionSecret);
+  }
+
+  /** Creates the first key, or a new one when the newest is older than the rotation age; then loads. */
+  async ensure(): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const store = signingKeyStore(tx);
+      await store.lockForRotation();
+      const newest = (await store.verifying(0))[0];
+      const maxAgeMs = this.opts.rotationDays * 86_400_000;
+      if (!newest || Date.now() - newest.createdAt.getTime() > maxAgeMs) {
+        const { publicKey, privateKey } = await generateKeyPair(ALG, { crv: 'Ed25519', extractable: true });
+        const kid = randomBytes(12).toString('base64url');
+        const publicJwk: JWK = { ...(await exportJWK(publicKey)), kid, alg: ALG, use: 'sig' };
+        const privateJwk = JSON.stringify({ ...(await exportJWK(privateKey)), kid, alg: ALG });
+        await store.insert({ kid, alg: ALG, publicJwk, privateJwk: this.sealing.seal(privateJwk) });
+        await store.retireAllExcept(kid);
+      }
+    });
+    await this.load();
+  }
+
+  /** Reloads keys written by other instances (called periodically). */
+  async load(): Promise<void> {
+    // retired keys stay published while tokens they signed can still be alive
+    const rows = await signingKeyStore(this.db).verifying(this.opts.accessTokenTtlSeconds + 60);
+    const newest = rows.find((r) => r.retiredAt === null) ?? rows[0];
+    if (!newest) throw new Error('no signing key: ensure() was not run');
+    if (this.active?.kid !== newest.kid) {
+      const jwk = JSON.parse(this.sealing.open(newest.privateJwk)) as JWK;
+      this.active = { kid: newest.kid, key: await importJWK(jwk, ALG) };
+    }
+    this.jwks = { keys: rows.map((r) => r.publicJwk) };
+    this.localSet = createLocalJWKSet(this.jwks);
+  }
+
+  publicJwks(): JSONWebKeySet {
+    return this.jwks;
+  }
+
+  /** Key resolver for verifying our own tokens without an HTTP round trip. */
+  readonly getKey: JWTVerifyGetKey = (header, token) => this.localSet(header, token);
+
+  async sign(claims: { sub: string; role: string; email: string }): Promise<string> {
+    if (!this.active) throw new Error('key ring not loaded');
+    return new SignJWT({ role: claims.role, email: claims.email })
+      .setProtectedHeader({ alg: ALG, kid: this.active.kid, typ: 'JWT' })
+      .setSubject(claims.sub)
+      .setIssuer(this.opts.issuer)
+      .setAudience(this.opts.audience)
+      .setIssuedAt()
+      .setJti(randomBytes(9).toString('base64url'))
+      .setExpirationTime(`${this.opts.accessTokenTtlSeconds}s`)
+      .sign(this.active.key);
+  }
+}
