@@ -47,14 +47,15 @@ describe('admin routes', () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
+      const url: string = `/api/auth/users?limit=2${cursor ? `&cursor=${cursor}` : ''}`;
       const res = await h.app.inject({
-        url: `/api/auth/users?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+        url,
         headers: as(adminToken),
       });
       expect(res.statusCode).toBe(200);
-      const body = res.json();
+      const body = res.json() as { items: Array<{ id: string }>; nextCursor: string | null };
       expect(body.items.length).toBeLessThanOrEqual(2);
-      seen.push(...body.items.map((u: { id: string }) => u.id));
+      seen.push(...body.items.map((u) => u.id));
       cursor = body.nextCursor;
       pages += 1;
     } while (cursor && pages < 50);
