@@ -1,0 +1,81 @@
+// The gateway's composition root: CORS, docs, and the proxy routes of every configured upstream.
+import cors from '@fastify/cors';
+import {
+  type App,
+  type Cache,
+  createApp,
+  createGuards,
+  createJwksVerifier,
+  type Logger,
+  list,
+  RateLimiter,
+  type TokenVerifier,
+} from '@microbazaar/kit';
+import { type GatewayConfig, upstreamUrl } from './config.js';
+import { liveRoutes, ROUTES, type UpstreamName } from './domain/routes.js';
+import { createDocs, docsRoutes } from './http/docs.js';
+import { closeUpstreams, createUpstreams, proxyRoutes } from './http/proxy.js';
+
+export interface GatewayDeps {
+  config: GatewayConfig;
+  logger: Logger;
+  /** rate-limit counters (Redis across instances, memory otherwise) */
+  cache: Cache;
+  /** defaults to the auth service's JWKS at config.AUTH_JWKS_URL */
+  verifier?: TokenVerifier;
+}
+
+const RATE_WINDOW_MS = 60_000;
+
+/** TRUST_PROXY as Fastify reads it: true/false or addresses and ranges (`loopback`, `10.0.0.0/8`). */
+function trustProxy(value: string): string | boolean {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  return value;
+}
+
+export async function buildApp(deps: GatewayDeps): Promise<App> {
+  const { config, logger, cache } = deps;
+  const app = await createApp({
+    name: 'gateway',
+    logger,
+    description: 'Edge of microBazaar: routing, token checks, rate limits, CORS. The API of every service is at /docs.',
+    bodyLimit: config.GATEWAY_BODY_LIMIT_BYTES,
+    trustProxy: trustProxy(config.TRUST_PROXY),
+    // upstreams are not checked: each reports its own readiness, and the gateway still answers 503 for them
+    readiness: { cache: () => cache.ping() },
+  });
+
+  const origins = list(config.CORS_ORIGINS);
+  await app.register(cors, {
+    origin: origins.includes('*') ? true : origins,
+    credentials: true,
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+    exposedHeaders: ['x-request-id', 'retry-after', 'x-cart-id'],
+    maxAge: 600,
+  });
+
+  const routes = liveRoutes(ROUTES, (name) => upstreamUrl(config, name) !== undefined);
+  const urls = new Map<UpstreamName, string>();
+  for (const r of routes) urls.set(r.upstream, upstreamUrl(config, r.upstream)!);
+  const upstreams = createUpstreams(urls, config.UPSTREAM_TIMEOUT_MS);
+  app.addHook('onClose', () => closeUpstreams(upstreams));
+
+  docsRoutes(app, createDocs({ routes, upstreams }));
+
+  const verifier =
+    deps.verifier ??
+    createJwksVerifier(config.AUTH_JWKS_URL, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE });
+  await app.register(proxyRoutes, {
+    routes,
+    upstreams,
+    guards: createGuards(verifier),
+    limiter:
+      config.RATE_LIMIT_PER_MINUTE > 0
+        ? new RateLimiter(cache, 'gateway', config.RATE_LIMIT_PER_MINUTE, RATE_WINDOW_MS)
+        : undefined,
+    timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+    bodyLimit: config.GATEWAY_BODY_LIMIT_BYTES,
+  });
+  return app;
+}

@@ -1,0 +1,41 @@
+// The gateway's configuration: the only place that reads process.env.
+import { CommonEnv, type Env, loadEnv } from '@microbazaar/kit';
+import { type Static, Type } from '@sinclair/typebox';
+import type { UpstreamName } from './domain/routes.js';
+
+const Url = (description: string, fallback?: string) =>
+  fallback === undefined
+    ? Type.Optional(Type.String({ pattern: '^https?://', description }))
+    : Type.String({ pattern: '^https?://', default: fallback, description });
+
+export const GatewayConfigSchema = Type.Object({
+  ...CommonEnv,
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+  // One URL per upstream (`<NAME>_URL`); an unset URL switches that upstream's routes off.
+  AUTH_URL: Url('auth service', 'http://127.0.0.1:3000'),
+  PRODUCT_URL: Url('product service (routes off until set; http://127.0.0.1:3001 when it lands)'),
+  CART_URL: Url('cart service (routes off until set; http://127.0.0.1:3002 when it lands)'),
+  ORDER_URL: Url('order service (routes off until set; http://127.0.0.1:3003 when it lands)'),
+  PAYMENT_URL: Url('payment service (routes off until set; http://127.0.0.1:3004 when it lands)'),
+  NOTIFICATION_URL: Url('notification service (routes off until set; http://127.0.0.1:3005 when it lands)'),
+  ASSISTANT_URL: Url('assistant service (routes off until set; http://127.0.0.1:3006 when it lands)'),
+  /** No response headers from an upstream within this → 504. */
+  UPSTREAM_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 10_000 }),
+  /** Requests per client IP per 60 s window; 0 switches the limit off. */
+  RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 0, default: 6000 }),
+  /** Comma-separated allowed browser origins; `*` allows any. */
+  CORS_ORIGINS: Type.String({ default: 'http://localhost:8080,http://localhost:5173' }),
+  /** Largest request body the gateway passes on (uploads included). */
+  GATEWAY_BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 12 * 1024 * 1024 }),
+});
+
+export type GatewayConfig = Static<typeof GatewayConfigSchema>;
+
+/** The upstream's `<NAME>_URL`, or undefined when its routes are off (a name without a variable does not compile). */
+export function upstreamUrl(config: GatewayConfig, name: UpstreamName): string | undefined {
+  return config[`${name.toUpperCase() as Uppercase<UpstreamName>}_URL`];
+}
+
+export function loadConfig(env: Env = process.env): GatewayConfig {
+  return loadEnv(GatewayConfigSchema, env);
+}

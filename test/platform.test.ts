@@ -1,0 +1,133 @@
+// `npm start` as a new user runs it: one process, embedded PGlite and memory cache, spoken to
+// over real HTTP through the gateway, then stopped with SIGTERM.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const address = s.address();
+      s.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+let child: ChildProcess;
+let output = '';
+let gateway: string;
+const dataDir = mkdtempSync(join(tmpdir(), 'microbazaar-e2e-'));
+
+beforeAll(async () => {
+  const [gatewayPort, authPort] = await Promise.all([freePort(), freePort()]);
+  gateway = `http://127.0.0.1:${gatewayPort}`;
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_ENV: 'development',
+    DATA_DIR: dataDir,
+    GATEWAY_PORT: String(gatewayPort),
+    AUTH_PORT: String(authPort),
+    LOG_LEVEL: 'warn',
+  };
+  // the exact command behind `npm start` (run without npm in between, so SIGTERM reaches it as in a container)
+  const root = join(import.meta.dirname, '..');
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const [bin, ...args] = pkg.scripts.start.split(' ');
+  child = spawn(join(root, 'node_modules', '.bin', bin!), args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.on('data', (d) => {
+    output += d;
+  });
+  child.stderr?.on('data', (d) => {
+    output += d;
+  });
+  const deadline = Date.now() + 150_000;
+  while (!output.includes('microBazaar is up')) {
+    if (child.exitCode !== null) throw new Error(`npm start exited with ${child.exitCode}:\n${output}`);
+    if (Date.now() > deadline) throw new Error(`npm start did not come up in time:\n${output}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}, 180_000);
+
+afterAll(async () => {
+  if (child && child.exitCode === null) {
+    child.kill('SIGKILL');
+  }
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function call(path: string, init: RequestInit & { json?: unknown } = {}) {
+  const res = await fetch(`${gateway}${path}`, {
+    ...init,
+    headers: {
+      ...(init.json ? { 'content-type': 'application/json' } : {}),
+      ...(init.headers as Record<string, string>),
+    },
+    body: init.json ? JSON.stringify(init.json) : init.body,
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
+}
+
+describe('npm start (embedded platform)', () => {
+  it('prints the URLs and the demo admin once', () => {
+    expect(output).toContain(`gateway   http://localhost:${new URL(gateway).port}`);
+    expect(output).toContain('admin@microbazaar.local / admin12345');
+  });
+
+  it('register → login → me through the gateway over real HTTP', async () => {
+    const email = `e2e-${Date.now()}@example.com`;
+    const reg = await call('/api/auth/register', {
+      method: 'POST',
+      json: { email, password: 'e2e password', name: 'E2E' },
+    });
+    expect(reg.status).toBe(201);
+    expect(reg.headers.get('x-request-id')).toBeTruthy();
+    const login = await call('/api/auth/login', { method: 'POST', json: { email, password: 'e2e password' } });
+    expect(login.status).toBe(200);
+    const me = await call('/api/auth/me', { headers: { authorization: `Bearer ${login.body.token}` } });
+    expect(me.status).toBe(200);
+    expect(me.body.email).toBe(email);
+  });
+
+  it('the gateway refuses a bad token at the edge and passes request ids', async () => {
+    const res = await call('/api/auth/me', {
+      headers: { authorization: 'Bearer nope.nope.nope', 'x-request-id': 'e2e-req-1' },
+    });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('x-request-id')).toBe('e2e-req-1');
+    expect(res.body.error.requestId).toBe('e2e-req-1');
+  });
+
+  it('the demo admin can list users', async () => {
+    const login = await call('/api/auth/login', {
+      method: 'POST',
+      json: { email: 'admin@microbazaar.local', password: 'admin12345' },
+    });
+    expect(login.status).toBe(200);
+    const users = await call('/api/auth/users?limit=5', { headers: { authorization: `Bearer ${login.body.token}` } });
+    expect(users.status).toBe(200);
+    expect(users.body.items.length).toBeGreaterThan(0);
+  });
+
+  it('serves merged API docs, health and metrics at the gateway', async () => {
+    const docs = await call('/docs');
+    expect(docs.status).toBe(200);
+    expect(Object.keys(docs.body.paths)).toContain('/api/auth/login');
+    expect((await call('/health/ready')).status).toBe(200);
+    const metrics = await fetch(`${gateway}/metrics`);
+    expect(await metrics.text()).toContain('http_requests_total');
+  });
+
+  it('stops cleanly on SIGTERM', async () => {
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(output).toContain('SIGTERM received, draining');
+  }, 30_000);
+});
