@@ -53,6 +53,7 @@ export function createTokenVerifier(getKey: JWTVerifyGetKey, opts: VerifierOptio
           requiredClaims: ['sub', 'exp', 'iat'],
         }));
       } catch (err) {
+        if (err instanceof Unavailable) throw err;
         if (err instanceof errors.JWKSTimeout || (err instanceof TypeError && /fetch/i.test(err.message))) {
           throw new Unavailable('Token keys are unavailable, try again shortly', 'AUTH_KEYS_UNAVAILABLE', err);
         }
@@ -79,14 +80,31 @@ export function createTokenVerifier(getKey: JWTVerifyGetKey, opts: VerifierOptio
   };
 }
 
-/** Fetches and caches the JWKS; jose refetches on an unknown `kid` (at most every 30 s). */
+/** Fetches and caches the JWKS; jose refetches on an unknown `kid` (at most once a second). */
 export function createJwksVerifier(jwksUrl: string, opts: VerifierOptions): TokenVerifier {
   const jwks = createRemoteJWKSet(new URL(jwksUrl), {
     timeoutDuration: 3000,
-    cooldownDuration: 30_000,
+    // short: the auth service signs with a new key as soon as it rotates, and jose counts the cooldown from the
+    // last fetch, so a long one rejects fresh tokens as invalid for that long after a rotation
+    cooldownDuration: 1000,
     cacheMaxAge: 10 * 60_000,
   });
-  return createTokenVerifier(jwks, opts);
+  // only "no such key" says something about the token; a refused, failed, slow or malformed fetch is an outage
+  const getKey: JWTVerifyGetKey = async (header, token) => {
+    try {
+      return await jwks(header, token);
+    } catch (err) {
+      if (
+        err instanceof errors.JWKSNoMatchingKey ||
+        err instanceof errors.JWKSMultipleMatchingKeys ||
+        err instanceof errors.JOSENotSupported
+      ) {
+        throw err;
+      }
+      throw new Unavailable('Token keys are unavailable, try again shortly', 'AUTH_KEYS_UNAVAILABLE', err);
+    }
+  };
+  return createTokenVerifier(getKey, opts);
 }
 
 export function bearerToken(req: FastifyRequest): string | undefined {

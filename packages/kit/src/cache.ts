@@ -17,9 +17,21 @@ function unavailable(err: unknown): never {
   throw new Unavailable('The cache is unavailable, try again shortly', 'CACHE_UNAVAILABLE', err);
 }
 
+// one round trip, atomic, and works before Redis 7 (no PEXPIRE NX); a counter found without expiry gets the window
+const INCR_WINDOW = `
+local count = redis.call('INCR', KEYS[1])
+local left = redis.call('PTTL', KEYS[1])
+if left < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  left = tonumber(ARGV[1])
+end
+return {count, left}`;
+
 export class RedisCache implements Cache {
   readonly kind = 'redis' as const;
   readonly client: Redis;
+  /** Settles with the first connection attempt: commands wait for it instead of failing while it is in flight. */
+  private readonly firstAttempt: Promise<void>;
 
   constructor(url: string, keyPrefix = '') {
     this.client = new Redis(url, {
@@ -35,10 +47,19 @@ export class RedisCache implements Cache {
     this.client.on('error', () => {
       // reconnects by itself; failures surface per command as 503
     });
+    const events = ['ready', 'error', 'end'] as const;
+    this.firstAttempt = new Promise((resolve) => {
+      const settle = () => {
+        for (const event of events) this.client.off(event, settle);
+        resolve();
+      };
+      for (const event of events) this.client.once(event, settle);
+    });
   }
 
   private async run<T>(fn: () => Promise<T>): Promise<T> {
     try {
+      await this.firstAttempt;
       return await fn();
     } catch (err) {
       return unavailable(err);
@@ -59,10 +80,7 @@ export class RedisCache implements Cache {
 
   async incrWindow(key: string, ttlMs: number) {
     return this.run(async () => {
-      const res = await this.client.multi().incr(key).pexpire(key, ttlMs, 'NX').pttl(key).exec();
-      if (!res) throw new Error('redis transaction aborted');
-      const count = Number(res[0]?.[1] ?? 0);
-      const left = Number(res[2]?.[1] ?? ttlMs);
+      const [count, left] = (await this.client.eval(INCR_WINDOW, 1, key, ttlMs)) as [number, number];
       return { count, ttlMs: left > 0 ? left : ttlMs };
     });
   }
@@ -130,7 +148,10 @@ export class MemoryCache implements Cache {
       this.entries.set(this.keyPrefix + key, { value: '1', expiresAt: this.now() + ttlMs });
       return { count: 1, ttlMs };
     }
+    if (!/^-?\d+$/.test(entry.value)) throw new Error(`cache value at ${key} is not a counter`);
     entry.value = String(Number(entry.value) + 1);
+    // as in Redis: a value written without ttl gets the window instead of counting forever
+    if (entry.expiresAt === Number.POSITIVE_INFINITY) entry.expiresAt = this.now() + ttlMs;
     return { count: Number(entry.value), ttlMs: entry.expiresAt - this.now() };
   }
 

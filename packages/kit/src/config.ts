@@ -1,5 +1,5 @@
 // Environment configuration: one TypeBox schema per service, validated once at start.
-import { type Static, type TObject, type TProperties, Type } from '@sinclair/typebox';
+import { type Static, type TObject, type TProperties, type TSchema, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 
 export class ConfigError extends Error {
@@ -16,22 +16,75 @@ export type Env = Record<string, string | undefined>;
  * applies defaults and fails with a message naming every bad variable.
  */
 export function loadEnv<T extends TObject>(schema: T, env: Env = process.env): Static<T> {
-  const raw: Record<string, unknown> = {};
-  for (const key of Object.keys(schema.properties)) {
+  const given: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  for (const [key, property] of Object.entries(schema.properties)) {
     const value = env[key];
-    if (value !== undefined && value !== '') raw[key] = value;
+    if (value === undefined || value === '') continue;
+    given[key] = value;
+    values[key] = fromString(property, value);
   }
-  const withDefaults = Value.Default(schema, raw);
-  const converted = Value.Convert(schema, withDefaults);
-  if (!Value.Check(schema, converted)) {
-    const problems = [...Value.Errors(schema, converted)].map((e) => {
-      const name = e.path.replace(/^\//, '') || '(root)';
-      const got = raw[name];
-      return `${name}: ${e.message}${got === undefined ? ' (not set)' : ` (got ${JSON.stringify(got)})`}`;
+  const config = Value.Default(schema, values);
+  if (!Value.Check(schema, config)) {
+    const messages = new Map<string, string[]>();
+    for (const e of Value.Errors(schema, config)) {
+      const name = e.path.split('/')[1] || '(root)';
+      const seen = messages.get(name) ?? [];
+      if (!seen.includes(e.message)) seen.push(e.message);
+      messages.set(name, seen);
+    }
+    const problems = [...messages].map(([name, found]) => {
+      const value = given[name];
+      if (value === undefined) return `${name}: is required (not set)`;
+      const choices = literalChoices(schema.properties[name]);
+      const expected = choices ? `Expected one of ${choices.join(', ')}` : found.join('; ');
+      return `${name}: ${expected} (got ${shown(name, value)})`;
     });
     throw new ConfigError(problems);
   }
-  return converted as Static<T>;
+  return config as Static<T>;
+}
+
+// Strict on purpose: TypeBox's Value.Convert reads "12.5" as the integer 12, "1e4" as 1 and "true" as 1.
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/** The typed value of one variable, or the string itself when it does not read as the declared type. */
+function fromString(schema: TSchema, value: string): unknown {
+  if (Array.isArray(schema.anyOf)) {
+    for (const option of schema.anyOf as TSchema[]) {
+      const converted = fromString(option, value);
+      if (Value.Check(option, converted)) return converted;
+    }
+    return value;
+  }
+  const text = value.trim();
+  switch (schema.type) {
+    case 'integer':
+    case 'number':
+      return NUMBER.test(text) ? Number(text) : value;
+    case 'boolean': {
+      const word = text.toLowerCase();
+      if (word === 'true' || word === '1') return true;
+      if (word === 'false' || word === '0') return false;
+      return value;
+    }
+    default:
+      return value;
+  }
+}
+
+function literalChoices(schema: TSchema | undefined): unknown[] | undefined {
+  const options = schema?.anyOf as TSchema[] | undefined;
+  if (!Array.isArray(options) || !options.every((o) => o.const !== undefined)) return undefined;
+  return options.map((o) => o.const);
+}
+
+const SECRET_NAME = /SECRET|PASSWORD|TOKEN|PRIVATE|CREDENTIAL|API_KEY/i;
+
+/** The rejected value for the message; secrets stay out of logs, including a password inside a URL. */
+function shown(name: string, value: string): string {
+  if (SECRET_NAME.test(name)) return `a hidden value of ${value.length} characters`;
+  return JSON.stringify(value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)[^@/?#\s]*@/i, '$1***@'));
 }
 
 /** Variables every service understands; services extend this with their own. */

@@ -39,6 +39,10 @@ const CONNECTION_CODES = new Set([
   'ENOTFOUND',
   'EAI_AGAIN',
   'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ECONNABORTED',
   'CONNECTION_CLOSED',
   'CONNECTION_ENDED',
   'CONNECTION_DESTROYED',
@@ -46,6 +50,7 @@ const CONNECTION_CODES = new Set([
   '57P01', // admin_shutdown
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now
+  '57P05', // idle_session_timeout
   '53300', // too_many_connections
 ]);
 
@@ -89,6 +94,13 @@ export function createPostgresDb(opts: PostgresOptions): Db {
     types: {
       // counts and ids as numbers (all our int8 values are far below 2^53)
       int8: { to: 20, from: [20], serialize: (v: number) => String(v), parse: (v: string) => Number(v) },
+      // a string bound to json/jsonb is JSON text already, as in PGlite: encoding it again would store a JSON string
+      json: {
+        to: 114,
+        from: [114, 3802],
+        serialize: (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v)),
+        parse: (v: string) => JSON.parse(v),
+      },
     },
   });
   const wrap = (runner: postgres.Sql | postgres.TransactionSql): Sql => ({
@@ -147,7 +159,8 @@ export function createPostgresDb(opts: PostgresOptions): Db {
 export class PgliteHost {
   private currentSchema = '';
   private tail: Promise<unknown> = Promise.resolve();
-  private readonly holding = new AsyncLocalStorage<boolean>();
+  /** Marks code running inside exclusive(); `open` turns false when it ends, for work it started that outlives it. */
+  private readonly holding = new AsyncLocalStorage<{ open: boolean }>();
 
   private constructor(readonly pg: PGlite) {}
 
@@ -160,7 +173,7 @@ export class PgliteHost {
 
   /** Runs fn alone on the connection with search_path set to schema. */
   async exclusive<T>(schema: string, fn: () => Promise<T>): Promise<T> {
-    if (this.holding.getStore()) {
+    if (this.holding.getStore()?.open) {
       throw new Error('database used outside the open transaction: pass the tx handle instead of the db');
     }
     const run = async () => {
@@ -168,7 +181,12 @@ export class PgliteHost {
         await this.pg.exec(`SET search_path TO "${schema}", public`);
         this.currentSchema = schema;
       }
-      return this.holding.run(true, fn);
+      const section = { open: true };
+      try {
+        return await this.holding.run(section, fn);
+      } finally {
+        section.open = false;
+      }
     };
     const result = this.tail.then(run, run);
     this.tail = result.catch(() => {});
@@ -205,15 +223,22 @@ export class PgliteHost {
         );
       },
       async listen(channel, onNotify) {
-        const unsub = await pg.listen(channel, onNotify);
-        listeners.add(unsub);
-        return async () => {
-          listeners.delete(unsub);
-          await unsub();
+        // quoted, as postgres.js does: PGlite would lower-case a bare name and miss pg_notify('MixedCase')
+        if (channel.includes('"')) throw new Error(`invalid channel name ${JSON.stringify(channel)}`);
+        const quoted = `"${channel}"`;
+        // PGlite calls handlers inside the query that delivered the NOTIFY; run them outside it so they may use the db
+        const deliver = (payload: string) => host.holding.exit(onNotify, payload);
+        // through the lock, so LISTEN inside an open transaction fails clearly instead of deadlocking
+        await host.exclusive(schema, () => pg.listen(quoted, deliver));
+        const unsubscribe = async () => {
+          listeners.delete(unsubscribe);
+          await host.exclusive(schema, () => pg.unlisten(quoted, deliver));
         };
+        listeners.add(unsubscribe);
+        return unsubscribe;
       },
       async ping() {
-        await this.query('select 1');
+        await host.exclusive(schema, () => pg.query('select 1'));
       },
       async close() {
         for (const unsub of listeners) await unsub().catch(() => {});
@@ -259,14 +284,31 @@ export async function openDb(
   };
 }
 
+export interface MigrateOptions {
+  /**
+   * Shared migration folders applied before the service's own (e.g. the kit's outbox/inbox
+   * tables, `eventsMigrations`); their versions are recorded as `<name>/<file>`.
+   */
+  include?: readonly { name: string; dir: string }[];
+}
+
 /**
  * Applies `migrations/NNNN_*.sql` in order, each in its own transaction, recorded in
  * `<schema>.schema_migrations`. An advisory lock lets several instances start at once.
  */
-export async function migrate(db: Db, dir: string): Promise<string[]> {
-  const files = readdirSync(dir)
-    .filter((f) => /^\d{4}_[\w-]+\.sql$/.test(f))
-    .sort();
+export async function migrate(db: Db, dir: string, options: MigrateOptions = {}): Promise<string[]> {
+  const sqlFiles = (folder: string) =>
+    readdirSync(folder)
+      .filter((f) => /^\d{4}_[\w-]+\.sql$/.test(f))
+      .sort();
+  const included = (options.include ?? []).flatMap((source) =>
+    sqlFiles(source.dir).map((file) => ({
+      dir: source.dir,
+      file,
+      version: `${source.name}/${file.replace(/\.sql$/, '')}`,
+    })),
+  );
+  const files = sqlFiles(dir);
   const applied: string[] = [];
   await db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`migrate:${db.schema}`]);
@@ -280,10 +322,10 @@ export async function migrate(db: Db, dir: string): Promise<string[]> {
         (r) => r.version,
       ),
     );
-    for (const file of files) {
-      const version = file.replace(/\.sql$/, '');
+    const all = [...included, ...files.map((file) => ({ dir, file, version: file.replace(/\.sql$/, '') }))];
+    for (const { dir: folder, file, version } of all) {
       if (done.has(version)) continue;
-      await tx.exec(readFileSync(join(dir, file), 'utf8'));
+      await tx.exec(readFileSync(join(folder, file), 'utf8'));
       await tx.query(`INSERT INTO "${db.schema}".schema_migrations (version) VALUES ($1)`, [version]);
       applied.push(version);
     }
