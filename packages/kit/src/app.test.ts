@@ -143,3 +143,13 @@ describe('createApp', () => {
     expect(res.json().paths['/metrics']).toBeUndefined();
   });
 });
+
+describe('parseTrustProxy', () => {
+  it('reads booleans, hop counts and address lists', async () => {
+    const { parseTrustProxy } = await import('./app.js');
+    expect(parseTrustProxy('true')).toBe(true);
+    expect(parseTrustProxy('false')).toBe(false);
+    expect(parseTrustProxy('1')).toBe(1);
+    expect(parseTrustProxy('loopback,10.0.0.0/8')).toBe('loopback,10.0.0.0/8');
+  });
+});

@@ -36,7 +36,10 @@ export interface AppOptions {
   version?: string;
   description?: string;
   bodyLimit?: number;
-  trustProxy?: string | boolean;
+  /** TRUST_PROXY as configured: `true`/`false`, a hop count, or addresses/ranges (`loopback,10.0.0.0/8`) */
+  trustProxy?: string | boolean | number;
+  /** whole-request limit; raise it for services taking large uploads from slow clients */
+  requestTimeoutMs?: number;
   /** Named checks for /health/ready: db, cache, bus... */
   readiness?: Record<string, ReadinessCheck>;
   /** Paths that should not appear in /metrics route labels or the OpenAPI document. */
@@ -158,14 +161,15 @@ export async function createApp(opts: AppOptions): Promise<App> {
     loggerInstance: opts.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     bodyLimit: opts.bodyLimit ?? 1_048_576,
-    trustProxy: opts.trustProxy ?? 'loopback',
+    // a string keeps Fastify's overloads apart; numbers and booleans pass through as they are
+    trustProxy: parseTrustProxy(opts.trustProxy ?? 'loopback') as string,
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
     return503OnClosing: true,
     connectionTimeout: 30_000,
-    requestTimeout: 60_000,
+    requestTimeout: opts.requestTimeoutMs ?? 60_000,
     keepAliveTimeout: 72_000,
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -266,6 +270,16 @@ export async function createApp(opts: AppOptions): Promise<App> {
   });
 
   return app;
+}
+
+/** TRUST_PROXY as Fastify reads it: true/false, a hop count, or a list of addresses and ranges. */
+export function parseTrustProxy(value: string | boolean | number): string | boolean | number {
+  if (typeof value !== 'string') return value;
+  const v = value.trim();
+  if (v === 'true') return true;
+  if (v === 'false' || v === '') return false;
+  if (/^\d+$/.test(v)) return Number(v);
+  return v;
 }
 
 export function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {

@@ -27,13 +27,6 @@ export interface GatewayDeps {
 
 const RATE_WINDOW_MS = 60_000;
 
-/** TRUST_PROXY as Fastify reads it: true/false or addresses and ranges (`loopback`, `10.0.0.0/8`). */
-function trustProxy(value: string): string | boolean {
-  if (value === 'true') return true;
-  if (value === 'false') return false;
-  return value;
-}
-
 export async function buildApp(deps: GatewayDeps): Promise<App> {
   const { config, logger, cache } = deps;
   const app = await createApp({
@@ -41,7 +34,7 @@ export async function buildApp(deps: GatewayDeps): Promise<App> {
     logger,
     description: 'Edge of microBazaar: routing, token checks, rate limits, CORS. The API of every service is at /docs.',
     bodyLimit: config.GATEWAY_BODY_LIMIT_BYTES,
-    trustProxy: trustProxy(config.TRUST_PROXY),
+    trustProxy: config.TRUST_PROXY,
     // upstreams are not checked: each reports its own readiness, and the gateway still answers 503 for them
     readiness: { cache: () => cache.ping() },
   });
