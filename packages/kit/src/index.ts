@@ -1,5 +1,6 @@
 export * from './app.js';
 export * from './auth.js';
+export * from './bus/index.js';
 export * from './cache.js';
 export * from './config.js';
 export * from './db.js';

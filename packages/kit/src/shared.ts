@@ -1,4 +1,5 @@
 // What the embedded platform shares between the services it runs in one process.
+import type { MemoryBroker } from './bus/memory.js';
 import type { MemoryCache } from './cache.js';
 import type { PgliteHost } from './db.js';
 
@@ -7,4 +8,6 @@ export interface SharedDeps {
   pglite?: PgliteHost;
   /** one in-memory cache store (key prefix per service) */
   cache?: MemoryCache;
+  /** one in-memory event broker (used by each service when RABBITMQ_URL is unset) */
+  bus?: MemoryBroker;
 }

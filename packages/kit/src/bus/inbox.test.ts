@@ -1,0 +1,141 @@
+// The inbox on PostgreSQL, one transaction per event and batched: duplicates skipped, failures isolated, context kept per event.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../testing.js';
+import { inboxHandler, subscribeWithInbox } from './inbox.js';
+import { MemoryBus } from './memory.js';
+import { enqueueEvent } from './outbox.js';
+import { type EventsTestDb, effectCounts, eventsTestDb, orderCreated, recordEffect } from './testkit.js';
+import type { Delivery, HandlerOutcome } from './types.js';
+
+let tdb: EventsTestDb;
+let bus: MemoryBus;
+
+beforeAll(async () => {
+  tdb = await eventsTestDb('inbox');
+  bus = new MemoryBus();
+});
+
+afterAll(async () => {
+  await bus?.close();
+  await tdb?.drop();
+});
+
+for (const maxBatch of [1, 20]) {
+  describe(`inbox with maxBatch ${maxBatch}`, () => {
+    it('handles each event once, however often and however concurrently it arrives', async () => {
+      const queue = `dupes_${maxBatch}`;
+      const outcomes: HandlerOutcome[] = [];
+      const inner = inboxHandler(
+        tdb.db,
+        queue,
+        { 'order.created': (tx, e) => recordEffect(tx, e, queue).then(() => {}) },
+        { maxBatch },
+      );
+      const sub = await bus.subscribe({
+        queue,
+        bindings: ['order.created'],
+        prefetch: 50,
+        handler: async (d) => {
+          const outcome = (await inner(d)) ?? { status: 'handled' };
+          outcomes.push(outcome);
+          return outcome;
+        },
+      });
+      const events = Array.from({ length: 30 }, () => orderCreated());
+      // each event three times in one publish: copies land in the same batch and in concurrent ones
+      await bus.publish([...events, ...events, ...events]);
+      await eventually(() => expect(outcomes).toHaveLength(90), 10_000);
+      expect(outcomes.filter((o) => o.status === 'handled')).toHaveLength(30);
+      expect(outcomes.filter((o) => o.status === 'skipped' && o.reason === 'duplicate')).toHaveLength(60);
+      expect(await effectCounts(tdb.db, queue)).toEqual({ total: 30, distinct: 30 });
+      await sub.close();
+    });
+
+    it('retries only the failing event; the others commit once', async () => {
+      const queue = `failing_${maxBatch}`;
+      const poison = orderCreated();
+      const attempts: number[] = [];
+      const sub = await subscribeWithInbox({
+        bus,
+        db: tdb.db,
+        queue,
+        maxBatch,
+        prefetch: 50,
+        maxAttempts: 3,
+        retryDelaysMs: [5],
+        handlers: {
+          'order.created': async (tx, event, ctx) => {
+            await recordEffect(tx, event, queue);
+            if (event.id === poison.id) {
+              attempts.push(ctx.attempt);
+              if (ctx.attempt < 3) throw new Error('fails twice');
+            }
+          },
+        },
+      });
+      const others = Array.from({ length: 25 }, () => orderCreated());
+      await bus.publish([...others.slice(0, 12), poison, ...others.slice(12)]);
+      await eventually(
+        async () => expect(await effectCounts(tdb.db, queue)).toEqual({ total: 26, distinct: 26 }),
+        10_000,
+      );
+      // batched, the failing attempt runs twice: in its batch, then alone (both rolled back)
+      expect([...new Set(attempts)]).toEqual([1, 2, 3]);
+      expect(await bus.deadLetters.list(queue)).toEqual([]);
+      await sub.close();
+    });
+
+    it('gives each handler its own event as correlation and cause for what it enqueues, and records skip reasons', async () => {
+      const queue = `context_${maxBatch}`;
+      const seen: Delivery[] = [];
+      const sub = await subscribeWithInbox({
+        bus,
+        db: tdb.db,
+        queue,
+        maxBatch,
+        handlers: {
+          'order.created': async (tx, event) => {
+            if (event.data.total.amount === 0) return { status: 'skipped', reason: 'free order' };
+            await enqueueEvent(tx, 'inventory.reserved', {
+              orderId: event.data.orderId,
+              lines: [{ productId: randomUUID(), quantity: 1 }],
+            });
+          },
+        },
+      });
+      const follow = await bus.subscribe({
+        queue: `${queue}_follow`,
+        bindings: ['inventory.reserved'],
+        handler: async (d) => void seen.push(d),
+      });
+      const events = Array.from({ length: 10 }, (_, i) => orderCreated(`corr-${maxBatch}-${i}`));
+      const free = orderCreated(`corr-free-${maxBatch}`);
+      free.data.total.amount = 0;
+      await bus.publish([...events, free]);
+      await eventually(async () => {
+        const rows = await tdb.db.query<{ id: string }>(
+          "SELECT id FROM outbox WHERE type = 'inventory.reserved' AND payload->>'causationId' = ANY($1::text[])",
+          [events.map((e) => e.id)],
+        );
+        expect(rows).toHaveLength(10);
+      }, 10_000);
+      const rows = await tdb.db.query<{ correlation: string; causation: string }>(
+        `SELECT payload->>'correlationId' AS correlation, payload->>'causationId' AS causation
+           FROM outbox WHERE payload->>'causationId' = ANY($1::text[])`,
+        [events.map((e) => e.id)],
+      );
+      const byCause = new Map(rows.map((r) => [r.causation, r.correlation]));
+      for (const e of events) expect(byCause.get(e.id)).toBe(e.correlationId);
+      await eventually(async () => {
+        const [row] = await tdb.db.query<{ outcome: string }>(
+          'SELECT outcome FROM inbox WHERE consumer = $1 AND event_id = $2',
+          [queue, free.id],
+        );
+        expect(row?.outcome).toBe('skipped: free order');
+      }, 10_000);
+      expect(seen).toEqual([]); // nothing relays this outbox here
+      await Promise.all([sub.close(), follow.close()]);
+    });
+  });
+}

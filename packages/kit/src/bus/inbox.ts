@@ -1,0 +1,213 @@
+// Inbox: a consumer records each handled event id in the handler's own transaction, so a redelivery is skipped.
+import type { EventOf, EventType } from '@microbazaar/contracts';
+import { type Context, context } from '@opentelemetry/api';
+import type { Db, Sql } from '../db.js';
+import type { Logger } from '../logger.js';
+import { currentEventContext, type EventContext, runWithEventContext } from './tracing.js';
+import type {
+  Bus,
+  Delivery,
+  DeliveryHandler,
+  HandlerOutcome,
+  MaybeOutcome,
+  SubscribeOptions,
+  Subscription,
+} from './types.js';
+
+export interface HandlerContext {
+  /** logger carrying correlationId, eventId, eventType, queue, attempt */
+  log: Logger;
+  attempt: number;
+  queue: string;
+  headers: Readonly<Record<string, string>>;
+}
+
+/**
+ * Runs inside the inbox transaction: write through `tx` only, so the effect, the inbox row and
+ * any events enqueued with enqueueEvents(tx, ...) commit together or not at all.
+ */
+export type EventHandler<T extends EventType> = (
+  tx: Sql,
+  event: EventOf<T>,
+  ctx: HandlerContext,
+) => Promise<MaybeOutcome>;
+
+export type EventHandlers = { [T in EventType]?: EventHandler<T> };
+
+export interface InboxOptions {
+  /**
+   * Deliveries waiting at the same moment are handled in one transaction, up to this many
+   * (default 1: a transaction per event). A batch whose transaction fails is re-run one event
+   * per transaction, so only the failing event is retried. Worth it for handlers that only write
+   * to the database; keep 1 for handlers that call other systems or hold contended locks.
+   */
+  maxBatch?: number;
+}
+
+const DUPLICATE: HandlerOutcome = { status: 'skipped', reason: 'duplicate' };
+
+function outcomeText(outcome: HandlerOutcome): string | undefined {
+  if (outcome.status === 'handled' && !outcome.reason) return undefined;
+  return `${outcome.status}${outcome.reason ? `: ${outcome.reason}` : ''}`.slice(0, 500);
+}
+
+interface Waiting {
+  delivery: Delivery;
+  handler: EventHandler<EventType>;
+  /** the delivery's correlation and trace context, re-entered for its handler inside a batch */
+  events: EventContext | undefined;
+  otel: Context;
+  resolve: (outcome: HandlerOutcome) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Wraps handlers by event type: the transaction first claims the event id in `inbox` (a
+ * duplicate, even one being handled concurrently, comes back `skipped`), then runs the handler.
+ * The bus acks only after this resolves, i.e. after the commit.
+ */
+export function inboxHandler(
+  db: Db,
+  consumer: string,
+  handlers: EventHandlers,
+  opts: InboxOptions = {},
+): DeliveryHandler {
+  const maxBatch = Math.max(1, opts.maxBatch ?? 1);
+  const handlerFor = (delivery: Delivery) => handlers[delivery.event.type] as EventHandler<EventType> | undefined;
+  const run = (delivery: Delivery, handler: EventHandler<EventType>, tx: Sql) =>
+    handler(tx, delivery.event as EventOf<EventType>, {
+      log: delivery.log,
+      attempt: delivery.attempt,
+      queue: delivery.queue,
+      headers: delivery.headers,
+    });
+
+  const one = (delivery: Delivery, handler: EventHandler<EventType>): Promise<HandlerOutcome> =>
+    db.transaction(async (tx) => {
+      const { event } = delivery;
+      const claimed = await tx.query(
+        `INSERT INTO inbox (consumer, event_id, event_type) VALUES ($1, $2, $3)
+         ON CONFLICT DO NOTHING RETURNING event_id`,
+        [consumer, event.id, event.type],
+      );
+      if (claimed.length === 0) {
+        delivery.log.info('event already handled, skipped');
+        return DUPLICATE;
+      }
+      const outcome = (await run(delivery, handler, tx)) ?? { status: 'handled' };
+      const text = outcomeText(outcome);
+      if (text) {
+        await tx.query('UPDATE inbox SET outcome = $3 WHERE consumer = $1 AND event_id = $2', [
+          consumer,
+          event.id,
+          text,
+        ]);
+      }
+      return outcome;
+    });
+
+  if (maxBatch === 1) {
+    return async (delivery) => {
+      const handler = handlerFor(delivery);
+      if (!handler) return { status: 'skipped', reason: `no handler for ${delivery.event.type}` };
+      return one(delivery, handler);
+    };
+  }
+
+  const batchOf = async (batch: Waiting[]): Promise<HandlerOutcome[]> =>
+    db.transaction(async (tx) => {
+      const params: unknown[] = [consumer];
+      const values = batch.map(({ delivery }) => {
+        params.push(delivery.event.id, delivery.event.type);
+        return `($1, $${params.length - 1}::uuid, $${params.length})`;
+      });
+      const rows = await tx.query<{ event_id: string }>(
+        `INSERT INTO inbox (consumer, event_id, event_type) VALUES ${values.join(', ')}
+         ON CONFLICT DO NOTHING RETURNING event_id`,
+        params,
+      );
+      const claimed = new Set(rows.map((r) => r.event_id.toLowerCase()));
+      const outcomes: HandlerOutcome[] = [];
+      for (const item of batch) {
+        const id = item.delivery.event.id.toLowerCase();
+        if (!claimed.delete(id)) {
+          // already handled, or a second copy within this batch
+          item.delivery.log.info('event already handled, skipped');
+          outcomes.push(DUPLICATE);
+          continue;
+        }
+        const outcome =
+          (await context.with(item.otel, () =>
+            item.events
+              ? runWithEventContext(item.events, () => run(item.delivery, item.handler, tx))
+              : run(item.delivery, item.handler, tx),
+          )) ?? ({ status: 'handled' } as const);
+        const text = outcomeText(outcome);
+        if (text) {
+          await tx.query('UPDATE inbox SET outcome = $3 WHERE consumer = $1 AND event_id = $2', [
+            consumer,
+            item.delivery.event.id,
+            text,
+          ]);
+        }
+        outcomes.push(outcome);
+      }
+      return outcomes;
+    });
+
+  const settle = (item: Waiting) => one(item.delivery, item.handler).then(item.resolve, item.reject);
+
+  const runBatch = async (batch: Waiting[]) => {
+    if (batch.length === 1) return settle(batch[0] as Waiting);
+    let outcomes: HandlerOutcome[];
+    try {
+      outcomes = await batchOf(batch);
+    } catch {
+      // someone in the batch failed (or the commit did): each alone, so only the failing one retries
+      await Promise.all(batch.map(settle));
+      return;
+    }
+    for (const [i, item] of batch.entries()) item.resolve(outcomes[i] as HandlerOutcome);
+  };
+
+  let waiting: Waiting[] = [];
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    const all = waiting;
+    waiting = [];
+    for (let i = 0; i < all.length; i += maxBatch) void runBatch(all.slice(i, i + maxBatch));
+  };
+
+  return (delivery) => {
+    const handler = handlerFor(delivery);
+    if (!handler) return Promise.resolve({ status: 'skipped', reason: `no handler for ${delivery.event.type}` });
+    return new Promise<HandlerOutcome>((resolve, reject) => {
+      waiting.push({ delivery, handler, events: currentEventContext(), otel: context.active(), resolve, reject });
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    });
+  };
+}
+
+export interface SubscribeWithInboxOptions extends Omit<SubscribeOptions, 'handler' | 'bindings'>, InboxOptions {
+  bus: Bus;
+  db: Db;
+  handlers: EventHandlers;
+  /** defaults to the handled types; give patterns to bind wider */
+  bindings?: readonly string[];
+  /** inbox key; defaults to the queue name */
+  consumer?: string;
+}
+
+/** Subscribes a service's typed handlers to its queue through the inbox. */
+export function subscribeWithInbox(opts: SubscribeWithInboxOptions): Promise<Subscription> {
+  const { bus, db, handlers, consumer, bindings, maxBatch, ...rest } = opts;
+  return bus.subscribe({
+    ...rest,
+    bindings: bindings ?? Object.keys(handlers),
+    handler: inboxHandler(db, consumer ?? opts.queue, handlers, maxBatch === undefined ? {} : { maxBatch }),
+  });
+}
