@@ -246,6 +246,10 @@ export function createAccounts({ db, cache, keys, hasher, events, config }: Acco
       return { items: page.map(presentUser), last: page.at(-1), more };
     },
 
+    async userIdByEmail(email: string): Promise<string | undefined> {
+      return (await userStore(db).byEmail(normaliseEmail(email)))?.id;
+    },
+
     async getUser(id: string): Promise<PublicUser> {
       const user = await userStore(db).byId(id);
       if (!user) throw new NotFound('User not found', 'USER_NOT_FOUND');

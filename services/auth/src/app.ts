@@ -2,17 +2,24 @@
 import { fileURLToPath } from 'node:url';
 import {
   type App,
+  type Bus,
+  busMetrics,
   type Cache,
   createApp,
   createGuards,
   createTokenVerifier,
   type Db,
+  eventsMigrations,
+  installEventContext,
   type Logger,
   migrate,
+  type OutboxRelay,
+  outboxOptionsFrom,
+  startOutboxRelay,
 } from '@microbazaar/kit';
 import { createAccounts } from './accounts.js';
 import type { AuthConfig } from './config.js';
-import { type AuthEvents, noEvents } from './events/publisher.js';
+import { type AuthEvents, outboxEvents } from './events/publisher.js';
 import { adminRoutes } from './http/admin.js';
 import { authRoutes } from './http/routes.js';
 import { KeyRing } from './keys.js';
@@ -21,7 +28,7 @@ import { createPasswordHasher, type PasswordHasher } from './passwords.js';
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
 
 export function migrateAuth(db: Db): Promise<string[]> {
-  return migrate(db, MIGRATIONS_DIR);
+  return migrate(db, MIGRATIONS_DIR, { include: [eventsMigrations] });
 }
 
 export interface AuthDeps {
@@ -29,6 +36,9 @@ export interface AuthDeps {
   logger: Logger;
   db: Db;
   cache: Cache;
+  /** publishes the outbox (user.registered, user.password_reset_requested); without it rows wait */
+  bus?: Bus;
+  /** defaults to the transactional outbox */
   events?: AuthEvents;
   hasher?: PasswordHasher;
 }
@@ -47,7 +57,7 @@ export async function buildApp(deps: AuthDeps) {
   const hasher =
     deps.hasher ??
     createPasswordHasher({ memoryKiB: config.PASSWORD_HASH_MEMORY_KIB, timeCost: config.PASSWORD_HASH_TIME_COST });
-  const accounts = createAccounts({ db, cache, keys, hasher, events: deps.events ?? noEvents, config });
+  const accounts = createAccounts({ db, cache, keys, hasher, events: deps.events ?? outboxEvents, config });
   const guards = createGuards(
     createTokenVerifier(keys.getKey, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }),
   );
@@ -58,8 +68,14 @@ export async function buildApp(deps: AuthDeps) {
     description: 'Users, passwords, tokens, roles and password reset',
     bodyLimit: config.BODY_LIMIT_BYTES,
     trustProxy: config.TRUST_PROXY,
-    readiness: { db: () => db.ping(), cache: () => cache.ping() },
+    readiness: {
+      db: () => db.ping(),
+      cache: () => cache.ping(),
+      ...(deps.bus ? { bus: () => (deps.bus as Bus).ping() } : {}),
+    },
   });
+  // the request id becomes the correlationId of the events a request causes
+  installEventContext(app);
 
   authRoutes(app, { accounts, keys, guards, accessTtl: config.ACCESS_TOKEN_TTL_SECONDS });
   adminRoutes(app, { accounts, guards });
@@ -71,5 +87,17 @@ export async function buildApp(deps: AuthDeps) {
   keyTimer.unref();
   app.addHook('onClose', async () => clearInterval(keyTimer));
 
-  return { app, accounts, keys };
+  let relay: OutboxRelay | undefined;
+  if (deps.bus) {
+    relay = await startOutboxRelay({
+      db,
+      bus: deps.bus,
+      logger,
+      metrics: busMetrics(app.metrics.registry),
+      ...outboxOptionsFrom(config),
+    });
+    app.addHook('onClose', async () => relay?.stop());
+  }
+
+  return { app, accounts, keys, relay };
 }

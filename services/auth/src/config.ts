@@ -1,5 +1,5 @@
 // The auth service's configuration: the only place that reads process.env.
-import { CommonEnv, type Env, loadEnv } from '@microbazaar/kit';
+import { BusEnv, CommonEnv, type Env, loadEnv } from '@microbazaar/kit';
 import { type Static, Type } from '@sinclair/typebox';
 
 export const DEFAULT_ADMIN_EMAIL = 'admin@microbazaar.local';
@@ -7,6 +7,7 @@ export const DEFAULT_ADMIN_PASSWORD = 'admin12345';
 
 export const AuthConfigSchema = Type.Object({
   ...CommonEnv,
+  ...BusEnv,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
   DB_SCHEMA: Type.String({ default: 'auth' }),
   ACCESS_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 30, maximum: 3600, default: 900 }),

@@ -3,6 +3,7 @@ import {
   createLogger,
   isMain,
   listen,
+  openBus,
   openCache,
   openDb,
   type RunningService,
@@ -15,23 +16,34 @@ import { type AuthConfig, DEFAULT_ADMIN_PASSWORD, loadConfig } from './config.js
 export interface StartedAuth extends RunningService {
   /** accounts created on this start (first start only), for the embedded platform to print once */
   bootstrapAccounts: Array<{ email: string; password: string; role: string }>;
+  /** id of the demo seller when demo data is on: the embedded platform gives it to the catalog */
+  demoSellerId: string | undefined;
 }
+
+export const DEMO_SELLER = { email: 'seller@microbazaar.local', password: 'seller12345' };
 
 export async function startAuth(config: AuthConfig, shared: SharedDeps = {}): Promise<StartedAuth> {
   const logger = createLogger('auth', config.LOG_LEVEL);
   const { db, close: closeDb } = await openDb(config, config.DB_SCHEMA, shared);
   const cache = openCache(config, 'auth:', shared.cache);
+  const bus = openBus(config, { name: 'auth', logger, shared: shared.bus });
+  const closeAll = async () => {
+    await bus.close().catch(() => {});
+    await cache.close();
+    await closeDb();
+  };
   try {
     const applied = await migrateAuth(db);
     if (applied.length) logger.info({ applied }, 'migrations applied');
-    const { app, accounts } = await buildApp({ config, logger, db, cache });
+    const { app, accounts } = await buildApp({ config, logger, db, cache, bus });
 
     const refuseDefaultAdmin = config.NODE_ENV === 'production' && config.ADMIN_PASSWORD === DEFAULT_ADMIN_PASSWORD;
     if (refuseDefaultAdmin) logger.warn('ADMIN_PASSWORD is the documented default: no admin is created in production');
     const bootstrapAccounts = await accounts.ensureBootstrapUsers({
       admin: refuseDefaultAdmin ? undefined : { email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD },
-      seller: config.DEMO_DATA ? { email: 'seller@microbazaar.local', password: 'seller12345' } : undefined,
+      seller: config.DEMO_DATA ? DEMO_SELLER : undefined,
     });
+    const demoSellerId = config.DEMO_DATA ? await accounts.userIdByEmail(DEMO_SELLER.email) : undefined;
     for (const account of bootstrapAccounts)
       logger.info({ email: account.email, role: account.role }, 'bootstrap account created');
 
@@ -39,15 +51,11 @@ export async function startAuth(config: AuthConfig, shared: SharedDeps = {}): Pr
       name: 'auth',
       port: config.PORT,
       host: config.HOST,
-      onClose: async () => {
-        await cache.close();
-        await closeDb();
-      },
+      onClose: closeAll,
     });
-    return { ...running, bootstrapAccounts };
+    return { ...running, bootstrapAccounts, demoSellerId };
   } catch (err) {
-    await cache.close();
-    await closeDb();
+    await closeAll();
     throw err;
   }
 }

@@ -1,5 +1,14 @@
 // Builds the auth app on a fresh PostgreSQL database and a Redis key prefix, as in production.
-import { type Cache, createLogger, createPostgresDb, type Db, type Env, RedisCache, type Sql } from '@microbazaar/kit';
+import {
+  type Bus,
+  type Cache,
+  createLogger,
+  createPostgresDb,
+  type Db,
+  type Env,
+  RedisCache,
+  type Sql,
+} from '@microbazaar/kit';
 import { createTestDatabase, TEST_REDIS_URL, type TestDatabase, uniquePrefix } from '@microbazaar/kit/testing';
 import { buildApp, migrateAuth } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
@@ -39,6 +48,7 @@ export async function startHarness(
   label: string,
   env: Env = {},
   urls: { db?: string; redis?: string } = {},
+  extra: { bus?: Bus; realEvents?: boolean } = {},
 ): Promise<Harness> {
   const database = await createTestDatabase(label);
   const db = createPostgresDb({
@@ -49,7 +59,14 @@ export async function startHarness(
   const cache = new RedisCache(urls.redis ?? TEST_REDIS_URL, uniquePrefix(label));
   const events = captureEvents();
   const config = loadConfig({ NODE_ENV: 'test', ...env });
-  const { app, accounts } = await buildApp({ config, logger: createLogger('auth', 'silent'), db, cache, events });
+  const { app, accounts } = await buildApp({
+    config,
+    logger: createLogger('auth', 'silent'),
+    db,
+    cache,
+    ...(extra.realEvents ? {} : { events }),
+    ...(extra.bus ? { bus: extra.bus } : {}),
+  });
   await app.ready();
   return {
     app,

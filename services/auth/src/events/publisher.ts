@@ -1,5 +1,6 @@
-// What the auth service tells the rest of the platform. Written in the caller's transaction.
-import type { Sql } from '@microbazaar/kit';
+// What the auth service tells the rest of the platform, written into the outbox of the caller's
+// transaction (the user row and its event commit together); the kit's relay publishes them.
+import { enqueueEvent, type Sql } from '@microbazaar/kit';
 
 export interface UserRegistered {
   userId: string;
@@ -20,7 +21,17 @@ export interface AuthEvents {
   passwordResetRequested(tx: Sql, data: PasswordResetRequested, correlationId: string): Promise<void>;
 }
 
-/** For deployments without an event bus (and unit tests): events are dropped. */
+/** Events through the transactional outbox on users_exchange: the default everywhere. */
+export const outboxEvents: AuthEvents = {
+  async userRegistered(tx, data, correlationId) {
+    await enqueueEvent(tx, 'user.registered', data, { correlationId });
+  },
+  async passwordResetRequested(tx, data, correlationId) {
+    await enqueueEvent(tx, 'user.password_reset_requested', data, { correlationId });
+  },
+};
+
+/** For tests that look at the HTTP side only: events are dropped. */
 export const noEvents: AuthEvents = {
   async userRegistered() {},
   async passwordResetRequested() {},
