@@ -1,0 +1,149 @@
+// Rules about products and categories: slugs, how a product is shown, what a snapshot event carries.
+import { randomBytes } from 'node:crypto';
+
+export const CATEGORY_SLUG = '^[a-z0-9-]{1,64}$';
+export const NAME_MAX = 200;
+export const DESCRIPTION_MAX = 10_000;
+/** 10^12 minor units: far above any real price, far below 2^53 */
+export const PRICE_MAX = 1_000_000_000_000;
+export const STOCK_MAX = 1_000_000_000;
+export const SLUG_MAX = 80;
+
+export type ProductStatus = 'active' | 'archived';
+export type AttributeValue = string | number | boolean | string[];
+export type Attributes = Record<string, AttributeValue>;
+
+export interface Money {
+  amount: number;
+  currency: string;
+}
+
+export interface ProductImage {
+  id: string;
+  url: string;
+  thumbnailUrl: string;
+  mediumUrl: string;
+  width: number;
+  height: number;
+}
+
+/** A product as stored, with its available stock and images (one query reads it whole). */
+export interface ProductRecord {
+  id: string;
+  seq: number;
+  sellerId: string;
+  slug: string;
+  name: string;
+  description: string;
+  priceAmount: number;
+  currency: string;
+  category: string | null;
+  attributes: Attributes;
+  status: ProductStatus;
+  available: number;
+  images: ProductImage[];
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** The one shape of a product that leaves the service. */
+export interface Product {
+  id: string;
+  slug: string;
+  name: string;
+  description: string;
+  price: Money;
+  category: string | null;
+  attributes: Attributes;
+  /** available = on hand - reserved */
+  stock: number;
+  images: ProductImage[];
+  sellerId: string;
+  status: ProductStatus;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export function presentProduct(p: ProductRecord): Product {
+  return {
+    id: p.id,
+    slug: p.slug,
+    name: p.name,
+    description: p.description,
+    price: { amount: Number(p.priceAmount), currency: p.currency },
+    category: p.category,
+    attributes: p.attributes,
+    stock: Number(p.available),
+    images: p.images,
+    sellerId: p.sellerId,
+    status: p.status,
+    createdAt: toIso(p.createdAt),
+    updatedAt: toIso(p.updatedAt),
+  };
+}
+
+function toIso(value: Date | string): string {
+  return value instanceof Date ? value.toISOString() : new Date(value).toISOString();
+}
+
+/** What product.created|updated carries for the read models of other services. */
+export interface ProductSnapshot {
+  productId: string;
+  sellerId: string;
+  name: string;
+  slug: string;
+  category?: string;
+  price: Money;
+  stock: number;
+  status: ProductStatus;
+  changed?: string[];
+}
+
+export function snapshotOf(p: ProductRecord, changed?: string[]): ProductSnapshot {
+  return {
+    productId: p.id,
+    sellerId: p.sellerId,
+    name: p.name,
+    slug: p.slug,
+    ...(p.category ? { category: p.category } : {}),
+    price: { amount: Number(p.priceAmount), currency: p.currency },
+    stock: Math.max(0, Number(p.available)),
+    status: p.status,
+    ...(changed ? { changed } : {}),
+  };
+}
+
+/** "Ergonomic Chäir, 2-pack!" → "ergonomic-chair-2-pack"; never empty. */
+export function slugify(name: string, maxLength = SLUG_MAX): string {
+  const slug = name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/&/g, ' and ')
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, maxLength)
+    .replace(/-+$/g, '');
+  return slug || 'product';
+}
+
+/** The slug to try after `base` was taken: a short random suffix (no counting races between writers). */
+export function slugWithSuffix(base: string): string {
+  const suffix = randomBytes(4).readUInt32BE(0).toString(36).padStart(6, '0').slice(-6);
+  return `${base.slice(0, SLUG_MAX - 7)}-${suffix}`;
+}
+
+/** "home-office" → "Home office": the name of a category created on first use. */
+export function categoryNameFromSlug(slug: string): string {
+  const words = slug.split('-').filter(Boolean).join(' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+export interface Category {
+  id: string;
+  slug: string;
+  name: string;
+  description: string;
+  createdAt: string;
+  updatedAt: string;
+}

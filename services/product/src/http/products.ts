@@ -1,0 +1,185 @@
+// Product routes: list and search, read, create (JSON or multipart with images), change, archive, images, stock.
+import { type App, errorResponses, type Guards, Invalid, principalOf } from '@microbazaar/kit';
+import type { Catalog } from '../catalog.js';
+import type { Listing } from '../listing.js';
+import { readMultipart, uploadsOf } from './multipart.js';
+import {
+  ImageParams,
+  NoFields,
+  Product,
+  ProductCreate,
+  ProductListQuery,
+  ProductPage,
+  ProductParams,
+  ProductUpdate,
+  Stock,
+  StockUpdate,
+} from './schemas.js';
+
+export interface ProductRoutesDeps {
+  catalog: Catalog;
+  listing: Listing;
+  guards: Guards;
+  maxImageBytes: number;
+  maxImages: number;
+}
+
+export function productRoutes(app: App, deps: ProductRoutesDeps) {
+  const { catalog, listing, guards } = deps;
+  const tags = ['products'];
+  const secured = { tags, security: [{ bearerAuth: [] }] };
+  const writer = guards.role('seller', 'admin');
+  const multipart = (fileFields: readonly string[], extra: { integerFields?: string[]; jsonFields?: string[] } = {}) =>
+    readMultipart({ fileFields, maxFileBytes: deps.maxImageBytes, maxFiles: deps.maxImages, ...extra });
+
+  app.get(
+    '/api/products',
+    {
+      schema: {
+        tags,
+        summary: 'List or search active products (keyset pages; total exact up to 1 000 matches)',
+        querystring: ProductListQuery,
+        response: { 200: ProductPage, ...errorResponses(400, 503) },
+      },
+    },
+    async (req) => listing.list(req.query),
+  );
+
+  app.get(
+    '/api/products/:id',
+    {
+      schema: {
+        tags,
+        summary: 'One product by id or slug (archived ones too)',
+        params: ProductParams,
+        response: { 200: Product, ...errorResponses(404, 503) },
+      },
+    },
+    async (req) => catalog.get(req.params.id),
+  );
+
+  app.post(
+    '/api/products',
+    {
+      // the token is checked before a large upload is read
+      onRequest: writer,
+      preValidation: multipart(['images', 'image'], {
+        integerFields: ['price', 'stock'],
+        jsonFields: ['attributes'],
+      }),
+      schema: {
+        ...secured,
+        summary: 'Create a product: JSON, or multipart/form-data with the same fields and files in "images"',
+        consumes: ['application/json', 'multipart/form-data'],
+        body: ProductCreate,
+        response: { 201: Product, ...errorResponses(400, 401, 403, 409, 413, 415, 503) },
+      },
+    },
+    async (req, reply) => {
+      const product = await catalog.create(principalOf(req), req.body, uploadsOf(req));
+      return reply.status(201).send(product);
+    },
+  );
+
+  app.patch(
+    '/api/products/:id',
+    {
+      preHandler: writer,
+      schema: {
+        ...secured,
+        summary: "Change a product (its seller or an admin); status 'archived' hides it",
+        params: ProductParams,
+        body: ProductUpdate,
+        response: { 200: Product, ...errorResponses(400, 401, 403, 404, 503) },
+      },
+    },
+    async (req) => catalog.update(principalOf(req), req.params.id, req.body),
+  );
+
+  app.delete(
+    '/api/products/:id',
+    {
+      preHandler: writer,
+      schema: {
+        ...secured,
+        summary: 'Archive a product: gone from lists and search, still readable by its orders',
+        params: ProductParams,
+        response: { 204: { type: 'null' }, ...errorResponses(401, 403, 404, 503) },
+      },
+    },
+    async (req, reply) => {
+      await catalog.archive(principalOf(req), req.params.id);
+      return reply.status(204).send();
+    },
+  );
+
+  app.post(
+    '/api/products/:id/images',
+    {
+      onRequest: writer,
+      preValidation: multipart(['images', 'image']),
+      schema: {
+        ...secured,
+        summary: 'Add images (multipart/form-data, files in "images"); answers the product',
+        consumes: ['multipart/form-data'],
+        params: ProductParams,
+        body: NoFields,
+        response: { 201: Product, ...errorResponses(400, 401, 403, 404, 409, 413, 415, 503) },
+      },
+    },
+    async (req, reply) => {
+      const files = uploadsOf(req);
+      if (files.length === 0) {
+        throw new Invalid('Send the images as multipart/form-data files in "images"', undefined, 'NO_IMAGES');
+      }
+      const product = await catalog.addImages(principalOf(req), req.params.id, files);
+      return reply.status(201).send(product);
+    },
+  );
+
+  app.delete(
+    '/api/products/:id/images/:imageId',
+    {
+      preHandler: writer,
+      schema: {
+        ...secured,
+        summary: 'Remove an image (and its files)',
+        params: ImageParams,
+        response: { 204: { type: 'null' }, ...errorResponses(400, 401, 403, 404, 503) },
+      },
+    },
+    async (req, reply) => {
+      await catalog.removeImage(principalOf(req), req.params.id, req.params.imageId);
+      return reply.status(204).send();
+    },
+  );
+
+  app.get(
+    '/api/products/:id/stock',
+    {
+      preHandler: guards.optional,
+      schema: {
+        tags,
+        summary: 'Available stock; on hand and reserved for the seller and admins',
+        params: ProductParams,
+        response: { 200: Stock, ...errorResponses(401, 404, 503) },
+      },
+    },
+    async (req) => catalog.getStock(req.principal, req.params.id),
+  );
+
+  app.put(
+    '/api/products/:id/stock',
+    {
+      preHandler: writer,
+      schema: {
+        ...secured,
+        summary: 'Set the units on hand (never below what open orders reserved: 409)',
+        params: ProductParams,
+        body: StockUpdate,
+        response: { 200: Stock, ...errorResponses(400, 401, 403, 404, 409, 503) },
+      },
+    },
+    async (req) => catalog.setStock(principalOf(req), req.params.id, req.body.quantity),
+  );
+}

@@ -1,0 +1,111 @@
+// Checks an uploaded image by content and makes its renditions with sharp: thumbnail, medium, and the
+// original re-encoded without metadata (EXIF, GPS, camera serials never leave the service).
+import { Invalid, PayloadTooLarge, UnsupportedMediaType } from '@microbazaar/kit';
+import sharp, { type Sharp } from 'sharp';
+import { detectImageFormat, IMAGE_CONTENT_TYPES, type ImageFormat } from '../domain/images.js';
+
+export interface Rendition {
+  body: Buffer;
+  contentType: string;
+  extension: string;
+  width: number;
+  height: number;
+}
+
+export interface ProcessedImage {
+  format: ImageFormat;
+  original: Rendition;
+  /** absent when the storage resizes by URL (ImageKit) */
+  thumbnail?: Rendition;
+  medium?: Rendition;
+}
+
+export interface RenditionOptions {
+  maxPixels: number;
+  thumbnailSize: number;
+  mediumSize: number;
+  /** make only the stripped original (the storage makes the other sizes itself) */
+  originalOnly?: boolean;
+}
+
+/** Refuses anything that is not a JPEG, PNG, WebP or AVIF by its bytes (415), whatever its name says. */
+export function assertImage(body: Buffer, filename: string | undefined): ImageFormat {
+  const format = detectImageFormat(body);
+  if (!format) {
+    throw new UnsupportedMediaType(
+      `${filename ? `"${filename}" is` : 'The file is'} not a JPEG, PNG, WebP or AVIF image`,
+      'UNSUPPORTED_IMAGE_TYPE',
+    );
+  }
+  return format;
+}
+
+function encode(pipeline: Sharp, format: ImageFormat): Sharp {
+  switch (format) {
+    case 'jpeg':
+      return pipeline.jpeg({ quality: 88, mozjpeg: true });
+    case 'png':
+      return pipeline.png({ compressionLevel: 8 });
+    case 'webp':
+      return pipeline.webp({ quality: 88 });
+    case 'avif':
+      // AVIF encoding is the slowest by far: keep the effort moderate
+      return pipeline.avif({ quality: 60, effort: 3 });
+  }
+}
+
+async function render(
+  input: Buffer,
+  maxPixels: number,
+  build: (s: Sharp) => Sharp,
+  format: ImageFormat,
+  extension: string,
+): Promise<Rendition> {
+  // rotate() applies the EXIF orientation before the metadata is dropped (sharp keeps none by default)
+  const { data, info } = await build(sharp(input, { limitInputPixels: maxPixels, failOn: 'error' }).rotate()).toBuffer({
+    resolveWithObject: true,
+  });
+  return { body: data, contentType: IMAGE_CONTENT_TYPES[format], extension, width: info.width, height: info.height };
+}
+
+/**
+ * Decodes the image (a corrupt file is a 400, one over the pixel limit a 413) and makes the
+ * renditions. Thumbnail and medium are WebP, never enlarged; the original keeps its format.
+ */
+export async function processImage(
+  body: Buffer,
+  filename: string | undefined,
+  opts: RenditionOptions,
+): Promise<ProcessedImage> {
+  const format = assertImage(body, filename);
+  try {
+    const meta = await sharp(body, { limitInputPixels: opts.maxPixels }).metadata();
+    if (!meta.width || !meta.height) throw new Error('no dimensions');
+    const original = await render(body, opts.maxPixels, (s) => encode(s, format), format, extensionOf(format));
+    if (opts.originalOnly) return { format, original };
+    const resized = (size: number) => (s: Sharp) =>
+      s.resize({ width: size, height: size, fit: 'inside', withoutEnlargement: true }).webp({ quality: 80 });
+    const [thumbnail, medium] = await Promise.all([
+      render(original.body, opts.maxPixels, resized(opts.thumbnailSize), 'webp', 'webp'),
+      render(original.body, opts.maxPixels, resized(opts.mediumSize), 'webp', 'webp'),
+    ]);
+    return { format, original, thumbnail, medium };
+  } catch (err) {
+    const message = (err as Error).message ?? '';
+    if (/pixel limit/i.test(message)) {
+      throw new PayloadTooLarge(
+        `${filename ? `"${filename}"` : 'The image'} has more than ${opts.maxPixels} pixels`,
+        'IMAGE_TOO_LARGE',
+      );
+    }
+    throw new Invalid(
+      `${filename ? `"${filename}"` : 'The image'} could not be read: it is damaged or incomplete`,
+      [{ path: 'body/images', message: 'unreadable image' }],
+      'INVALID_IMAGE',
+    );
+  }
+}
+
+function extensionOf(format: ImageFormat): string {
+  return format === 'jpeg' ? 'jpg' : format;
+}

@@ -1,0 +1,195 @@
+// Builds the product app on a fresh PostgreSQL database, with tokens signed by a real JWKS server on loopback.
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AnyEvent } from '@microbazaar/contracts';
+import { createLogger, createPostgresDb, type Db, type Env, type Role } from '@microbazaar/kit';
+import { createTestDatabase, type TestDatabase } from '@microbazaar/kit/testing';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import sharp from 'sharp';
+import { buildApp, migrateProduct, type ProductApp } from '../src/app.js';
+import { loadConfig, type ProductConfig } from '../src/config.js';
+import { createStorage, type MediaStorage } from '../src/media/storage.js';
+
+export interface Jwks {
+  url: string;
+  sign(role: Role, userId?: string, opts?: { expiresIn?: string }): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** A JWKS endpoint on port 0 with one Ed25519 key, as the auth service publishes; tokens signed here verify. */
+export async function startJwks(issuer = 'microbazaar-auth', audience = 'microbazaar'): Promise<Jwks> {
+  const { publicKey, privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+  const kid = randomUUID();
+  const body = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'EdDSA', use: 'sig' }] });
+  const server: Server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}/.well-known/jwks.json`,
+    sign: (role, userId = randomUUID(), opts = {}) =>
+      new SignJWT({ role, email: `${role}-${userId.slice(0, 8)}@example.com` })
+        .setProtectedHeader({ alg: 'EdDSA', kid })
+        .setSubject(userId)
+        .setIssuer(issuer)
+        .setAudience(audience)
+        .setIssuedAt()
+        .setExpirationTime(opts.expiresIn ?? '10m')
+        .sign(privateKey),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+export interface Actor {
+  id: string;
+  token: string;
+  auth: { authorization: string };
+}
+
+export interface Harness {
+  app: ProductApp['app'];
+  built: ProductApp;
+  db: Db;
+  config: ProductConfig;
+  storage: MediaStorage;
+  database: TestDatabase;
+  jwks: Jwks;
+  mediaDir: string;
+  actor(role: Role): Promise<Actor>;
+  /** events written to the outbox, oldest first */
+  outbox(type?: string): Promise<AnyEvent[]>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(
+  label: string,
+  env: Env = {},
+  opts: {
+    storage?: (config: ProductConfig) => MediaStorage;
+    now?: () => Date;
+    /** reach the database through another address (a fault proxy) */
+    dbUrl?: (url: string) => string;
+  } = {},
+): Promise<Harness> {
+  const database = await createTestDatabase(label);
+  const db = createPostgresDb({
+    url: opts.dbUrl ? opts.dbUrl(database.url) : database.url,
+    schema: 'product',
+    poolMax: 20,
+  });
+  await migrateProduct(db);
+  const jwks = await startJwks();
+  const mediaDir = mkdtempSync(join(tmpdir(), `mbt-media-${label}-`));
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    AUTH_JWKS_URL: jwks.url,
+    MEDIA_DIR: mediaDir,
+    DEMO_DATA: 'false',
+    ...env,
+  });
+  const storage = opts.storage ? opts.storage(config) : createStorage(config);
+  const built = await buildApp({
+    config,
+    logger: createLogger('product', 'silent'),
+    db,
+    storage,
+    ...(opts.now ? { now: opts.now } : {}),
+  });
+  await built.app.ready();
+  return {
+    app: built.app,
+    built,
+    db,
+    config,
+    storage,
+    database,
+    jwks,
+    mediaDir,
+    async actor(role) {
+      const id = randomUUID();
+      const token = await jwks.sign(role, id);
+      return { id, token, auth: { authorization: `Bearer ${token}` } };
+    },
+    async outbox(type) {
+      const rows = await db.query<{ payload: AnyEvent }>(
+        `SELECT payload FROM outbox ${type ? 'WHERE type = $1' : ''} ORDER BY seq`,
+        type ? [type] : [],
+      );
+      return rows.map((r) => (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload));
+    },
+    async close() {
+      await built.app.close();
+      await storage.close();
+      await db.close();
+      await database.drop();
+      await jwks.close();
+      rmSync(mediaDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A real image of the given format, with EXIF (camera and GPS) metadata to be stripped. */
+export async function sampleImage(
+  format: 'jpeg' | 'png' | 'webp' | 'avif' = 'jpeg',
+  width = 1200,
+  height = 900,
+): Promise<Buffer> {
+  const base = sharp({ create: { width, height, channels: 3, background: { r: 200, g: 90, b: 40 } } }).withExif({
+    IFD0: { Make: 'TestCam', Model: 'Secret Model 9', Copyright: 'Someone' },
+    IFD3: { GPSLatitudeRef: 'N', GPSLatitude: '51/1 30/1 0/1' },
+  });
+  switch (format) {
+    case 'png':
+      return base.png().toBuffer();
+    case 'webp':
+      return base.webp().toBuffer();
+    case 'avif':
+      return base.avif({ effort: 0 }).toBuffer();
+    default:
+      return base.jpeg().toBuffer();
+  }
+}
+
+/** A multipart/form-data body (fields, then files) as a browser's form would send it. */
+export function formData(
+  fields: Record<string, string>,
+  files: Array<{ field: string; filename: string; body: Buffer; type?: string }>,
+): { payload: Buffer; headers: Record<string, string> } {
+  const boundary = `----mbt${randomUUID().replace(/-/g, '')}`;
+  const chunks: Buffer[] = [];
+  for (const [name, value] of Object.entries(fields)) {
+    chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`));
+  }
+  for (const f of files) {
+    chunks.push(
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="${f.field}"; filename="${f.filename}"\r\n` +
+          `Content-Type: ${f.type ?? 'application/octet-stream'}\r\n\r\n`,
+      ),
+      f.body,
+      Buffer.from('\r\n'),
+    );
+  }
+  chunks.push(Buffer.from(`--${boundary}--\r\n`));
+  return { payload: Buffer.concat(chunks), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
+}
+
+let counter = 0;
+/** A product body unique to this test run. */
+export function productBody(overrides: Record<string, unknown> = {}) {
+  counter += 1;
+  return {
+    name: `Test Lamp ${counter} ${randomUUID().slice(0, 6)}`,
+    description: 'A lamp for testing',
+    price: 1999,
+    category: 'home-decor',
+    attributes: { brand: 'Testco', color: 'blue' },
+    stock: 10,
+    ...overrides,
+  };
+}

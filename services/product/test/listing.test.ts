@@ -1,0 +1,285 @@
+// Lists and search on PostgreSQL: keyset pages that return every item once while products are added,
+// relevance with weighted fields, web-search syntax, filters, typo and prefix fallbacks, capped totals,
+// and cached searches that end when the catalog changes (here or in another instance).
+import { randomUUID } from 'node:crypto';
+import { createLogger, createPostgresDb } from '@microbazaar/kit';
+import { eventually } from '@microbazaar/kit/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.js';
+import { seedCatalog } from '../src/seed/catalog.js';
+import { type Actor, type Harness, productBody, startHarness } from './harness.js';
+
+let h: Harness;
+let seller: Actor;
+
+beforeAll(async () => {
+  h = await startHarness('listing');
+  seller = await h.actor('seller');
+});
+afterAll(() => h?.close());
+
+interface Item {
+  id: string;
+  name: string;
+  price: { amount: number };
+  createdAt: string;
+}
+interface Page {
+  items: Item[];
+  nextCursor: string | null;
+  total: number;
+  totalExact: boolean;
+}
+
+async function create(body: Record<string, unknown>): Promise<Item> {
+  const res = await h.app.inject({
+    method: 'POST',
+    url: '/api/products',
+    payload: productBody(body),
+    headers: seller.auth,
+  });
+  expect(res.statusCode).toBe(201);
+  return res.json();
+}
+
+async function list(query: Record<string, string | number | undefined>): Promise<Page> {
+  const qs = new URLSearchParams(
+    Object.entries(query)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]): [string, string] => [k, String(v)]),
+  );
+  const res = await h.app.inject({ method: 'GET', url: `/api/products?${qs}` });
+  expect(res.statusCode, res.body).toBe(200);
+  return res.json();
+}
+
+const tag = () => `z${randomUUID().replace(/-/g, '').slice(0, 8)}`;
+
+describe('keyset pagination', () => {
+  it.each([
+    ['newest', undefined],
+    ['price_asc', undefined],
+    ['price_desc', undefined],
+    ['relevance', 'gadget'],
+  ])('returns every product exactly once across pages while products are added (%s)', async (sort, q) => {
+    const category = `page-${tag()}`;
+    const initial = new Set<string>();
+    for (let i = 0; i < 33; i++) {
+      // repeated prices make the tie-break on insertion order matter
+      const p = await create({ category, price: 100 * (i % 7), name: `Gadget ${i} ${i % 3 === 0 ? 'gadget' : ''}` });
+      initial.add(p.id);
+    }
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await list({ category, sort, q, limit: 5, cursor });
+      seen.push(...page.items.map((i) => i.id));
+      cursor = page.nextCursor ?? undefined;
+      pages++;
+      // someone adds products between page requests, at every price
+      await create({ category, price: 100 * (pages % 7), name: `Gadget late ${pages}` });
+    } while (cursor && pages < 50);
+    expect(new Set(seen).size).toBe(seen.length);
+    for (const id of initial) expect(seen).toContain(id);
+  });
+
+  it('orders by price both ways with the newest first among equal prices', async () => {
+    const category = `price-${tag()}`;
+    const a = await create({ category, price: 500 });
+    const b = await create({ category, price: 100 });
+    const c = await create({ category, price: 500 });
+    expect((await list({ category, sort: 'price_asc' })).items.map((i) => i.id)).toEqual([b.id, a.id, c.id]);
+    expect((await list({ category, sort: 'price_desc' })).items.map((i) => i.id)).toEqual([c.id, a.id, b.id]);
+    expect((await list({ category })).items.map((i) => i.id)).toEqual([c.id, b.id, a.id]);
+  });
+
+  it('answers 400 for a bad limit, an unreadable cursor and a cursor from another list', async () => {
+    for (const qs of [
+      'limit=0',
+      'limit=101',
+      'limit=abc',
+      'cursor=%%%',
+      'cursor=bm90LWEtY3Vyc29y',
+      'sort=cheapest',
+      'minPrice=-1',
+    ]) {
+      const res = await h.app.inject({ method: 'GET', url: `/api/products?${qs}` });
+      expect(res.statusCode, qs).toBe(400);
+    }
+    const category = `cur-${tag()}`;
+    for (let i = 0; i < 3; i++) await create({ category });
+    const page = await list({ category, limit: 1 });
+    expect(page.nextCursor).not.toBeNull();
+    const other = await h.app.inject({
+      method: 'GET',
+      url: `/api/products?limit=1&sort=price_asc&category=${category}&cursor=${page.nextCursor}`,
+    });
+    expect(other.statusCode).toBe(400);
+    expect(other.json().error.code).toBe('VALIDATION_FAILED');
+  });
+
+  it('keeps price bounds inclusive and refuses minPrice above maxPrice', async () => {
+    const category = `bounds-${tag()}`;
+    const cheap = await create({ category, price: 1000 });
+    const mid = await create({ category, price: 2000 });
+    await create({ category, price: 3000 });
+    const page = await list({ category, minPrice: 1000, maxPrice: 2000, sort: 'price_asc' });
+    expect(page.items.map((i) => i.id)).toEqual([cheap.id, mid.id]);
+    expect(page).toMatchObject({ total: 2, totalExact: true });
+    const res = await h.app.inject({ method: 'GET', url: '/api/products?minPrice=5&maxPrice=4' });
+    expect(res.statusCode).toBe(400);
+  });
+});
+
+describe('search', () => {
+  it('ranks a name match above an attribute match above a description match', async () => {
+    const word = tag();
+    const inDescription = await create({
+      name: `Plain ${word} Stool`,
+      description: 'An ergonomic seat for the kitchen.',
+    });
+    const inAttributes = await create({
+      name: `${word} Desk`,
+      attributes: { brand: 'Ergonomic Labs' },
+      description: 'Sturdy.',
+    });
+    const inName = await create({ name: `Ergonomic ${word} Chair`, description: 'Sturdy.' });
+    const page = await list({ q: `ergonomic ${word}` });
+    expect(page.items.map((i) => i.id)).toEqual([inName.id, inAttributes.id, inDescription.id]);
+    expect(page).toMatchObject({ total: 3, totalExact: true, nextCursor: null });
+  });
+
+  it('understands web-search syntax and stems words', async () => {
+    const word = tag();
+    const chair = await create({ name: `${word} Office Chair` });
+    const stool = await create({ name: `${word} Bar Stool` });
+    const ids = async (q: string) => (await list({ q })).items.map((i) => i.id).sort();
+    expect(await ids(`${word} chairs`)).toEqual([chair.id]);
+    expect(await ids(`${word} -stool`)).toEqual([chair.id]);
+    expect(await ids(`"${word} bar stool"`)).toEqual([stool.id]);
+    expect(await ids(`${word} chair or ${word} stool`)).toEqual([chair.id, stool.id].sort());
+  });
+
+  it('combines the text with category and price filters, and finds words of the category', async () => {
+    const word = tag();
+    const category = `cat-${tag()}`;
+    const inCategory = await create({ name: `${word} Lamp`, category, price: 1500 });
+    await create({ name: `${word} Lamp`, category, price: 9500 });
+    await create({ name: `${word} Lamp`, price: 1500 });
+    const page = await list({ q: word, category, maxPrice: 2000 });
+    expect(page.items.map((i) => i.id)).toEqual([inCategory.id]);
+    // the category slug's words are searchable too
+    const byCategory = await list({ q: `${category.split('-')[1]}` });
+    expect(byCategory.items.length).toBe(2);
+  });
+
+  it('falls back to word prefixes, then to trigram similarity for a misspelt word', async () => {
+    expect(h.built.trigram).toBe(true);
+    const word = `quixotic${tag().slice(1, 5)}`;
+    const p = await create({ name: `Vintage ${word} Gramophone` });
+    const prefix = await list({ q: `${word.slice(0, 7)}` });
+    expect(prefix.items.map((i) => i.id)).toContain(p.id);
+    const typo = await list({ q: 'gramofone' });
+    expect(typo.items.map((i) => i.id)).toContain(p.id);
+    // pages of a fallback search go on in the same mode
+    expect(typo.total).toBeGreaterThanOrEqual(1);
+  });
+
+  it('finds nothing (and says so) for a query that matches nothing at all', async () => {
+    const page = await list({ q: 'qqqqqqqqqqqqqqqq' });
+    expect(page).toEqual({ items: [], nextCursor: null, total: 0, totalExact: true });
+  });
+
+  it('shows a new, changed or archived product in the next search (the search cache follows writes)', async () => {
+    const word = tag();
+    const first = await create({ name: `${word} Kettle` });
+    expect((await list({ q: word })).items.map((i) => i.id)).toEqual([first.id]);
+    const second = await create({ name: `${word} Teapot` });
+    expect((await list({ q: word })).items.map((i) => i.id).sort()).toEqual([first.id, second.id].sort());
+    await h.app.inject({
+      method: 'PATCH',
+      url: `/api/products/${first.id}`,
+      payload: { name: 'Renamed Kettle' },
+      headers: seller.auth,
+    });
+    expect((await list({ q: word })).items.map((i) => i.id)).toEqual([second.id]);
+    await h.app.inject({ method: 'DELETE', url: `/api/products/${second.id}`, headers: seller.auth });
+    expect((await list({ q: word })).items).toEqual([]);
+  });
+
+  it('reads price and stock fresh even when the ranking comes from the cache', async () => {
+    const word = tag();
+    const p = await create({ name: `${word} Blender`, stock: 5 });
+    expect((await list({ q: word })).items[0]).toMatchObject({ stock: 5 });
+    await h.app.inject({
+      method: 'PUT',
+      url: `/api/products/${p.id}/stock`,
+      payload: { quantity: 2 },
+      headers: seller.auth,
+    });
+    expect((await list({ q: word })).items[0]).toMatchObject({ stock: 2 });
+  });
+
+  it('drops cached searches when another instance changes the catalog (NOTIFY)', async () => {
+    const word = tag();
+    await create({ name: `${word} Toaster` });
+    expect((await list({ q: word })).items).toHaveLength(1);
+    const otherDb = createPostgresDb({ url: h.database.url, schema: 'product', poolMax: 2 });
+    const other = await buildApp({
+      config: h.config,
+      logger: createLogger('product', 'silent'),
+      db: otherDb,
+      storage: h.storage,
+    });
+    try {
+      const res = await other.app.inject({
+        method: 'POST',
+        url: '/api/products',
+        payload: productBody({ name: `${word} Grill` }),
+        headers: seller.auth,
+      });
+      expect(res.statusCode).toBe(201);
+      await eventually(async () => expect((await list({ q: word })).items).toHaveLength(2), 5000);
+    } finally {
+      await other.app.close();
+      await otherDb.close();
+    }
+  });
+});
+
+describe('totals', () => {
+  it('counts exactly up to 1 000 matches and estimates above, for lists and searches', async () => {
+    const { db, storage } = h;
+    const sellerId = randomUUID();
+    await seedCatalog({
+      db,
+      storage,
+      sellerId,
+      count: 1300,
+      from: 0,
+      seed: 99,
+      pictures: 'none',
+      events: false,
+      images: { maxPixels: 1e7, thumbnailSize: 320, mediumSize: 1024 },
+    });
+    const all = await list({ sellerId, limit: 3 });
+    expect(all.totalExact).toBe(false);
+    expect(all.total).toBeGreaterThan(1000);
+    expect(all.total).toBeLessThan(5000);
+    const electronics = await list({ sellerId, category: 'electronics' });
+    expect(electronics).toMatchObject({ total: 65, totalExact: true });
+
+    const narrow = await list({ q: 'electronics', sellerId });
+    const [counted] = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM products WHERE seller_id = $1 AND search @@ websearch_to_tsquery('english', 'electronics')`,
+      [sellerId],
+    );
+    expect(counted?.n).toBeGreaterThan(65);
+    expect(narrow).toMatchObject({ total: counted?.n, totalExact: true });
+    const wide = await list({ q: 'returns OR shipping OR stock OR customers OR instructions OR range', sellerId });
+    expect(wide.totalExact).toBe(false);
+    expect(wide.total).toBeGreaterThan(1000);
+    expect(wide.items).toHaveLength(20);
+  });
+});

@@ -1,0 +1,331 @@
+// Products and categories over HTTP on PostgreSQL: create, read by id or slug, update, archive, stock,
+// who may do what (seller owns, admin all, customer none), validation, and the events each change writes.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Actor, type Harness, productBody, startHarness } from './harness.js';
+
+let h: Harness;
+let seller: Actor;
+let otherSeller: Actor;
+let admin: Actor;
+let customer: Actor;
+
+beforeAll(async () => {
+  h = await startHarness('products');
+  [seller, otherSeller, admin, customer] = await Promise.all([
+    h.actor('seller'),
+    h.actor('seller'),
+    h.actor('admin'),
+    h.actor('customer'),
+  ]);
+});
+afterAll(() => h?.close());
+
+const create = (actor: Actor | undefined, body: unknown) =>
+  h.app.inject({ method: 'POST', url: '/api/products', payload: body as object, headers: actor?.auth ?? {} });
+const get = (ref: string) => h.app.inject({ method: 'GET', url: `/api/products/${ref}` });
+const patch = (actor: Actor, ref: string, body: unknown) =>
+  h.app.inject({ method: 'PATCH', url: `/api/products/${ref}`, payload: body as object, headers: actor.auth });
+const del = (actor: Actor, ref: string) =>
+  h.app.inject({ method: 'DELETE', url: `/api/products/${ref}`, headers: actor.auth });
+
+describe('create and read', () => {
+  it('creates a product from JSON: 201, money in minor units, slug from the name, stock available', async () => {
+    const res = await create(seller, productBody({ name: 'Ergonomic Öak Desk', price: 24999, stock: 7 }));
+    expect(res.statusCode).toBe(201);
+    const p = res.json();
+    expect(p).toMatchObject({
+      name: 'Ergonomic Öak Desk',
+      price: { amount: 24999, currency: 'USD' },
+      category: 'home-decor',
+      attributes: { brand: 'Testco', color: 'blue' },
+      stock: 7,
+      images: [],
+      sellerId: seller.id,
+      status: 'active',
+    });
+    expect(p.slug).toMatch(/^ergonomic-oak-desk(-[a-z0-9]{6})?$/);
+    expect(p.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(new Date(p.createdAt).toISOString()).toBe(p.createdAt);
+
+    for (const ref of [p.id, p.slug]) {
+      const read = await get(ref);
+      expect(read.statusCode).toBe(200);
+      expect(read.json()).toEqual(p);
+    }
+  });
+
+  it('gives a second product with the same name another slug', async () => {
+    const name = `Same Name ${randomUUID().slice(0, 8)}`;
+    const a = (await create(seller, productBody({ name }))).json();
+    const b = (await create(otherSeller, productBody({ name }))).json();
+    expect(a.slug).not.toBe(b.slug);
+    expect(b.slug.startsWith(a.slug)).toBe(true);
+    expect((await get(b.slug)).json().id).toBe(b.id);
+  });
+
+  it('creates the category on first use and lists it', async () => {
+    const slug = `cat-${randomUUID().slice(0, 8)}`;
+    expect((await create(seller, productBody({ category: slug }))).statusCode).toBe(201);
+    const category = await h.app.inject({ method: 'GET', url: `/api/categories/${slug}` });
+    expect(category.statusCode).toBe(200);
+    expect(category.json()).toMatchObject({ slug, name: expect.stringMatching(/^Cat /) });
+    const all = await h.app.inject({ method: 'GET', url: '/api/categories?limit=100' });
+    expect(all.json().items.map((c: { slug: string }) => c.slug)).toContain(slug);
+  });
+
+  it('lets an admin create products too', async () => {
+    const res = await create(admin, productBody());
+    expect(res.statusCode).toBe(201);
+    expect(res.json().sellerId).toBe(admin.id);
+  });
+
+  it('answers 404 for an unknown id or slug', async () => {
+    expect((await get(randomUUID())).statusCode).toBe(404);
+    const res = await get('no-such-product');
+    expect(res.statusCode).toBe(404);
+    expect(res.json().error.code).toBe('PRODUCT_NOT_FOUND');
+  });
+
+  it('writes product.created with price, name and stock into the outbox, correlated with the request', async () => {
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/api/products',
+      payload: productBody({ price: 4200, stock: 3 }),
+      headers: { ...seller.auth, 'x-request-id': 'req-create-1' },
+    });
+    const p = res.json();
+    const event = (await h.outbox('product.created')).find(
+      (e) => e.data && 'productId' in e.data && e.data.productId === p.id,
+    );
+    expect(event).toMatchObject({
+      type: 'product.created',
+      correlationId: 'req-create-1',
+      data: {
+        productId: p.id,
+        sellerId: seller.id,
+        name: p.name,
+        slug: p.slug,
+        price: { amount: 4200, currency: 'USD' },
+        stock: 3,
+        status: 'active',
+      },
+    });
+  });
+});
+
+describe('who may write', () => {
+  it('401 without a token, 401 with a bad one, 403 for a customer', async () => {
+    expect((await create(undefined, productBody())).statusCode).toBe(401);
+    const bad = await h.app.inject({
+      method: 'POST',
+      url: '/api/products',
+      payload: productBody(),
+      headers: { authorization: 'Bearer not.a.token' },
+    });
+    expect(bad.statusCode).toBe(401);
+    const res = await create(customer, productBody());
+    expect(res.statusCode).toBe(403);
+    expect(res.json().error.code).toBe('FORBIDDEN');
+  });
+
+  it("403 when a seller changes, archives, restocks or adds images to another seller's product; admin may", async () => {
+    const p = (await create(seller, productBody())).json();
+    expect((await patch(otherSeller, p.id, { price: 1 })).statusCode).toBe(403);
+    expect((await del(otherSeller, p.id)).statusCode).toBe(403);
+    const stock = await h.app.inject({
+      method: 'PUT',
+      url: `/api/products/${p.id}/stock`,
+      payload: { quantity: 1 },
+      headers: otherSeller.auth,
+    });
+    expect(stock.statusCode).toBe(403);
+    expect((await patch(customer, p.id, { price: 1 })).statusCode).toBe(403);
+    expect((await get(p.id)).json().price.amount).toBe(p.price.amount);
+
+    const byAdmin = await patch(admin, p.id, { price: 1234 });
+    expect(byAdmin.statusCode).toBe(200);
+    expect(byAdmin.json().price.amount).toBe(1234);
+  });
+
+  it('404 (not 403) for a change to a product that does not exist', async () => {
+    expect((await patch(seller, randomUUID(), { price: 1 })).statusCode).toBe(404);
+  });
+});
+
+describe('update and archive', () => {
+  it('changes fields, keeps the slug, and announces only what changed', async () => {
+    const p = (await create(seller, productBody())).json();
+    const res = await patch(seller, p.slug, { name: 'Renamed Lamp', price: 2500, attributes: { brand: 'Other' } });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({
+      name: 'Renamed Lamp',
+      slug: p.slug,
+      price: { amount: 2500 },
+      attributes: { brand: 'Other' },
+    });
+    expect(Date.parse(res.json().updatedAt)).toBeGreaterThanOrEqual(Date.parse(p.updatedAt));
+    const updates = (await h.outbox('product.updated')).filter(
+      (e) => 'productId' in e.data && e.data.productId === p.id,
+    );
+    expect(updates).toHaveLength(1);
+    expect(updates[0]?.data).toMatchObject({ name: 'Renamed Lamp', price: { amount: 2500 } });
+    expect(new Set((updates[0]?.data as { changed?: string[] } | undefined)?.changed)).toEqual(
+      new Set(['name', 'price', 'attributes']),
+    );
+
+    // the same values again change nothing and announce nothing
+    expect((await patch(seller, p.id, { price: 2500 })).statusCode).toBe(200);
+    expect(
+      (await h.outbox('product.updated')).filter((e) => 'productId' in e.data && e.data.productId === p.id),
+    ).toHaveLength(1);
+  });
+
+  it('archives on DELETE: 204, gone from lists and search, still readable by id and slug, product.deleted once', async () => {
+    const name = `Archivable Gizmo ${randomUUID().slice(0, 8)}`;
+    const p = (await create(seller, productBody({ name }))).json();
+    const before = await h.app.inject({ method: 'GET', url: `/api/products?q=${encodeURIComponent(name)}` });
+    expect(before.json().items.map((i: { id: string }) => i.id)).toContain(p.id);
+
+    expect((await del(seller, p.id)).statusCode).toBe(204);
+    expect((await del(seller, p.id)).statusCode).toBe(204);
+    const read = await get(p.slug);
+    expect(read.statusCode).toBe(200);
+    expect(read.json().status).toBe('archived');
+
+    const search = await h.app.inject({ method: 'GET', url: `/api/products?q=${encodeURIComponent(name)}` });
+    expect(search.json().items.map((i: { id: string }) => i.id)).not.toContain(p.id);
+    const list = await h.app.inject({ method: 'GET', url: `/api/products?sellerId=${seller.id}&limit=100` });
+    expect(list.json().items.map((i: { id: string }) => i.id)).not.toContain(p.id);
+    const deleted = (await h.outbox('product.deleted')).filter(
+      (e) => 'productId' in e.data && e.data.productId === p.id,
+    );
+    expect(deleted).toHaveLength(1);
+    expect(deleted[0]?.data).toMatchObject({ productId: p.id, sellerId: seller.id, slug: p.slug });
+
+    // an archived product can come back
+    const back = await patch(seller, p.id, { status: 'active' });
+    expect(back.json().status).toBe('active');
+  });
+});
+
+describe('validation (400)', () => {
+  it.each([
+    ['no name', { price: 100 }],
+    ['blank name', { name: '   ', price: 100 }],
+    ['float price', { name: 'x', price: 19.99 }],
+    ['negative price', { name: 'x', price: -1 }],
+    ['price as text', { name: 'x', price: '100' }],
+    ['lower-case currency', { name: 'x', price: 1, currency: 'usd' }],
+    ['bad category slug', { name: 'x', price: 1, category: 'Home Office' }],
+    ['attributes not an object', { name: 'x', price: 1, attributes: 'red' }],
+    ['nested attribute object', { name: 'x', price: 1, attributes: { size: { w: 1 } } }],
+    ['negative stock', { name: 'x', price: 1, stock: -1 }],
+    ['unknown field', { name: 'x', price: 1, sellerId: randomUUID() }],
+    ['a status on create', { name: 'x', price: 1, status: 'archived' }],
+  ])('rejects %s', async (_label, body) => {
+    const res = await create(seller, body);
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe('VALIDATION_FAILED');
+  });
+
+  it('rejects an empty PATCH and unknown fields in it', async () => {
+    const p = (await create(seller, productBody())).json();
+    expect((await patch(seller, p.id, {})).statusCode).toBe(400);
+    expect((await patch(seller, p.id, { stock: 5 })).statusCode).toBe(400);
+  });
+});
+
+describe('stock', () => {
+  it('GET shows available to anyone and on hand / reserved to the owner; PUT sets on hand', async () => {
+    const p = (await create(seller, productBody({ stock: 4 }))).json();
+    const anonymous = await h.app.inject({ method: 'GET', url: `/api/products/${p.id}/stock` });
+    expect(anonymous.statusCode).toBe(200);
+    expect(anonymous.json()).toEqual({ productId: p.id, available: 4, updatedAt: expect.any(String) });
+
+    const put = await h.app.inject({
+      method: 'PUT',
+      url: `/api/products/${p.slug}/stock`,
+      payload: { quantity: 9 },
+      headers: seller.auth,
+    });
+    expect(put.statusCode).toBe(200);
+    expect(put.json()).toMatchObject({ productId: p.id, available: 9, onHand: 9, reserved: 0 });
+    const owner = await h.app.inject({ method: 'GET', url: `/api/products/${p.id}/stock`, headers: seller.auth });
+    expect(owner.json()).toMatchObject({ onHand: 9, reserved: 0, available: 9 });
+    expect((await get(p.id)).json().stock).toBe(9);
+    const updates = (await h.outbox('product.updated')).filter(
+      (e) => 'productId' in e.data && e.data.productId === p.id,
+    );
+    expect(updates.at(-1)?.data).toMatchObject({ stock: 9, changed: ['stock'] });
+  });
+
+  it('refuses a negative or fractional quantity (400)', async () => {
+    const p = (await create(seller, productBody())).json();
+    for (const quantity of [-1, 1.5, '3']) {
+      const res = await h.app.inject({
+        method: 'PUT',
+        url: `/api/products/${p.id}/stock`,
+        payload: { quantity },
+        headers: seller.auth,
+      });
+      expect(res.statusCode).toBe(400);
+    }
+  });
+});
+
+describe('categories', () => {
+  it('admin creates, renames and deletes; others get 401/403; a used category cannot go (409)', async () => {
+    const slug = `garden-${randomUUID().slice(0, 6)}`;
+    const post = (actor: Actor | undefined, body: unknown) =>
+      h.app.inject({ method: 'POST', url: '/api/categories', payload: body as object, headers: actor?.auth ?? {} });
+    expect((await post(undefined, { slug })).statusCode).toBe(401);
+    expect((await post(seller, { slug })).statusCode).toBe(403);
+    const created = await post(admin, { slug, name: 'Garden & Patio', description: 'Outside' });
+    expect(created.statusCode).toBe(201);
+    expect(created.json()).toMatchObject({ slug, name: 'Garden & Patio', description: 'Outside' });
+    expect((await post(admin, { slug })).statusCode).toBe(409);
+    expect((await post(admin, { slug: 'Not A Slug' })).statusCode).toBe(400);
+
+    const renamed = await h.app.inject({
+      method: 'PATCH',
+      url: `/api/categories/${slug}`,
+      payload: { name: 'Garden' },
+      headers: admin.auth,
+    });
+    expect(renamed.json()).toMatchObject({ slug, name: 'Garden' });
+
+    const p = (await create(seller, productBody({ category: slug }))).json();
+    const inUse = await h.app.inject({ method: 'DELETE', url: `/api/categories/${slug}`, headers: admin.auth });
+    expect(inUse.statusCode).toBe(409);
+    expect(inUse.json().error.code).toBe('CATEGORY_IN_USE');
+    await patch(seller, p.id, { category: null });
+    expect(
+      (await h.app.inject({ method: 'DELETE', url: `/api/categories/${slug}`, headers: admin.auth })).statusCode,
+    ).toBe(204);
+    expect((await h.app.inject({ method: 'GET', url: `/api/categories/${slug}` })).statusCode).toBe(404);
+  });
+
+  it('pages categories with a cursor', async () => {
+    const first = (await h.app.inject({ method: 'GET', url: '/api/categories?limit=1' })).json();
+    expect(first.items).toHaveLength(1);
+    expect(first.nextCursor).toEqual(expect.any(String));
+    const second = (
+      await h.app.inject({ method: 'GET', url: `/api/categories?limit=1&cursor=${first.nextCursor}` })
+    ).json();
+    expect(second.items[0].slug > first.items[0].slug).toBe(true);
+    expect((await h.app.inject({ method: 'GET', url: '/api/categories?cursor=garbage' })).statusCode).toBe(400);
+  });
+});
+
+describe('operations', () => {
+  it('reports db and storage in /health/ready and serves its OpenAPI document', async () => {
+    const ready = await h.app.inject({ method: 'GET', url: '/health/ready' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json().checks).toMatchObject({ db: 'ok', storage: 'ok' });
+    const doc = (await h.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/api/products', '/api/products/{id}', '/api/products/{id}/stock', '/api/categories']),
+    );
+  });
+});
