@@ -1,0 +1,199 @@
+// notifications_queue: each event, once (inbox), becomes stored notices and queued mails/SMS in one transaction.
+import { type AnyEvent, QUEUES } from '@microbazaar/contracts';
+import {
+  type Bus,
+  type BusMetrics,
+  type Db,
+  type EventHandlers,
+  type HandlerContext,
+  type HandlerOutcome,
+  inboxHandler,
+  type Logger,
+  type Sql,
+  type Subscription,
+} from '@microbazaar/kit';
+import type { Templates } from '../channels/templates.js';
+import {
+  chooseChannels,
+  type Links,
+  NOTIFYING_EVENTS,
+  type NotifyingEventOf,
+  type OrderView,
+  planNotices,
+  type Recipient,
+  userIdOf,
+} from '../domain/notices.js';
+import type { LiveNotice } from '../live/fanout.js';
+import { contactStore } from '../store/contacts.js';
+import { deliveryStore } from '../store/deliveries.js';
+import { noticeStore, presentNotice } from '../store/notices.js';
+import { orderStore } from '../store/orders.js';
+import { recipientStore } from '../store/recipients.js';
+
+export const NOTIFICATIONS_QUEUE = QUEUES.notifications;
+
+/** The queue's bindings: the notifying events, and order.created for the order read model. */
+export const BINDINGS = [...NOTIFYING_EVENTS, 'order.created'] as const;
+
+/** What one handled event produced, for the work that follows its commit. */
+export interface Produced {
+  notices: LiveNotice[];
+  queued: number;
+}
+
+export interface NotifierDeps {
+  templates: Templates;
+  links: Links;
+}
+
+/** Applies an order event to the read model. */
+async function applyOrder(
+  tx: Sql,
+  event: NotifyingEventOf | Extract<AnyEvent, { type: 'order.created' }>,
+): Promise<OrderView | null> {
+  const orders = orderStore(tx);
+  switch (event.type) {
+    case 'order.created':
+      return orders.apply({ ...event.data, status: 'pending' });
+    case 'order.confirmed':
+      return orders.apply({ ...event.data, status: 'confirmed' });
+    case 'order.cancelled':
+      return orders.apply({ ...event.data, status: 'cancelled' });
+    case 'order.shipped':
+      return orders.apply({ orderId: event.data.orderId, userId: event.data.userId, status: 'shipped' });
+    case 'order.delivered':
+      return orders.apply({ orderId: event.data.orderId, userId: event.data.userId, status: 'delivered' });
+    case 'payment.failed':
+    case 'payment.refunded':
+      return orders.get(event.data.orderId);
+    default:
+      return null;
+  }
+}
+
+/** One event's notices: read models, preferences, then a notice row and delivery rows, all in `tx`. */
+async function notify(
+  deps: NotifierDeps,
+  tx: Sql,
+  event: NotifyingEventOf,
+  produced: Produced,
+): Promise<HandlerOutcome> {
+  let recipient: Recipient | null = null;
+  if (event.type === 'user.registered' || event.type === 'user.password_reset_requested') {
+    const { userId, email, name } = event.data;
+    recipient = await recipientStore(tx).upsert({ userId, email, name });
+  }
+  const order = await applyOrder(tx, event);
+  const userId = userIdOf(event, order);
+  const contact = await contactStore(tx).get(userId);
+  recipient ??= contact.recipient;
+  const prefs = contact.prefs;
+  const plan = planNotices(event, { recipient, order, links: deps.links });
+  const choice = chooseChannels(plan, prefs, recipient);
+  const did: string[] = [];
+
+  if (choice.inApp && plan.inApp) {
+    const notice = await noticeStore(tx).insert({ userId, eventId: event.id, type: event.type, ...plan.inApp });
+    if (notice) {
+      produced.notices.push({ userId, seq: notice.seq, notice: presentNotice(notice) });
+      did.push('in-app');
+    }
+  }
+  const deliveries = deliveryStore(tx);
+  const common = { eventId: event.id, eventType: event.type, userId, correlationId: event.correlationId };
+  if (choice.email && plan.email) {
+    const mail = deps.templates.email(event.type, plan.model, {
+      subject: plan.email.subject,
+      transactional: plan.transactional,
+    });
+    const queued = await deliveries.insert({
+      ...common,
+      channel: 'email',
+      recipient: choice.email,
+      subject: mail.subject,
+      text: mail.text,
+      html: mail.html,
+      sensitive: plan.email.sensitive,
+      expiresAt: plan.email.expiresAt ?? null,
+    });
+    if (queued) {
+      produced.queued++;
+      did.push('email');
+    }
+  }
+  if (choice.sms && plan.sms) {
+    const queued = await deliveries.insert({
+      ...common,
+      channel: 'sms',
+      recipient: choice.sms,
+      subject: null,
+      text: deps.templates.sms(event.type, plan.model),
+      html: null,
+      sensitive: false,
+      expiresAt: null,
+    });
+    if (queued) {
+      produced.queued++;
+      did.push('sms');
+    }
+  }
+  // the inbox records a reason only when there is one: a missing address is worth a line, the usual case is not
+  return choice.unreachable.length
+    ? {
+        status: 'handled',
+        reason: `${did.join(', ') || 'nothing sent'}; unreachable: ${choice.unreachable.join(', ')}`,
+      }
+    : { status: 'handled' };
+}
+
+/** The typed handlers of the queue, writing what they produce into `produced`. */
+export function notificationHandlers(deps: NotifierDeps, produced: Produced): EventHandlers {
+  const run = (tx: Sql, event: NotifyingEventOf, _ctx: HandlerContext) => notify(deps, tx, event, produced);
+  return {
+    'order.created': async (tx, event) => {
+      await applyOrder(tx, event);
+    },
+    'user.registered': run,
+    'user.password_reset_requested': run,
+    'order.confirmed': run,
+    'order.cancelled': run,
+    'order.shipped': run,
+    'order.delivered': run,
+    'payment.failed': run,
+    'payment.refunded': run,
+  } satisfies Required<Pick<EventHandlers, (typeof BINDINGS)[number]>>;
+}
+
+export interface SubscribeOptions extends NotifierDeps {
+  bus: Bus;
+  db: Db;
+  logger: Logger;
+  metrics?: BusMetrics;
+  /** after commit: push the new notices to open streams (all instances) */
+  onNotices(items: LiveNotice[]): Promise<void>;
+  /** after commit: mails or SMS were queued */
+  onQueued(): void;
+}
+
+/** Consumes notifications_queue through the inbox; after each commit, the live push and a dispatcher wake-up. */
+export function subscribeNotifications(opts: SubscribeOptions): Promise<Subscription> {
+  const { bus, db, logger } = opts;
+  return bus.subscribe({
+    queue: NOTIFICATIONS_QUEUE,
+    bindings: BINDINGS,
+    logger,
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
+    handler: async (delivery) => {
+      const produced: Produced = { notices: [], queued: 0 };
+      const outcome = await inboxHandler(db, NOTIFICATIONS_QUEUE, notificationHandlers(opts, produced))(delivery);
+      // committed: a failed live push loses only the push (streams replay from Last-Event-ID)
+      if (produced.notices.length) {
+        opts
+          .onNotices(produced.notices)
+          .catch((err: unknown) => delivery.log.warn({ err: (err as Error).message }, 'live notice push failed'));
+      }
+      if (produced.queued) opts.onQueued();
+      return outcome;
+    },
+  });
+}

@@ -1,0 +1,44 @@
+// A user's notification preferences: which channels, and the phone number SMS go to.
+import { type App, type Db, errorResponses, principalOf } from '@microbazaar/kit';
+import { applyChange } from '../domain/preferences.js';
+import { preferenceStore } from '../store/preferences.js';
+import type { Access } from './access.js';
+import { Preferences, PreferencesChange } from './schemas.js';
+
+export function preferenceRoutes(app: App, deps: { db: Db; access: Access }) {
+  const { db, access } = deps;
+  const common = { tags: ['notifications'], security: [{ bearerAuth: [] }] };
+
+  app.get(
+    '/api/notifications/preferences',
+    {
+      preHandler: access.user,
+      schema: {
+        ...common,
+        summary: 'My notification preferences (defaults until changed: email and in-app on, SMS off)',
+        response: { 200: Preferences, ...errorResponses(401, 503) },
+      },
+    },
+    async (req) => preferenceStore(db).get(principalOf(req).userId),
+  );
+
+  app.put(
+    '/api/notifications/preferences',
+    {
+      preHandler: access.user,
+      schema: {
+        ...common,
+        summary: 'Change my notification preferences (password reset mails go whatever is set)',
+        body: PreferencesChange,
+        response: { 200: Preferences, ...errorResponses(400, 401, 503) },
+      },
+    },
+    async (req) => {
+      const userId = principalOf(req).userId;
+      return db.transaction(async (tx) => {
+        const store = preferenceStore(tx);
+        return store.put(userId, applyChange(await store.getForUpdate(userId), req.body));
+      });
+    },
+  );
+}

@@ -1,0 +1,48 @@
+// SQL for notification preferences (a row only for users who changed something).
+import type { Sql } from '@microbazaar/kit';
+import { DEFAULT_PREFERENCES, type Preferences } from '../domain/preferences.js';
+
+interface Row {
+  email: boolean;
+  sms: boolean;
+  inApp: boolean;
+  phone: string | null;
+  updatedAt: Date;
+}
+
+const present = (r: Row): Preferences => ({
+  email: r.email,
+  sms: r.sms,
+  inApp: r.inApp,
+  phone: r.phone,
+  updatedAt: new Date(r.updatedAt).toISOString(),
+});
+
+const COLUMNS = 'email, sms, in_app AS "inApp", phone, updated_at AS "updatedAt"';
+
+export function preferenceStore(sql: Sql) {
+  return {
+    /** The user's preferences, or the defaults. */
+    async get(userId: string): Promise<Preferences> {
+      const rows = await sql.query<Row>(`SELECT ${COLUMNS} FROM preferences WHERE user_id = $1`, [userId]);
+      return rows[0] ? present(rows[0]) : { ...DEFAULT_PREFERENCES };
+    },
+
+    /** Read under a row lock, so two concurrent changes apply one after the other. */
+    async getForUpdate(userId: string): Promise<Preferences> {
+      const rows = await sql.query<Row>(`SELECT ${COLUMNS} FROM preferences WHERE user_id = $1 FOR UPDATE`, [userId]);
+      return rows[0] ? present(rows[0]) : { ...DEFAULT_PREFERENCES };
+    },
+
+    async put(userId: string, p: Omit<Preferences, 'updatedAt'>): Promise<Preferences> {
+      const rows = await sql.query<Row>(
+        `INSERT INTO preferences (user_id, email, sms, in_app, phone) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (user_id) DO UPDATE SET email = EXCLUDED.email, sms = EXCLUDED.sms, in_app = EXCLUDED.in_app,
+           phone = EXCLUDED.phone, updated_at = now()
+         RETURNING ${COLUMNS}`,
+        [userId, p.email, p.sms, p.inApp, p.phone],
+      );
+      return present(rows[0] as Row);
+    },
+  };
+}

@@ -1,0 +1,338 @@
+// In-app notices, preferences, SMS through a Twilio-compatible server, and the embedded mailbox (in-memory bus, file mail).
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { eventually } from '@microbazaar/kit/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deliveryStore } from '../src/store/deliveries.js';
+import { type Backends, confirmedOrder, money, type Service, startBackends, startService, user } from './harness.js';
+
+const WAIT = 10_000;
+
+interface SmsRequest {
+  url: string;
+  authorization: string | undefined;
+  form: URLSearchParams;
+}
+
+/** Answers like Twilio's Messages API: 201 with a SID, or 400 for the number +15005550001 (Twilio's "invalid" test number). */
+async function startTwilio() {
+  const seen: SmsRequest[] = [];
+  const server = createServer((req: IncomingMessage, res) => {
+    let body = '';
+    req.on('data', (c) => {
+      body += c;
+    });
+    req.on('end', () => {
+      const form = new URLSearchParams(body);
+      seen.push({ url: req.url ?? '', authorization: req.headers.authorization, form });
+      res.setHeader('content-type', 'application/json');
+      if (form.get('To') === '+15005550001') {
+        res.statusCode = 400;
+        res.end(JSON.stringify({ code: 21211, message: "The 'To' number is not a valid phone number.", status: 400 }));
+        return;
+      }
+      res.statusCode = 201;
+      res.end(JSON.stringify({ sid: `SM${randomUUID().replace(/-/g, '')}`, status: 'queued' }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    seen,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+let b: Backends;
+let svc: Service;
+let twilio: Awaited<ReturnType<typeof startTwilio>>;
+
+beforeAll(async () => {
+  twilio = await startTwilio();
+  b = await startBackends('notices', { bus: 'memory' });
+  svc = await startService(b, {
+    env: {
+      SMS_PROVIDER: 'twilio',
+      TWILIO_ACCOUNT_SID: 'AC0123456789',
+      TWILIO_AUTH_TOKEN: 'twilio-secret',
+      SMS_FROM: '+15550001111',
+      TWILIO_API_URL: twilio.url,
+    },
+  });
+});
+
+afterAll(async () => {
+  await svc?.close();
+  await b?.close();
+  await twilio?.close();
+});
+
+async function auth(u: { id: string; email: string }, role = 'customer') {
+  return { authorization: `Bearer ${await b.jwks.sign({ sub: u.id, email: u.email, role })}` };
+}
+
+async function feed(u: { id: string; email: string }, query = '') {
+  const res = await svc.app.inject({ url: `/api/notifications${query}`, headers: await auth(u) });
+  expect(res.statusCode).toBe(200);
+  return res.json() as {
+    items: { id: string; type: string; title: string; read: boolean }[];
+    nextCursor: string | null;
+  };
+}
+
+/** `count` delivered orders for a user, each one notice; waits until all are stored. */
+async function deliveredOrders(u: { id: string; email: string }, count: number) {
+  const before = (await feed(u, '?limit=100')).items.length;
+  for (let i = 0; i < count; i++) await b.publish('order.delivered', { orderId: randomUUID(), userId: u.id });
+  await eventually(async () => expect((await feed(u, '?limit=100')).items.length).toBe(before + count), WAIT);
+}
+
+describe('in-app notices', () => {
+  it('lists my notices in cursor pages (newest first, none twice, none missed), with the shape of the contract', async () => {
+    const u = user();
+    await deliveredOrders(u, 25);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const page = await feed(u, `?limit=10${cursor ? `&cursor=${cursor}` : ''}`);
+      seen.push(...page.items.map((n) => n.id));
+      cursor = page.nextCursor;
+      pages++;
+    } while (cursor);
+    expect(pages).toBe(3);
+    expect(new Set(seen).size).toBe(25);
+    const first = (await feed(u, '?limit=1')).items[0] as Record<string, unknown>;
+    expect(Object.keys(first).sort()).toEqual(['body', 'createdAt', 'data', 'id', 'read', 'title', 'type']);
+    expect(first).toMatchObject({ type: 'order.delivered', read: false, data: { url: expect.any(String) } });
+    // and the unread filter sees all of them
+    expect((await feed(u, '?limit=100&unread=true')).items).toHaveLength(25);
+  });
+
+  it('marks read and unread, counts unread, marks all read', async () => {
+    const u = user();
+    await deliveredOrders(u, 3);
+    const headers = await auth(u);
+    const count = async () =>
+      (await svc.app.inject({ url: '/api/notifications/unread-count', headers })).json().count as number;
+    expect(await count()).toBe(3);
+    const [a] = (await feed(u)).items;
+    const read = await svc.app.inject({
+      method: 'PATCH',
+      url: `/api/notifications/${a?.id}`,
+      headers,
+      payload: { read: true },
+    });
+    expect(read.statusCode).toBe(200);
+    expect(read.json()).toMatchObject({ id: a?.id, read: true });
+    expect(await count()).toBe(2);
+    expect((await feed(u, '?unread=true')).items.map((n) => n.id)).not.toContain(a?.id);
+    await svc.app.inject({ method: 'PATCH', url: `/api/notifications/${a?.id}`, headers, payload: { read: false } });
+    expect(await count()).toBe(3);
+    const all = await svc.app.inject({ method: 'POST', url: '/api/notifications/read-all', headers });
+    expect(all.json()).toEqual({ updated: 3 });
+    expect(await count()).toBe(0);
+    const one = await svc.app.inject({ url: `/api/notifications/${a?.id}`, headers });
+    expect(one.json()).toMatchObject({ id: a?.id, read: true });
+  });
+
+  it('another user cannot read or change my notices: 404, and they are not in their list', async () => {
+    const me = user();
+    const other = user();
+    await deliveredOrders(me, 1);
+    const [mine] = (await feed(me)).items;
+    const theirs = await auth(other);
+    const read = await svc.app.inject({ url: `/api/notifications/${mine?.id}`, headers: theirs });
+    expect(read.statusCode).toBe(404);
+    expect(read.json().error).toMatchObject({ code: 'NOT_FOUND', message: 'Notification not found' });
+    const patch = await svc.app.inject({
+      method: 'PATCH',
+      url: `/api/notifications/${mine?.id}`,
+      headers: theirs,
+      payload: { read: true },
+    });
+    expect(patch.statusCode).toBe(404);
+    expect((await feed(other)).items).toEqual([]);
+    // not even an admin reads someone's notices through this API
+    const admin = await svc.app.inject({ url: `/api/notifications/${mine?.id}`, headers: await auth(other, 'admin') });
+    expect(admin.statusCode).toBe(404);
+    expect((await feed(me)).items[0]).toMatchObject({ id: mine?.id, read: false });
+  });
+
+  it('answers 401 without a valid token and 400 for bad input', async () => {
+    expect((await svc.app.inject({ url: '/api/notifications' })).statusCode).toBe(401);
+    const bad = await svc.app.inject({ url: '/api/notifications', headers: { authorization: 'Bearer nope' } });
+    expect(bad.statusCode).toBe(401);
+    const headers = await auth(user());
+    for (const url of [
+      '/api/notifications?limit=0',
+      '/api/notifications?limit=101',
+      '/api/notifications?cursor=garbage',
+      '/api/notifications/not-a-uuid',
+    ]) {
+      expect((await svc.app.inject({ url, headers })).statusCode, url).toBe(400);
+    }
+    const unknownField = await svc.app.inject({
+      method: 'PATCH',
+      url: `/api/notifications/${randomUUID()}`,
+      headers,
+      payload: { read: true, title: 'x' },
+    });
+    expect(unknownField.statusCode).toBe(400);
+  });
+
+  it('a payment event for an order not seen yet is retried until order.created arrives', async () => {
+    const u = user();
+    const order = confirmedOrder(u.id);
+    await b.publish('payment.failed', {
+      orderId: order.orderId,
+      paymentId: randomUUID(),
+      amount: money(4499),
+      reason: 'insufficient funds',
+    });
+    await eventually(async () => {
+      const metrics = (await svc.app.inject('/metrics')).body;
+      expect(metrics).toMatch(/events_retried_total\{queue="notifications_queue",type="payment\.failed"/);
+    }, WAIT);
+    await b.publish('order.created', order);
+    await eventually(async () => {
+      const [n] = (await feed(u)).items;
+      expect(n).toMatchObject({ type: 'payment.failed' });
+      expect(n?.title).toMatch(/^Payment failed for order #/);
+    }, WAIT);
+  });
+});
+
+it('documents every route in /openapi.json (the gateway merges it into /docs)', async () => {
+  const res = await svc.app.inject('/openapi.json');
+  expect(res.statusCode).toBe(200);
+  expect(Object.keys(res.json().paths).sort()).toEqual([
+    '/api/notifications',
+    '/api/notifications/admin/failures',
+    '/api/notifications/admin/failures/{id}/retry',
+    '/api/notifications/dev/mail',
+    '/api/notifications/dev/mail/{id}',
+    '/api/notifications/preferences',
+    '/api/notifications/read-all',
+    '/api/notifications/stream',
+    '/api/notifications/tickets',
+    '/api/notifications/unread-count',
+    '/api/notifications/{id}',
+  ]);
+});
+
+describe('preferences', () => {
+  it('starts from the defaults and keeps what is changed; SMS needs an E.164 number', async () => {
+    const u = user();
+    const headers = await auth(u);
+    const initial = await svc.app.inject({ url: '/api/notifications/preferences', headers });
+    expect(initial.json()).toEqual({ email: true, sms: false, inApp: true, phone: null, updatedAt: null });
+
+    const put = (payload: unknown) =>
+      svc.app.inject({ method: 'PUT', url: '/api/notifications/preferences', headers, payload: payload as object });
+    const noPhone = await put({ sms: true });
+    expect(noPhone.statusCode).toBe(400);
+    expect(noPhone.json().error.details[0]).toMatchObject({ path: 'body/phone' });
+    expect((await put({ phone: '12345' })).statusCode).toBe(400);
+    expect((await put({})).statusCode).toBe(400);
+    expect((await put({ sms: true, push: true })).statusCode).toBe(400);
+
+    const ok = await put({ sms: true, phone: '+1 (415) 555-0123' });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json()).toMatchObject({ email: true, sms: true, inApp: true, phone: '+14155550123' });
+    expect(ok.json().updatedAt).toEqual(expect.any(String));
+    const later = await put({ email: false });
+    expect(later.json()).toMatchObject({ email: false, sms: true, phone: '+14155550123' });
+    expect((await svc.app.inject({ url: '/api/notifications/preferences', headers })).json()).toEqual(later.json());
+    // someone else still has the defaults
+    const other = await svc.app.inject({ url: '/api/notifications/preferences', headers: await auth(user()) });
+    expect(other.json().email).toBe(true);
+  });
+});
+
+describe('SMS', () => {
+  it('goes through the Twilio-compatible API to the number in the preferences', async () => {
+    const u = user();
+    await svc.app.inject({
+      method: 'PUT',
+      url: '/api/notifications/preferences',
+      headers: await auth(u),
+      payload: { sms: true, phone: '+14155550123' },
+    });
+    const orderId = randomUUID();
+    const event = await b.publish('order.shipped', { orderId, userId: u.id, carrier: 'UPS', trackingNumber: '1Z999' });
+    const sms = await eventually(() => {
+      const found = twilio.seen.find((r) => r.form.get('Body')?.includes(orderId.slice(0, 8).toUpperCase()));
+      expect(found).toBeDefined();
+      return found as SmsRequest;
+    }, WAIT);
+    expect(sms.url).toBe('/2010-04-01/Accounts/AC0123456789/Messages.json');
+    expect(sms.authorization).toBe(`Basic ${Buffer.from('AC0123456789:twilio-secret').toString('base64')}`);
+    expect(sms.form.get('To')).toBe('+14155550123');
+    expect(sms.form.get('From')).toBe('+15550001111');
+    expect(sms.form.get('Body')).toContain('has shipped with UPS, tracking 1Z999');
+    await eventually(async () => {
+      const rows = await deliveryStore(svc.db).forEvent(event.id);
+      expect(rows.find((r) => r.channel === 'sms')?.status).toBe('sent');
+    }, WAIT);
+  });
+
+  it('a number the provider rejects (400) fails at once, without retries', async () => {
+    const u = user();
+    await svc.app.inject({
+      method: 'PUT',
+      url: '/api/notifications/preferences',
+      headers: await auth(u),
+      payload: { sms: true, phone: '+15005550001' },
+    });
+    const event = await b.publish('order.delivered', { orderId: randomUUID(), userId: u.id });
+    const failed = await eventually(async () => {
+      const row = (await deliveryStore(svc.db).forEvent(event.id)).find((r) => r.channel === 'sms');
+      expect(row?.status).toBe('failed');
+      return row as NonNullable<typeof row>;
+    }, WAIT);
+    expect(failed.attempts).toBe(1);
+    expect(failed.lastError).toContain('code 21211');
+  });
+});
+
+describe('embedded mailbox (no SMTP_URL)', () => {
+  it('writes .eml files and lists them at /api/notifications/dev/mail: mine to me, all to an admin', async () => {
+    const u = user();
+    await b.publish('user.registered', { userId: u.id, email: u.email, name: 'Mallory <b>' });
+    const list = await eventually(async () => {
+      const res = await svc.app.inject({ url: '/api/notifications/dev/mail', headers: await auth(u) });
+      expect(res.statusCode).toBe(200);
+      expect(res.json().items).toHaveLength(1);
+      return res.json().items as { id: string; to: string; subject: string }[];
+    }, WAIT);
+    expect(list[0]).toMatchObject({ to: u.email, subject: 'Welcome to microBazaar, Mallory <b>' });
+    expect(list[0]?.id).toMatch(/\.eml$/);
+
+    const raw = await svc.app.inject({ url: `/api/notifications/dev/mail/${list[0]?.id}`, headers: await auth(u) });
+    expect(raw.statusCode).toBe(200);
+    expect(raw.headers['content-type']).toContain('message/rfc822');
+    expect(raw.body).toContain(`To: ${u.email}`);
+    expect(raw.body).toContain('Mallory &lt;b&gt;');
+
+    const stranger = user();
+    const theirs = await svc.app.inject({ url: '/api/notifications/dev/mail', headers: await auth(stranger) });
+    expect(theirs.json().items).toEqual([]);
+    const peek = await svc.app.inject({
+      url: `/api/notifications/dev/mail/${list[0]?.id}`,
+      headers: await auth(stranger),
+    });
+    expect(peek.statusCode).toBe(404);
+    const admin = await svc.app.inject({
+      url: '/api/notifications/dev/mail?limit=100',
+      headers: await auth(stranger, 'admin'),
+    });
+    expect(admin.json().items.map((m: { id: string }) => m.id)).toContain(list[0]?.id);
+    const traversal = await svc.app.inject({
+      url: '/api/notifications/dev/mail/..%2F..%2Fetc%2Fpasswd.eml',
+      headers: await auth(stranger, 'admin'),
+    });
+    expect(traversal.statusCode).toBe(400);
+  });
+});

@@ -1,0 +1,211 @@
+// The live stream: server-sent events through the real gateway, across two instances (Redis pub/sub), tickets,
+// keep-alive pings, Last-Event-ID replay, expiry and shutdown.
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { buildApp as buildGateway } from '@microbazaar/gateway/app';
+import { loadConfig as loadGatewayConfig } from '@microbazaar/gateway/config';
+import { type App, createLogger, MemoryCache } from '@microbazaar/kit';
+import { eventually } from '@microbazaar/kit/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type Backends,
+  confirmedOrder,
+  openStream,
+  type Service,
+  type SseClient,
+  startBackends,
+  startService,
+  user,
+} from './harness.js';
+
+let b: Backends;
+/** consumes the queue */
+let worker: Service;
+/** serves the streams, consumes nothing: every notice it writes came over Redis */
+let edge: Service;
+let gateway: App;
+let gatewayUrl: string;
+const streams: SseClient[] = [];
+
+beforeAll(async () => {
+  b = await startBackends('stream');
+  worker = await startService(b);
+  edge = await startService(b, { background: false, env: { STREAM_PING_INTERVAL_MS: '200' } });
+  const config = loadGatewayConfig({
+    LOG_LEVEL: 'silent',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    RATE_LIMIT_PER_MINUTE: '0',
+    AUTH_JWKS_URL: b.jwks.url,
+    NOTIFICATION_URL: edge.url,
+  });
+  gateway = await buildGateway({ config, logger: createLogger('gateway-test', 'silent'), cache: new MemoryCache() });
+  await gateway.listen({ port: 0, host: '127.0.0.1' });
+  gatewayUrl = `http://127.0.0.1:${(gateway.server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  for (const s of streams) s.close();
+  await gateway?.close();
+  await edge?.close();
+  await worker?.close();
+  await b?.close();
+});
+
+async function token(u: { id: string; email: string }, expiresIn: string | number = '5m') {
+  return b.jwks.sign({ sub: u.id, email: u.email }, expiresIn);
+}
+
+/** A ticket through the gateway (which demands the token), then the stream through the gateway with it. */
+async function streamViaGateway(u: { id: string; email: string }, headers: Record<string, string> = {}) {
+  const res = await fetch(`${gatewayUrl}/api/notifications/tickets`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${await token(u)}` },
+  });
+  expect(res.status).toBe(201);
+  const ticket = (await res.json()) as { ticket: string; url: string; expiresAt: string };
+  const stream = await openStream(`${gatewayUrl}${ticket.url}`, headers);
+  streams.push(stream);
+  return stream;
+}
+
+const notices = (s: SseClient) => s.events.filter((e) => e.event === 'notification');
+
+describe('live stream through the gateway', () => {
+  it('delivers a notice to a client connected through the gateway to another instance', async () => {
+    const u = user();
+    const stream = await streamViaGateway(u);
+    expect(stream.status).toBe(200);
+    expect(stream.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    expect(JSON.parse((await stream.next((e) => e.event === 'ready')).data)).toEqual({ unread: 0 });
+
+    const order = confirmedOrder(u.id);
+    const sentAt = Date.now();
+    await b.publish('order.confirmed', order);
+    const got = await stream.next((e) => e.event === 'notification');
+    const notice = JSON.parse(got.data);
+    expect(notice).toMatchObject({ type: 'order.confirmed', read: false, data: { orderId: order.orderId } });
+    expect(notice.title).toMatch(/^Order #[0-9A-F]{8} confirmed$/);
+    expect(got.id).toMatch(/^\d+$/);
+    // the same notice as the list shows
+    const list = await fetch(`${gatewayUrl}/api/notifications`, {
+      headers: { authorization: `Bearer ${await token(u)}` },
+    });
+    expect(((await list.json()) as { items: unknown[] }).items[0]).toEqual(notice);
+    // a figure, not an assertion (the machine is shared): the issue asks for under a second
+    console.info(`stream: event published → notice on the stream via gateway + Redis in ${got.at - sentAt} ms`);
+  });
+
+  it('keeps an idle stream open with comment pings', async () => {
+    const stream = await streamViaGateway(user());
+    await stream.next((e) => e.event === 'ready');
+    const start = stream.comments.length;
+    await new Promise((r) => setTimeout(r, 700));
+    expect(stream.comments.slice(start)).toContain('ping');
+  });
+
+  it('only my notices reach my stream', async () => {
+    const me = user();
+    const other = user();
+    const mine = await streamViaGateway(me);
+    const theirs = await streamViaGateway(other);
+    await Promise.all([mine.next((e) => e.event === 'ready'), theirs.next((e) => e.event === 'ready')]);
+    await b.publish('order.delivered', { orderId: randomUUID(), userId: other.id });
+    await b.publish('order.delivered', { orderId: randomUUID(), userId: me.id });
+    await mine.next((e) => e.event === 'notification');
+    await theirs.next((e) => e.event === 'notification');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(notices(mine)).toHaveLength(1);
+    expect(notices(theirs)).toHaveLength(1);
+    expect(notices(mine)[0]?.id).not.toBe(notices(theirs)[0]?.id);
+  });
+
+  it('a reconnect with Last-Event-ID gets what was missed, once', async () => {
+    const u = user();
+    const first = await streamViaGateway(u);
+    await first.next((e) => e.event === 'ready');
+    await b.publish('order.shipped', { orderId: randomUUID(), userId: u.id });
+    const seen = await first.next((e) => e.event === 'notification');
+    first.close();
+
+    await b.publish('order.delivered', { orderId: randomUUID(), userId: u.id });
+    await b.publish('payment.refunded', {
+      orderId: (await b.publish('order.created', confirmedOrder(u.id))).data.orderId,
+      paymentId: randomUUID(),
+      amount: { amount: 100, currency: 'USD' },
+    });
+    const headers = { authorization: `Bearer ${await token(u)}` };
+    // wait until both are stored, then reconnect from the last id seen
+    let stored: { items: { type: string }[] } = { items: [] };
+    for (let i = 0; i < 100 && stored.items.length < 3; i++) {
+      stored = (await (await fetch(`${edge.url}/api/notifications`, { headers })).json()) as typeof stored;
+      if (stored.items.length < 3) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(stored.items).toHaveLength(3);
+    const again = await openStream(`${edge.url}/api/notifications/stream`, {
+      ...headers,
+      'last-event-id': seen.id ?? '',
+    });
+    streams.push(again);
+    expect(JSON.parse((await again.next((e) => e.event === 'ready')).data)).toEqual({ unread: 3 });
+    await again.next((e) => e.event === 'notification' && JSON.parse(e.data).type === 'payment.refunded');
+    const replayed = notices(again).map((e) => JSON.parse(e.data).type);
+    expect(replayed.sort()).toEqual(['order.delivered', 'payment.refunded']);
+  });
+});
+
+it('forgets a client that goes away', async () => {
+  const before = edge.hub.size;
+  const stream = await openStream(`${edge.url}/api/notifications/stream`, {
+    authorization: `Bearer ${await token(user())}`,
+  });
+  await stream.next((e) => e.event === 'ready');
+  expect(edge.hub.size).toBe(before + 1);
+  stream.close();
+  await eventually(() => expect(edge.hub.size).toBe(before), 5000);
+});
+
+describe('stream authentication', () => {
+  it('accepts a bearer token directly on the service', async () => {
+    const stream = await openStream(`${edge.url}/api/notifications/stream`, {
+      authorization: `Bearer ${await token(user())}`,
+    });
+    streams.push(stream);
+    expect(stream.status).toBe(200);
+    await stream.next((e) => e.event === 'ready');
+  });
+
+  it('answers 401 with the error body without a credential or with an unknown ticket', async () => {
+    const none = await openStream(`${gatewayUrl}/api/notifications/stream`);
+    expect(none.status).toBe(401);
+    expect(JSON.parse(none.body ?? '{}').error.code).toBe('UNAUTHORIZED');
+    const bad = await openStream(`${gatewayUrl}/api/notifications/stream?ticket=${randomUUID()}`);
+    expect(bad.status).toBe(401);
+    expect(JSON.parse(bad.body ?? '{}').error.code).toBe('INVALID_TICKET');
+    // a ticket is only handed out for a token
+    const res = await fetch(`${gatewayUrl}/api/notifications/tickets`, { method: 'POST' });
+    expect(res.status).toBe(401);
+  });
+
+  it('ends the stream when the credential that opened it expires', async () => {
+    const u = user();
+    const stream = await openStream(`${edge.url}/api/notifications/stream`, {
+      authorization: `Bearer ${await token(u, '2s')}`,
+    });
+    streams.push(stream);
+    await stream.next((e) => e.event === 'ready');
+    await stream.next((e) => e.event === 'expired', 10_000);
+    await stream.ended;
+  });
+});
+
+it('shutting an instance down ends its streams (clients reconnect elsewhere)', async () => {
+  const spare = await startService(b, { background: false });
+  const stream = await openStream(`${spare.url}/api/notifications/stream`, {
+    authorization: `Bearer ${await token(user())}`,
+  });
+  await stream.next((e) => e.event === 'ready');
+  expect(spare.hub.size).toBe(1);
+  await spare.close();
+  await stream.ended;
+});
