@@ -1,0 +1,29 @@
+// The cart service's configuration: the only place that reads process.env.
+import { BusEnv, CommonEnv, type Env, loadEnv } from '@microbazaar/kit';
+import { type Static, Type } from '@sinclair/typebox';
+
+export const CartConfigSchema = Type.Object({
+  ...CommonEnv,
+  ...BusEnv,
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3002 }),
+  /** prepended to exchange and queue names; empty in production (tests and side-by-side stacks) */
+  BUS_PREFIX: Type.String({ default: '', pattern: '^[A-Za-z0-9_.-]*$' }),
+  /** Redis key prefix of carts and the product read model */
+  CART_KEY_PREFIX: Type.String({ default: 'cart:' }),
+  /** a cart untouched this long is gone (guest and user carts alike) */
+  CART_IDLE_TTL_SECONDS: Type.Integer({ minimum: 1, default: 14 * 86_400 }),
+  CART_MAX_LINES: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+  /** most units of one product in a cart (above → 400) */
+  CART_MAX_QUANTITY: Type.Integer({ minimum: 1, maximum: 100_000, default: 99 }),
+  /** the guest cart cookie gets `Secure` (default: in production) */
+  CART_COOKIE_SECURE: Type.Optional(Type.Boolean()),
+  /** the product service: asked only for a product the read model has not heard of yet */
+  PRODUCT_URL: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:3001' }),
+  UPSTREAM_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 5000 }),
+});
+
+export type CartConfig = Static<typeof CartConfigSchema>;
+
+export function loadConfig(env: Env = process.env): CartConfig {
+  return loadEnv(CartConfigSchema, env);
+}

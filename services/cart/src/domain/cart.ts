@@ -1,0 +1,137 @@
+// Carts as the shopper sees them: lines priced and checked against the product read model, limits, merging.
+import type { Money } from '@microbazaar/contracts';
+import { Conflict, Invalid, NotFound } from '@microbazaar/kit';
+
+/** What the cart knows of a product, from product.* events (or one catalog read on first sight). */
+export interface ProductView {
+  productId: string;
+  name: string;
+  price: Money;
+  /** units available now (on hand − reserved) */
+  stock: number;
+  /** active, archived, deleted... */
+  status: string;
+  sellerId: string;
+  slug: string;
+  /** ms timestamp of the news it comes from: older news never overwrites newer */
+  version: number;
+}
+
+export interface StoredLine {
+  productId: string;
+  quantity: number;
+  /** ms since epoch when the line first entered the cart (the display order) */
+  addedAt: number;
+}
+
+export interface CartLine {
+  productId: string;
+  name: string;
+  unitPrice: Money;
+  quantity: number;
+  /** units of it that can be bought now (0 when the product is gone) */
+  available: number;
+}
+
+export interface Cart {
+  id: string;
+  userId: string | null;
+  items: CartLine[];
+  subtotal: Money;
+}
+
+export interface Limits {
+  maxLines: number;
+  maxQuantity: number;
+}
+
+export function isSellable(p: ProductView): boolean {
+  return p.status === 'active';
+}
+
+export function availableOf(p: ProductView | undefined): number {
+  return p && isSellable(p) ? Math.max(0, p.stock) : 0;
+}
+
+/** The cart with current names, prices and availability; lines in the order they were added. */
+export function presentCart(
+  owner: { id: string; userId: string | null },
+  lines: readonly StoredLine[],
+  products: ReadonlyMap<string, ProductView>,
+): Cart {
+  const items: CartLine[] = [...lines]
+    .sort((a, b) => a.addedAt - b.addedAt || (a.productId < b.productId ? -1 : 1))
+    .map((line) => {
+      const p = products.get(line.productId);
+      return {
+        productId: line.productId,
+        name: p?.name ?? 'Unavailable product',
+        unitPrice: p?.price ?? { amount: 0, currency: 'USD' },
+        quantity: line.quantity,
+        available: availableOf(p),
+      };
+    });
+  const currency = items[0]?.unitPrice.currency ?? 'USD';
+  const amount = items
+    .filter((i) => i.unitPrice.currency === currency)
+    .reduce((sum, i) => sum + i.unitPrice.amount * i.quantity, 0);
+  return { id: owner.id, userId: owner.userId, items, subtotal: { amount, currency } };
+}
+
+/** A quantity ≤ 0 or above the per-product limit is a 400. */
+export function checkQuantity(quantity: number, limits: Limits): void {
+  if (!Number.isInteger(quantity) || quantity <= 0) {
+    throw new Invalid('Quantity must be a positive whole number', [{ path: 'body/quantity', message: 'must be ≥ 1' }]);
+  }
+  if (quantity > limits.maxQuantity) {
+    throw new Invalid(`At most ${limits.maxQuantity} of one product per cart`, [
+      { path: 'body/quantity', message: `must be ≤ ${limits.maxQuantity}` },
+    ]);
+  }
+}
+
+/** More in the cart than is available now (409). */
+export function insufficientStock(product: ProductView): Conflict {
+  const available = availableOf(product);
+  return new Conflict(
+    available === 0 ? `${product.name} is out of stock` : `Only ${available} of ${product.name} available`,
+    'INSUFFICIENT_STOCK',
+    [{ path: 'body/quantity', message: `available: ${available}`, available }],
+  );
+}
+
+export function assertSellable(product: ProductView | undefined, productId: string): asserts product is ProductView {
+  if (!product || product.status === 'deleted')
+    throw new NotFound(`Product ${productId} not found`, 'PRODUCT_NOT_FOUND');
+  if (!isSellable(product)) throw new Conflict(`${product.name} is no longer sold`, 'PRODUCT_UNAVAILABLE');
+}
+
+/** Merge caps: a product the guest had may reach min(stock, max quantity) in the user's cart. */
+export function mergeCaps(
+  productIds: readonly string[],
+  products: ReadonlyMap<string, ProductView>,
+  limits: Limits,
+): Map<string, number> {
+  return new Map(productIds.map((id) => [id, Math.min(availableOf(products.get(id)), limits.maxQuantity)]));
+}
+
+/** Adds the guest's lines to the user's: quantities add, capped, never lowering what the user had. */
+export function mergeLines(
+  user: readonly StoredLine[],
+  guest: readonly StoredLine[],
+  caps: ReadonlyMap<string, number>,
+  maxLines: number,
+): StoredLine[] {
+  const merged = new Map(user.map((l) => [l.productId, { ...l }]));
+  for (const g of [...guest].sort((a, b) => a.addedAt - b.addedAt)) {
+    const mine = merged.get(g.productId);
+    const cap = caps.get(g.productId) ?? 0;
+    if (mine) {
+      mine.quantity = Math.max(mine.quantity, Math.min(mine.quantity + g.quantity, cap));
+    } else if (merged.size < maxLines) {
+      const quantity = Math.min(g.quantity, cap);
+      if (quantity > 0) merged.set(g.productId, { productId: g.productId, quantity, addedAt: g.addedAt });
+    }
+  }
+  return [...merged.values()];
+}

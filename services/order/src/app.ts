@@ -1,0 +1,115 @@
+// Composition root of the order service: routes, the saga consumer on orders_queue, the outbox relay and the sweeper.
+import { fileURLToPath } from 'node:url';
+import { QUEUES } from '@microbazaar/contracts';
+import {
+  type App,
+  type Bus,
+  busMetrics,
+  createApp,
+  createGuards,
+  createJwksVerifier,
+  type Db,
+  eventsMigrations,
+  installEventContext,
+  type Logger,
+  migrate,
+  type OutboxRelay,
+  outboxOptionsFrom,
+  retryPolicyFrom,
+  type Subscription,
+  startOutboxRelay,
+  subscribeWithInbox,
+  type TokenVerifier,
+} from '@microbazaar/kit';
+import type { OrderConfig } from './config.js';
+import { orderSagaHandlers } from './events/handlers.js';
+import { orderRoutes } from './http/routes.js';
+import { createOrders, type Orders } from './orders.js';
+import { type Periodic, startPeriodic } from './periodic.js';
+import type { CartReader } from './ports/cart.js';
+import type { Catalog } from './ports/catalog.js';
+
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
+
+export function migrateOrder(db: Db): Promise<string[]> {
+  return migrate(db, MIGRATIONS_DIR, { include: [eventsMigrations] });
+}
+
+export interface OrderDeps {
+  config: OrderConfig;
+  logger: Logger;
+  db: Db;
+  bus: Bus;
+  catalog: Catalog;
+  cart: CartReader;
+  /** defaults to the auth service's JWKS at config.AUTH_JWKS_URL */
+  verifier?: TokenVerifier;
+  /** consume orders_queue, relay the outbox and sweep (default true); false for an HTTP-only instance */
+  workers?: boolean;
+}
+
+export interface OrderService {
+  app: App;
+  orders: Orders;
+  /** absent when built without workers */
+  relay?: OutboxRelay;
+  sweeper?: Periodic;
+}
+
+export async function buildApp(deps: OrderDeps): Promise<OrderService> {
+  const { config, logger, db, bus } = deps;
+  const orders = createOrders({ db, catalog: deps.catalog, cart: deps.cart, config });
+  const verifier =
+    deps.verifier ??
+    createJwksVerifier(config.AUTH_JWKS_URL, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE });
+
+  const app: App = await createApp({
+    name: 'order',
+    logger,
+    description: 'Checkout, the order lifecycle and the order saga',
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    trustProxy: config.TRUST_PROXY,
+    readiness: { db: () => db.ping(), bus: () => bus.ping() },
+  });
+  installEventContext(app);
+  orderRoutes(app, { orders, guards: createGuards(verifier) });
+
+  if (deps.workers === false) return { app, orders };
+
+  const metrics = busMetrics(app.metrics.registry);
+  let subscription: Subscription | undefined;
+  let relay: OutboxRelay | undefined;
+  let sweeper: Periodic | undefined;
+  const stopWorkers = async () => {
+    // stop taking events first (in-flight handlers finish and ack), then the jobs that write, then the relay
+    await subscription?.close();
+    await sweeper?.stop();
+    await relay?.stop();
+  };
+  app.addHook('onClose', stopWorkers);
+  try {
+    relay = await startOutboxRelay({ db, bus, logger, metrics, ...outboxOptionsFrom(config) });
+    subscription = await subscribeWithInbox({
+      bus,
+      db,
+      queue: QUEUES.orders,
+      handlers: orderSagaHandlers(orders),
+      logger,
+      metrics,
+      ...retryPolicyFrom(config),
+    });
+    sweeper = startPeriodic(
+      'expire-pending-orders',
+      config.ORDER_SWEEP_INTERVAL_MS,
+      async () => {
+        const expired = await orders.expireStale();
+        if (expired) logger.info({ expired }, 'pending orders expired');
+      },
+      logger,
+    );
+  } catch (err) {
+    await stopWorkers();
+    throw err;
+  }
+  return { app, orders, relay, sweeper };
+}

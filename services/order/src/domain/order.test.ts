@@ -1,0 +1,201 @@
+import type { Principal } from '@microbazaar/kit';
+import { describe, expect, it } from 'vitest';
+import {
+  assertMayCancel,
+  assertMayFulfil,
+  assertMaySee,
+  type CatalogProduct,
+  type Change,
+  canTransition,
+  mergeLines,
+  newOrder,
+  ORDER_STATUSES,
+  type Order,
+  OrderStateConflict,
+  type OrderStatus,
+  priceLines,
+  TRANSITIONS,
+  transition,
+} from './order.js';
+
+const BUYER = '00000000-0000-4000-8000-00000000000b';
+const SELLER = '00000000-0000-4000-8000-000000000005';
+const OTHER_SELLER = '00000000-0000-4000-8000-000000000006';
+const P1 = '00000000-0000-4000-8000-0000000000a1';
+const P2 = '00000000-0000-4000-8000-0000000000a2';
+
+const address = { name: 'Ada', line1: '1 Main St', city: 'Springfield', postalCode: '12345', country: 'US' };
+
+function order(status: OrderStatus = 'pending'): Order {
+  const base = newOrder({
+    id: '00000000-0000-4000-8000-000000000001',
+    userId: BUYER,
+    items: [
+      {
+        productId: P1,
+        sellerId: SELLER,
+        name: 'Lamp',
+        unitPrice: { amount: 1999, currency: 'USD' },
+        quantity: 2,
+        lineTotal: { amount: 3998, currency: 'USD' },
+      },
+    ],
+    total: { amount: 3998, currency: 'USD' },
+    shippingAddress: address,
+    at: new Date('2030-01-01T00:00:00Z'),
+  });
+  return { ...base, status };
+}
+
+const changeFor: Record<keyof typeof TRANSITIONS, Change> = {
+  confirm: { action: 'confirm', paymentId: '00000000-0000-4000-8000-0000000000f1' },
+  ship: { action: 'ship' },
+  deliver: { action: 'deliver' },
+  cancel: { action: 'cancel', reason: 'customer' },
+  refund: { action: 'refund' },
+};
+
+const principal = (userId: string, role: Principal['role']): Principal => ({ userId, role, email: '', exp: 0 });
+
+describe('order state machine', () => {
+  // the table from ARCHITECTURE.md, written out: anything not listed here must be refused
+  const allowed: Array<[OrderStatus, keyof typeof TRANSITIONS, OrderStatus]> = [
+    ['pending', 'confirm', 'confirmed'],
+    ['confirmed', 'ship', 'shipped'],
+    ['shipped', 'deliver', 'delivered'],
+    ['pending', 'cancel', 'cancelled'],
+    ['confirmed', 'cancel', 'cancelled'],
+    ['delivered', 'refund', 'refunded'],
+  ];
+
+  for (const status of ORDER_STATUSES) {
+    for (const action of Object.keys(TRANSITIONS) as Array<keyof typeof TRANSITIONS>) {
+      const rule = allowed.find(([from, a]) => from === status && a === action);
+      it(`${status} --${action}--> ${rule ? rule[2] : 'refused (409)'}`, () => {
+        expect(canTransition(status, action)).toBe(Boolean(rule));
+        if (rule) {
+          const after = transition(order(status), changeFor[action], 'test', new Date('2030-01-02T00:00:00Z'));
+          expect(after.status).toBe(rule[2]);
+        } else {
+          const attempt = () => transition(order(status), changeFor[action], 'test');
+          expect(attempt).toThrow(OrderStateConflict);
+          try {
+            attempt();
+          } catch (err) {
+            expect((err as OrderStateConflict).statusCode).toBe(409);
+            expect((err as OrderStateConflict).code).toBe('ORDER_STATE_CONFLICT');
+          }
+        }
+      });
+    }
+  }
+
+  it('records every change in the history with its time and cause, leaving the input untouched', () => {
+    const placed = order();
+    const confirmed = transition(placed, changeFor.confirm, 'payment.succeeded', new Date('2030-01-02T00:00:00Z'));
+    const cancelled = transition(
+      confirmed,
+      { action: 'cancel', reason: 'customer' },
+      'cancelled by customer',
+      new Date('2030-01-03T00:00:00Z'),
+    );
+    expect(placed.status).toBe('pending');
+    expect(placed.history).toHaveLength(1);
+    expect(cancelled.history).toEqual([
+      { status: 'pending', at: '2030-01-01T00:00:00.000Z', cause: 'checkout' },
+      { status: 'confirmed', at: '2030-01-02T00:00:00.000Z', cause: 'payment.succeeded' },
+      { status: 'cancelled', at: '2030-01-03T00:00:00.000Z', cause: 'cancelled by customer' },
+    ]);
+    expect(cancelled.cancelReason).toBe('customer');
+    expect(cancelled.paymentId).toBe(confirmed.paymentId);
+    expect(cancelled.updatedAt).toBe('2030-01-03T00:00:00.000Z');
+  });
+});
+
+describe('pricing at checkout', () => {
+  const catalog = new Map<string, CatalogProduct>([
+    [P1, { id: P1, name: 'Lamp', price: { amount: 1999, currency: 'USD' }, sellerId: SELLER, status: 'active' }],
+    [P2, { id: P2, name: 'Desk', price: { amount: 25_000, currency: 'USD' }, sellerId: OTHER_SELLER }],
+  ]);
+
+  it('prices every line from the catalog in integer minor units', () => {
+    const { items, total } = priceLines(
+      [
+        { productId: P1, quantity: 3 },
+        { productId: P2, quantity: 1 },
+      ],
+      catalog,
+    );
+    expect(items.map((i) => [i.name, i.unitPrice.amount, i.lineTotal.amount, i.sellerId])).toEqual([
+      ['Lamp', 1999, 5997, SELLER],
+      ['Desk', 25_000, 25_000, OTHER_SELLER],
+    ]);
+    expect(total).toEqual({ amount: 30_997, currency: 'USD' });
+  });
+
+  it('refuses unknown (404), withdrawn (409) and mixed-currency (409) lines', () => {
+    const unknown = '00000000-0000-4000-8000-0000000000ff';
+    expect(() => priceLines([{ productId: unknown, quantity: 1 }], catalog)).toThrow(
+      expect.objectContaining({ statusCode: 404, code: 'PRODUCT_NOT_FOUND' }),
+    );
+    const archived = new Map(catalog);
+    archived.set(P1, { ...(catalog.get(P1) as CatalogProduct), status: 'archived' });
+    expect(() => priceLines([{ productId: P1, quantity: 1 }], archived)).toThrow(
+      expect.objectContaining({ statusCode: 409, code: 'PRODUCT_UNAVAILABLE' }),
+    );
+    const euro = new Map(catalog);
+    euro.set(P2, { ...(catalog.get(P2) as CatalogProduct), price: { amount: 100, currency: 'EUR' } });
+    expect(() =>
+      priceLines(
+        [
+          { productId: P1, quantity: 1 },
+          { productId: P2, quantity: 1 },
+        ],
+        euro,
+      ),
+    ).toThrow(expect.objectContaining({ statusCode: 409, code: 'CURRENCY_MISMATCH' }));
+  });
+
+  it('adds up repeated products into one line, in first-seen order', () => {
+    expect(
+      mergeLines([
+        { productId: P2, quantity: 1 },
+        { productId: P1, quantity: 2 },
+        { productId: P2, quantity: 4 },
+      ]),
+    ).toEqual([
+      { productId: P2, quantity: 5 },
+      { productId: P1, quantity: 2 },
+    ]);
+  });
+});
+
+describe('who may see and change an order', () => {
+  const o = order('confirmed');
+
+  it('buyer, its sellers and admins see it; everyone else gets 404', () => {
+    expect(() => assertMaySee(principal(BUYER, 'customer'), o)).not.toThrow();
+    expect(() => assertMaySee(principal(SELLER, 'seller'), o)).not.toThrow();
+    expect(() => assertMaySee(principal(OTHER_SELLER, 'admin'), o)).not.toThrow();
+    expect(() => assertMaySee(principal(OTHER_SELLER, 'seller'), o)).toThrow(
+      expect.objectContaining({ statusCode: 404 }),
+    );
+    expect(() => assertMaySee(principal(OTHER_SELLER, 'customer'), o)).toThrow(
+      expect.objectContaining({ statusCode: 404 }),
+    );
+  });
+
+  it('only its sellers and admins ship; the buyer is refused (403)', () => {
+    expect(() => assertMayFulfil(principal(SELLER, 'seller'), o)).not.toThrow();
+    expect(() => assertMayFulfil(principal(OTHER_SELLER, 'admin'), o)).not.toThrow();
+    expect(() => assertMayFulfil(principal(BUYER, 'customer'), o)).toThrow(
+      expect.objectContaining({ statusCode: 403 }),
+    );
+  });
+
+  it('only the buyer and admins cancel; a seller of the order is refused (403)', () => {
+    expect(() => assertMayCancel(principal(BUYER, 'customer'), o)).not.toThrow();
+    expect(() => assertMayCancel(principal(OTHER_SELLER, 'admin'), o)).not.toThrow();
+    expect(() => assertMayCancel(principal(SELLER, 'seller'), o)).toThrow(expect.objectContaining({ statusCode: 403 }));
+  });
+});

@@ -1,0 +1,63 @@
+// The order's side of the saga, consumed on orders_queue through the inbox: stock and payment outcomes move the order on.
+import { type EventHandlers, type HandlerOutcome, PermanentEventError } from '@microbazaar/kit';
+import type { Orders, StepResult } from '../orders.js';
+
+function outcome(result: StepResult, orderId: string): HandlerOutcome {
+  if (!result.order) throw new PermanentEventError(`order ${orderId} is unknown here`);
+  return result.changed ? { status: 'handled' } : { status: 'skipped', reason: result.reason ?? 'nothing to do' };
+}
+
+export function orderSagaHandlers(orders: Orders): EventHandlers {
+  return {
+    'inventory.rejected': async (tx, event) => {
+      const { orderId, shortLines } = event.data;
+      const short = shortLines.map((l) => `${l.productId} ${l.available}/${l.requested}`).join(', ');
+      const result = await orders.step(
+        tx,
+        orderId,
+        { action: 'cancel', reason: 'out_of_stock' },
+        `inventory.rejected${short ? ` (available/requested: ${short})` : ''}`,
+      );
+      return outcome(result, orderId);
+    },
+
+    'payment.succeeded': async (tx, event) => {
+      const { orderId, paymentId, amount } = event.data;
+      const result = await orders.step(tx, orderId, { action: 'confirm', paymentId }, 'payment.succeeded', (order) => {
+        // a payment that does not cover this order is a bug upstream: park it for a human, never confirm
+        if (amount.amount !== order.total.amount || amount.currency !== order.total.currency) {
+          throw new PermanentEventError(
+            `payment ${paymentId} of ${amount.amount} ${amount.currency} does not match order total ${order.total.amount} ${order.total.currency}`,
+          );
+        }
+      });
+      return outcome(result, orderId);
+    },
+
+    'payment.failed': async (tx, event) => {
+      const { orderId, reason } = event.data;
+      const result = await orders.step(
+        tx,
+        orderId,
+        { action: 'cancel', reason: 'payment_failed' },
+        `payment.failed: ${reason}`,
+      );
+      return outcome(result, orderId);
+    },
+
+    // the product service's sweeper gave the stock of an unpaid order back
+    'inventory.released': async (tx, event) => {
+      const { orderId, reason } = event.data;
+      if (reason !== 'expired') return { status: 'skipped', reason: `released: ${reason}` };
+      const result = await orders.step(
+        tx,
+        orderId,
+        { action: 'cancel', reason: 'expired' },
+        'inventory.released: reservation expired',
+      );
+      // an order confirmed at the last moment keeps its status; the release is the product service's to repair
+      if (result.order && !result.changed) return { status: 'skipped', reason: result.reason ?? 'not pending' };
+      return outcome(result, orderId);
+    },
+  };
+}

@@ -1,0 +1,87 @@
+// Request and response schemas of the order API (validation, OpenAPI and types from one source).
+import { Limit, Uuid } from '@microbazaar/kit';
+import { Type } from '@sinclair/typebox';
+import { CANCEL_REASONS, ORDER_STATUSES } from '../domain/order.js';
+
+export const Money = Type.Object({
+  amount: Type.Integer({ minimum: 0, description: 'integer minor units (cents)' }),
+  currency: Type.String({ pattern: '^[A-Z]{3}$' }),
+});
+
+const OrderStatus = Type.Union(ORDER_STATUSES.map((s) => Type.Literal(s)));
+const CancelReason = Type.Union(CANCEL_REASONS.map((r) => Type.Literal(r)));
+
+export const ShippingAddress = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+  line1: Type.String({ minLength: 1, maxLength: 200 }),
+  line2: Type.Optional(Type.String({ maxLength: 200 })),
+  city: Type.String({ minLength: 1, maxLength: 100 }),
+  region: Type.Optional(Type.String({ maxLength: 100 })),
+  postalCode: Type.String({ minLength: 1, maxLength: 20 }),
+  country: Type.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2' }),
+  phone: Type.Optional(Type.String({ pattern: '^\\+?[0-9 ()./-]{3,32}$' })),
+});
+
+export const OrderItem = Type.Object({
+  productId: Uuid,
+  name: Type.String(),
+  unitPrice: Money,
+  quantity: Type.Integer({ minimum: 1 }),
+  lineTotal: Money,
+});
+
+export const HistoryEntry = Type.Object({
+  status: OrderStatus,
+  at: Type.String({ format: 'date-time' }),
+  cause: Type.String(),
+});
+
+export const Order = Type.Object({
+  id: Uuid,
+  userId: Uuid,
+  status: OrderStatus,
+  cancelReason: Type.Union([CancelReason, Type.Null()]),
+  items: Type.Array(OrderItem),
+  total: Money,
+  shippingAddress: ShippingAddress,
+  history: Type.Array(HistoryEntry),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+});
+
+export const CheckoutHeaders = Type.Object({
+  'idempotency-key': Type.String({
+    minLength: 1,
+    maxLength: 255,
+    description: 'required; the same key with the same body returns the same order',
+  }),
+});
+
+export const CheckoutBody = Type.Object({
+  shippingAddress: ShippingAddress,
+  paymentToken: Type.String({
+    minLength: 1,
+    maxLength: 255,
+    description: 'provider token: sandbox tok_ok | tok_declined | tok_error | tok_slow, or a Stripe PaymentMethod id',
+  }),
+  items: Type.Optional(
+    Type.Array(Type.Object({ productId: Uuid, quantity: Type.Integer({ minimum: 1 }) }), {
+      minItems: 1,
+      maxItems: 500,
+      description: 'defaults to the lines of your cart',
+    }),
+  ),
+});
+
+export const OrderListQuery = Type.Object({
+  limit: Limit,
+  cursor: Type.Optional(Type.String({ maxLength: 512 })),
+  status: Type.Optional(OrderStatus),
+});
+
+export const ShipBody = Type.Object({
+  carrier: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  trackingNumber: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+});
+
+export const RefundBody = Type.Object({ reason: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })) });

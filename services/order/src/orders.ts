@@ -1,0 +1,282 @@
+// The order use cases: checkout, reading, customer/seller/admin actions, saga steps and the pending-order sweeper.
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  Conflict,
+  type Db,
+  decodeCursor,
+  encodeCursor,
+  Invalid,
+  invalidCursor,
+  NotFound,
+  type Principal,
+  type Sql,
+} from '@microbazaar/kit';
+import type { OrderConfig } from './config.js';
+import {
+  assertMayCancel,
+  assertMayFulfil,
+  assertMaySee,
+  type Change,
+  canTransition,
+  mergeLines,
+  newOrder,
+  type Order,
+  type OrderStatus,
+  priceLines,
+  type ShippingAddress,
+  transition,
+  type WantedLine,
+} from './domain/order.js';
+import { orderChanged, orderCreated, type Shipment } from './events/publish.js';
+import type { CartReader } from './ports/cart.js';
+import type { Catalog } from './ports/catalog.js';
+import { orderStore } from './store/orders.js';
+
+export interface CheckoutBody {
+  shippingAddress: ShippingAddress;
+  paymentToken: string;
+  items?: WantedLine[] | undefined;
+}
+
+export interface CheckoutRequest {
+  idempotencyKey: string;
+  body: CheckoutBody;
+  /** the buyer's Authorization header, passed on to the cart service */
+  authorization: string;
+  requestId?: string;
+}
+
+export type OrdersConfig = Pick<
+  OrderConfig,
+  'ORDER_MAX_LINES' | 'ORDER_MAX_QUANTITY' | 'ORDER_PENDING_TIMEOUT_SECONDS'
+>;
+
+export interface OrdersDeps {
+  db: Db;
+  catalog: Catalog;
+  cart: CartReader;
+  config: OrdersConfig;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Same JSON whatever the key order, so a retried request hashes the same. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export function requestHash(body: CheckoutBody): string {
+  return createHash('sha256').update(canonical(body)).digest('hex');
+}
+
+/** Outcome of a saga step: the order as it is now, and whether this step changed it. */
+export interface StepResult {
+  order: Order | null;
+  changed: boolean;
+  reason?: string;
+}
+
+export function createOrders({ db, catalog, cart, config }: OrdersDeps) {
+  async function replay(userId: string, key: string, hash: string): Promise<Order> {
+    const record = await orderStore(db).idempotencyRecord(userId, key);
+    if (!record) throw new Conflict('The idempotency key is being used by another request', 'IDEMPOTENCY_KEY_IN_USE');
+    if (record.requestHash !== hash) {
+      throw new Conflict('This Idempotency-Key was used with another request body', 'IDEMPOTENCY_KEY_REUSED');
+    }
+    const order = await orderStore(db).byId(record.orderId);
+    if (!order) throw new NotFound('Order not found', 'ORDER_NOT_FOUND');
+    return order;
+  }
+
+  function checkLimits(lines: WantedLine[]): void {
+    if (lines.length > config.ORDER_MAX_LINES) {
+      throw new Invalid(`An order has at most ${config.ORDER_MAX_LINES} lines`, [
+        { path: 'body/items', message: `more than ${config.ORDER_MAX_LINES} products` },
+      ]);
+    }
+    const tooMany = lines.find((l) => l.quantity > config.ORDER_MAX_QUANTITY);
+    if (tooMany) {
+      throw new Invalid(`At most ${config.ORDER_MAX_QUANTITY} of one product per order`, [
+        { path: 'body/items', message: `quantity of ${tooMany.productId} above ${config.ORDER_MAX_QUANTITY}` },
+      ]);
+    }
+  }
+
+  /** One guarded status change in the caller's transaction, with its event; `authorize` may refuse. */
+  async function change(
+    tx: Sql,
+    orderId: string,
+    step: Change,
+    cause: string,
+    opts: { authorize?: (order: Order) => void; shipment?: Shipment; refundReason?: string } = {},
+  ): Promise<Order> {
+    const store = orderStore(tx);
+    const before = await store.lock(orderId);
+    if (!before) throw new NotFound('Order not found', 'ORDER_NOT_FOUND');
+    opts.authorize?.(before);
+    const after = transition(before, step, cause);
+    await store.saveTransition(after);
+    await orderChanged(tx, before, after, step, {
+      ...(opts.shipment ? { shipment: opts.shipment } : {}),
+      ...(opts.refundReason ? { refundReason: opts.refundReason } : {}),
+    });
+    return after;
+  }
+
+  return {
+    /**
+     * Checkout: prices the lines from the catalog, stores the order pending with order.created in the
+     * outbox. The same key with the same body returns the same order; with another body, 409.
+     */
+    async place(principal: Principal, req: CheckoutRequest): Promise<Order> {
+      const hash = requestHash(req.body);
+      const store = orderStore(db);
+      if (await store.idempotencyRecord(principal.userId, req.idempotencyKey)) {
+        return replay(principal.userId, req.idempotencyKey, hash);
+      }
+      const ctx = req.requestId ? { requestId: req.requestId } : {};
+      const wanted = mergeLines(req.body.items ?? (await cart.lines(req.authorization, ctx)));
+      if (wanted.length === 0) {
+        throw new Invalid(
+          'Nothing to order: the cart is empty',
+          [{ path: 'body/items', message: 'no lines' }],
+          'CART_EMPTY',
+        );
+      }
+      checkLimits(wanted);
+      const products = await catalog.products(
+        wanted.map((l) => l.productId),
+        ctx,
+      );
+      const { items, total } = priceLines(wanted, products);
+      const order = newOrder({
+        id: randomUUID(),
+        userId: principal.userId,
+        items,
+        total,
+        shippingAddress: req.body.shippingAddress,
+      });
+      const placed = await db.transaction(async (tx) => {
+        const txStore = orderStore(tx);
+        if (!(await txStore.claimIdempotencyKey(principal.userId, req.idempotencyKey, hash, order.id))) return null;
+        await txStore.insert(order);
+        await orderCreated(tx, order, req.body.paymentToken);
+        return order;
+      });
+      return placed ?? replay(principal.userId, req.idempotencyKey, hash);
+    },
+
+    async get(principal: Principal, id: string): Promise<Order> {
+      const order = await orderStore(db).byId(id);
+      if (!order) throw new NotFound('Order not found', 'ORDER_NOT_FOUND');
+      assertMaySee(principal, order);
+      return order;
+    },
+
+    /** Customers see their orders, sellers also those containing their products, admins all. */
+    async list(
+      principal: Principal,
+      q: { limit: number; cursor?: string | undefined; status?: OrderStatus | undefined },
+    ): Promise<{ items: Order[]; nextCursor: string | null }> {
+      const afterId = q.cursor ? String(decodeCursor(q.cursor, ['string'])[0]) : undefined;
+      if (afterId !== undefined && !UUID.test(afterId)) throw invalidCursor();
+      const rows = await orderStore(db).page({
+        limit: q.limit,
+        afterId,
+        status: q.status,
+        visibleTo:
+          principal.role === 'admin' ? undefined : { userId: principal.userId, asSeller: principal.role === 'seller' },
+      });
+      const items = rows.slice(0, q.limit);
+      const last = items.at(-1);
+      return { items, nextCursor: rows.length > q.limit && last ? encodeCursor([last.id]) : null };
+    },
+
+    /** The buyer (or an admin) cancels while pending or confirmed; a confirmed order gets refunded. */
+    cancel(principal: Principal, id: string): Promise<Order> {
+      const who = principal.role === 'admin' ? 'admin' : 'customer';
+      return db.transaction((tx) =>
+        change(tx, id, { action: 'cancel', reason: 'customer' }, `cancelled by ${who}`, {
+          authorize: (o) => assertMayCancel(principal, o),
+        }),
+      );
+    },
+
+    ship(principal: Principal, id: string, shipment: Shipment = {}): Promise<Order> {
+      const via = [shipment.carrier, shipment.trackingNumber].filter(Boolean).join(' ');
+      return db.transaction((tx) =>
+        change(tx, id, { action: 'ship' }, `shipped by ${principal.role}${via ? ` (${via})` : ''}`, {
+          authorize: (o) => assertMayFulfil(principal, o),
+          shipment,
+        }),
+      );
+    },
+
+    deliver(principal: Principal, id: string): Promise<Order> {
+      return db.transaction((tx) =>
+        change(tx, id, { action: 'deliver' }, `delivered (marked by ${principal.role})`, {
+          authorize: (o) => assertMayFulfil(principal, o),
+        }),
+      );
+    },
+
+    /** Admin refund of a delivered order: the payment service refunds on order.refunded. */
+    refund(principal: Principal, id: string, reason?: string): Promise<Order> {
+      return db.transaction((tx) =>
+        change(tx, id, { action: 'refund' }, `refunded by admin${reason ? `: ${reason}` : ''}`, {
+          authorize: (o) => assertMaySee(principal, o),
+          ...(reason ? { refundReason: reason } : {}),
+        }),
+      );
+    },
+
+    /**
+     * A saga step inside the event handler's transaction. A step the order's status no longer
+     * allows (payment for an expired order, a second rejection) changes nothing and says why.
+     */
+    async step(
+      tx: Sql,
+      orderId: string,
+      step: Change,
+      cause: string,
+      check?: (order: Order) => void,
+    ): Promise<StepResult> {
+      const order = await orderStore(tx).lock(orderId);
+      if (!order) return { order: null, changed: false, reason: 'unknown order' };
+      // an event that contradicts the order is wrong whatever the order's status
+      check?.(order);
+      if (!canTransition(order.status, step.action)) {
+        return { order, changed: false, reason: `order is ${order.status}` };
+      }
+      return { order: await change(tx, orderId, step, cause), changed: true };
+    },
+
+    /** Cancels `expired` the orders pending past the timeout; returns how many. Safe with many instances. */
+    async expireStale(batch = 100): Promise<number> {
+      let total = 0;
+      for (;;) {
+        const n = await db.transaction(async (tx) => {
+          const stale = await orderStore(tx).lockStalePending(config.ORDER_PENDING_TIMEOUT_SECONDS, batch);
+          for (const order of stale) {
+            const step: Change = { action: 'cancel', reason: 'expired' };
+            const after = transition(order, step, `still pending after ${config.ORDER_PENDING_TIMEOUT_SECONDS} s`);
+            await orderStore(tx).saveTransition(after);
+            await orderChanged(tx, order, after, step);
+          }
+          return stale.length;
+        });
+        total += n;
+        if (n < batch) return total;
+      }
+    },
+  };
+}
+
+export type Orders = ReturnType<typeof createOrders>;

@@ -1,0 +1,162 @@
+// SQL for orders and checkout idempotency keys.
+import type { Sql } from '@microbazaar/kit';
+import type { HistoryEntry, Order, OrderLine, OrderStatus, ShippingAddress } from '../domain/order.js';
+
+interface OrderRow {
+  id: string;
+  userId: string;
+  status: OrderStatus;
+  cancelReason: Order['cancelReason'];
+  items: OrderLine[] | string;
+  totalAmount: number | string | bigint;
+  currency: string;
+  shippingAddress: ShippingAddress | string;
+  history: HistoryEntry[] | string;
+  paymentId: string | null;
+  createdAt: Date | string;
+  updatedAt: Date | string;
+}
+
+const COLUMNS = `id, user_id AS "userId", status, cancel_reason AS "cancelReason", items,
+  total_amount AS "totalAmount", currency, shipping_address AS "shippingAddress", history,
+  payment_id AS "paymentId", created_at AS "createdAt", updated_at AS "updatedAt"`;
+
+const json = <T>(v: T | string): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
+const iso = (v: Date | string): string => (v instanceof Date ? v : new Date(v)).toISOString();
+
+function toOrder(row: OrderRow): Order {
+  return {
+    id: row.id,
+    userId: row.userId,
+    status: row.status,
+    cancelReason: row.cancelReason ?? null,
+    items: json(row.items),
+    total: { amount: Number(row.totalAmount), currency: row.currency },
+    shippingAddress: json(row.shippingAddress),
+    history: json(row.history),
+    paymentId: row.paymentId ?? null,
+    createdAt: iso(row.createdAt),
+    updatedAt: iso(row.updatedAt),
+  };
+}
+
+export interface OrderPageQuery {
+  limit: number;
+  /** id of the last order of the previous page */
+  afterId?: string | undefined;
+  status?: OrderStatus | undefined;
+  /** only orders bought by this user or containing this seller's products (absent: every order) */
+  visibleTo?: { userId: string; asSeller: boolean } | undefined;
+}
+
+export interface IdempotencyRecord {
+  requestHash: string;
+  orderId: string;
+}
+
+export function orderStore(sql: Sql) {
+  return {
+    async insert(order: Order): Promise<void> {
+      const sellers = [...new Set(order.items.map((i) => i.sellerId))];
+      await sql.query(
+        `INSERT INTO orders (id, user_id, status, cancel_reason, items, seller_ids, total_amount, currency,
+           shipping_address, history, payment_id, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5::text::jsonb, $6::uuid[], $7, $8, $9::text::jsonb, $10::text::jsonb, $11, $12, $13)`,
+        [
+          order.id,
+          order.userId,
+          order.status,
+          order.cancelReason,
+          JSON.stringify(order.items),
+          sellers,
+          order.total.amount,
+          order.total.currency,
+          JSON.stringify(order.shippingAddress),
+          JSON.stringify(order.history),
+          order.paymentId,
+          order.createdAt,
+          order.updatedAt,
+        ],
+      );
+    },
+
+    async byId(id: string): Promise<Order | null> {
+      const rows = await sql.query<OrderRow>(`SELECT ${COLUMNS} FROM orders WHERE id = $1`, [id]);
+      return rows[0] ? toOrder(rows[0]) : null;
+    },
+
+    /** Reads and row-locks an order for a status change in the caller's transaction. */
+    async lock(id: string): Promise<Order | null> {
+      const rows = await sql.query<OrderRow>(`SELECT ${COLUMNS} FROM orders WHERE id = $1 FOR UPDATE`, [id]);
+      return rows[0] ? toOrder(rows[0]) : null;
+    },
+
+    /** Writes what transition() produced: status, reason, payment, history. */
+    async saveTransition(order: Order): Promise<void> {
+      await sql.query(
+        `UPDATE orders SET status = $2, cancel_reason = $3, payment_id = $4, history = $5::text::jsonb, updated_at = $6
+         WHERE id = $1`,
+        [order.id, order.status, order.cancelReason, order.paymentId, JSON.stringify(order.history), order.updatedAt],
+      );
+    },
+
+    /** Newest first, keyset-paged; asks for one extra row to know whether another page exists. */
+    async page(q: OrderPageQuery): Promise<Order[]> {
+      const params: unknown[] = [q.limit + 1];
+      const where: string[] = [];
+      if (q.visibleTo) {
+        params.push(q.visibleTo.userId);
+        const n = params.length;
+        where.push(q.visibleTo.asSeller ? `(user_id = $${n} OR seller_ids @> ARRAY[$${n}::uuid])` : `user_id = $${n}`);
+      }
+      if (q.status) {
+        params.push(q.status);
+        where.push(`status = $${params.length}`);
+      }
+      if (q.afterId) {
+        params.push(q.afterId);
+        where.push(`(created_at, id) < (SELECT created_at, id FROM orders WHERE id = $${params.length})`);
+      }
+      const rows = await sql.query<OrderRow>(
+        `SELECT ${COLUMNS} FROM orders ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY created_at DESC, id DESC LIMIT $1`,
+        params,
+      );
+      return rows.map(toOrder);
+    },
+
+    /** Pending orders older than the timeout, locked for this sweeper (others skip them). */
+    async lockStalePending(olderThanSeconds: number, limit: number): Promise<Order[]> {
+      const rows = await sql.query<OrderRow>(
+        `SELECT ${COLUMNS} FROM orders
+          WHERE status = 'pending' AND created_at < now() - ($1::int * interval '1 second')
+          ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+        [olderThanSeconds, limit],
+      );
+      return rows.map(toOrder);
+    },
+
+    async idempotencyRecord(userId: string, key: string): Promise<IdempotencyRecord | null> {
+      const rows = await sql.query<IdempotencyRecord>(
+        `SELECT request_hash AS "requestHash", order_id AS "orderId" FROM idempotency_keys WHERE user_id = $1 AND key = $2`,
+        [userId, key],
+      );
+      return rows[0] ?? null;
+    },
+
+    /**
+     * Claims the key for this order. False when another request holds it: a concurrent one waits
+     * here until the holder commits (then false) or rolls back (then true).
+     */
+    async claimIdempotencyKey(userId: string, key: string, requestHash: string, orderId: string): Promise<boolean> {
+      const rows = await sql.query(
+        `INSERT INTO idempotency_keys (user_id, key, request_hash, order_id) VALUES ($1, $2, $3, $4)
+         ON CONFLICT DO NOTHING RETURNING order_id`,
+        [userId, key, requestHash, orderId],
+      );
+      return rows.length === 1;
+    },
+  };
+}
+
+export type OrderStore = ReturnType<typeof orderStore>;

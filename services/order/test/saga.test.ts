@@ -1,0 +1,186 @@
+// The order's side of the saga on real RabbitMQ: the events product and payment would publish move the order on.
+import { randomUUID } from 'node:crypto';
+import type { AnyEvent } from '@microbazaar/contracts';
+import { newEvent } from '@microbazaar/kit';
+import { eventually } from '@microbazaar/kit/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADDRESS, customer, type OrderHarness, startOrderHarness } from './harness.js';
+
+let h: OrderHarness;
+const SELLER = randomUUID();
+const WAIT = 15_000;
+
+beforeAll(async () => {
+  // the sweeper runs every 250 ms and expires orders pending for a minute (tests age an order by hand)
+  h = await startOrderHarness('saga', { ORDER_PENDING_TIMEOUT_SECONDS: '60', ORDER_SWEEP_INTERVAL_MS: '250' });
+});
+afterAll(() => h?.close());
+
+async function place(quantity = 1, price = 1500) {
+  const p = h.catalog.add({ price: { amount: price, currency: 'USD' }, sellerId: SELLER });
+  const buyer = await customer(h);
+  const res = await h.app.inject({
+    method: 'POST',
+    url: '/api/orders',
+    headers: { authorization: `Bearer ${buyer.token}`, 'idempotency-key': randomUUID() },
+    payload: { shippingAddress: ADDRESS, paymentToken: 'tok_ok', items: [{ productId: p.id, quantity }] },
+  });
+  expect(res.statusCode).toBe(202);
+  return { order: res.json(), buyer, product: p };
+}
+
+async function read(id: string, token: string) {
+  const res = await h.app.inject({ url: `/api/orders/${id}`, headers: { authorization: `Bearer ${token}` } });
+  expect(res.statusCode).toBe(200);
+  return res.json();
+}
+
+function publishedFor(orderId: string, type: AnyEvent['type']) {
+  return h.published.filter((e) => e.type === type && (e.data as { orderId: string }).orderId === orderId);
+}
+
+describe('order saga', () => {
+  it('payment.succeeded → confirmed, order.confirmed with the payment id; history says why', async () => {
+    const { order, buyer } = await place(2);
+    const paymentId = randomUUID();
+    await h.emit('inventory.reserved', {
+      orderId: order.id,
+      lines: [{ productId: order.items[0].productId, quantity: 2 }],
+    });
+    await h.emit('payment.succeeded', { orderId: order.id, paymentId, amount: order.total, provider: 'sandbox' });
+    await eventually(async () => expect((await read(order.id, buyer.token)).status).toBe('confirmed'), WAIT);
+    const confirmed = await read(order.id, buyer.token);
+    expect(confirmed.history.map((e: { status: string; cause: string }) => [e.status, e.cause])).toEqual([
+      ['pending', 'checkout'],
+      ['confirmed', 'payment.succeeded'],
+    ]);
+    await eventually(() => expect(publishedFor(order.id, 'order.confirmed')).toHaveLength(1), WAIT);
+    expect(publishedFor(order.id, 'order.confirmed')[0]?.data).toMatchObject({
+      orderId: order.id,
+      userId: buyer.userId,
+      paymentId,
+      total: order.total,
+    });
+  });
+
+  it('inventory.rejected → cancelled out_of_stock, order.cancelled from pending', async () => {
+    const { order, buyer, product } = await place(5);
+    await h.emit('inventory.rejected', {
+      orderId: order.id,
+      reason: 'insufficient_stock',
+      shortLines: [{ productId: product.id, requested: 5, available: 2 }],
+    });
+    await eventually(async () => expect((await read(order.id, buyer.token)).status).toBe('cancelled'), WAIT);
+    const cancelled = await read(order.id, buyer.token);
+    expect(cancelled.cancelReason).toBe('out_of_stock');
+    expect(cancelled.history.at(-1).cause).toContain('inventory.rejected');
+    await eventually(() => expect(publishedFor(order.id, 'order.cancelled')).toHaveLength(1), WAIT);
+    expect(publishedFor(order.id, 'order.cancelled')[0]?.data).toMatchObject({
+      reason: 'out_of_stock',
+      previousStatus: 'pending',
+    });
+  });
+
+  it('payment.failed → cancelled payment_failed, and order.cancelled tells product to release the stock', async () => {
+    const { order, buyer } = await place();
+    await h.emit('payment.failed', {
+      orderId: order.id,
+      paymentId: randomUUID(),
+      amount: order.total,
+      reason: 'card_declined',
+    });
+    await eventually(async () => expect((await read(order.id, buyer.token)).cancelReason).toBe('payment_failed'), WAIT);
+    await eventually(() => expect(publishedFor(order.id, 'order.cancelled')).toHaveLength(1), WAIT);
+    expect(publishedFor(order.id, 'order.cancelled')[0]?.data).toMatchObject({
+      reason: 'payment_failed',
+      items: [{ productId: order.items[0].productId, quantity: 1 }],
+    });
+  });
+
+  it('a redelivered event is handled once; a late payment for a cancelled order changes nothing', async () => {
+    const { order, buyer, product } = await place();
+    const rejected = newEvent('inventory.rejected', {
+      orderId: order.id,
+      reason: 'insufficient_stock',
+      shortLines: [{ productId: product.id, requested: 1, available: 0 }],
+    });
+    // the same event three times (a broker redelivery) and a payment that arrives after the cancel
+    await h.platform.publish([rejected, rejected, rejected]);
+    await eventually(async () => expect((await read(order.id, buyer.token)).status).toBe('cancelled'), WAIT);
+    await h.emit('payment.succeeded', { orderId: order.id, paymentId: randomUUID(), amount: order.total });
+    await eventually(async () => {
+      const [row] = await h.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM inbox WHERE consumer = 'orders_queue' AND event_type = 'payment.succeeded'
+           AND outcome LIKE 'skipped: order is cancelled%'`,
+      );
+      expect(row?.n).toBeGreaterThanOrEqual(1);
+    }, WAIT);
+    const after = await read(order.id, buyer.token);
+    expect(after.status).toBe('cancelled');
+    expect(after.history).toHaveLength(2);
+    expect(publishedFor(order.id, 'order.cancelled')).toHaveLength(1);
+    expect(publishedFor(order.id, 'order.confirmed')).toHaveLength(0);
+  });
+
+  it('inventory.released (expired reservation) cancels a pending order expired', async () => {
+    const { order, buyer } = await place();
+    await h.emit('inventory.released', {
+      orderId: order.id,
+      lines: [{ productId: order.items[0].productId, quantity: 1 }],
+      reason: 'expired',
+    });
+    await eventually(async () => expect((await read(order.id, buyer.token)).cancelReason).toBe('expired'), WAIT);
+  });
+
+  it('a poison event goes to orders_queue.dlq and the sweeper expires the order instead of leaving it stuck', async () => {
+    const { order, buyer } = await place(1, 4200);
+    // a payment that does not match the order total can never be applied: it must not confirm, nor block the queue
+    const poison = await h.emit('payment.succeeded', {
+      orderId: order.id,
+      paymentId: randomUUID(),
+      amount: { amount: 1, currency: 'USD' },
+    });
+    // and bytes that are not an event at all
+    await h.platform.publishRaw('payments_exchange', 'payment.succeeded', '{"not": "an event"');
+    await eventually(async () => {
+      const dead = await h.bus.deadLetters.list('orders_queue');
+      expect(dead.map((d) => d.reason).sort()).toEqual(['handler_failed', 'invalid_message']);
+      expect(dead.find((d) => d.reason === 'handler_failed')?.id).toBe(poison.id);
+      expect(dead.find((d) => d.reason === 'handler_failed')?.attempts).toBe(1);
+    }, WAIT);
+    // pending for longer than ORDER_PENDING_TIMEOUT_SECONDS: the sweeper cancels it
+    await h.db.query(`UPDATE orders SET created_at = now() - interval '2 minutes' WHERE id = $1`, [order.id]);
+    await eventually(async () => expect((await read(order.id, buyer.token)).status).toBe('cancelled'), WAIT);
+    const expired = await read(order.id, buyer.token);
+    expect(expired.cancelReason).toBe('expired');
+    expect(expired.history.at(-1).cause).toContain('still pending after 60 s');
+    await eventually(() => expect(publishedFor(order.id, 'order.cancelled')).toHaveLength(1), WAIT);
+    expect(publishedFor(order.id, 'order.cancelled')[0]?.data).toMatchObject({
+      reason: 'expired',
+      previousStatus: 'pending',
+    });
+    await h.bus.deadLetters.purge('orders_queue');
+  });
+
+  it('the sweeper leaves orders that moved on alone, and two sweepers never expire one order twice', async () => {
+    const { order: confirmed, buyer } = await place();
+    await h.emit('payment.succeeded', { orderId: confirmed.id, paymentId: randomUUID(), amount: confirmed.total });
+    await eventually(async () => expect((await read(confirmed.id, buyer.token)).status).toBe('confirmed'), WAIT);
+    const { order: stale } = await place();
+    await h.db.query(`UPDATE orders SET created_at = now() - interval '1 hour' WHERE id = ANY($1::uuid[])`, [
+      [confirmed.id, stale.id],
+    ]);
+    await Promise.all([h.service.orders.expireStale(), h.service.orders.expireStale(), h.service.orders.expireStale()]);
+    expect((await read(confirmed.id, buyer.token)).status).toBe('confirmed');
+    const [row] = await h.db.query<{ status: string; n: number }>(
+      `SELECT status, jsonb_array_length(history)::int AS n FROM orders WHERE id = $1`,
+      [stale.id],
+    );
+    expect(row).toEqual({ status: 'cancelled', n: 2 });
+    const [outbox] = await h.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM outbox WHERE type = 'order.cancelled' AND payload->'data'->>'orderId' = $1`,
+      [stale.id],
+    );
+    expect(outbox?.n).toBe(1);
+  });
+});

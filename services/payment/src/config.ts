@@ -1,0 +1,50 @@
+// The payment service's configuration: the only place that reads process.env.
+import { BusEnv, CommonEnv, type Env, loadEnv } from '@microbazaar/kit';
+import { type Static, Type } from '@sinclair/typebox';
+
+export const PaymentConfigSchema = Type.Object({
+  ...CommonEnv,
+  ...BusEnv,
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3004 }),
+  DB_SCHEMA: Type.String({ default: 'payments' }),
+  /** prepended to exchange and queue names; empty in production (tests and side-by-side stacks) */
+  BUS_PREFIX: Type.String({ default: '', pattern: '^[A-Za-z0-9_.-]*$' }),
+  /** unset: stripe when STRIPE_SECRET_KEY is set, else sandbox */
+  PAYMENT_PROVIDER: Type.Optional(Type.Union([Type.Literal('sandbox'), Type.Literal('stripe')])),
+  STRIPE_SECRET_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  /** whsec_...: verifies POST /api/payments/webhooks/stripe; without it the webhook answers 404 */
+  STRIPE_WEBHOOK_SECRET: Type.Optional(Type.String({ minLength: 1 })),
+  /** another Stripe API base (stripe-mock, a test server); unset = api.stripe.com */
+  STRIPE_API_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  /** one call to the provider; past it the call counts as failed and is retried with the same idempotency key */
+  PAYMENT_PROVIDER_TIMEOUT_MS: Type.Integer({ minimum: 50, default: 5000 }),
+  /** calls per charge or refund before giving up (payment.failed provider_unavailable) */
+  PAYMENT_CHARGE_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 20, default: 4 }),
+  /** backoff before retry n: base × 2^(n-1) */
+  PAYMENT_RETRY_BASE_MS: Type.Integer({ minimum: 1, default: 250 }),
+  /** how often charges and refunds left half-done by a crash are picked up again */
+  PAYMENT_RECOVERY_INTERVAL_MS: Type.Integer({ minimum: 50, default: 5000 }),
+  /** sandbox: tok_slow answers after this long (default: twice the provider timeout) */
+  SANDBOX_SLOW_MS: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** sandbox: tok_error fails this many calls per idempotency key before it succeeds */
+  SANDBOX_TRANSIENT_FAILURES: Type.Integer({ minimum: 0, default: 2 }),
+});
+
+export type PaymentConfig = Static<typeof PaymentConfigSchema>;
+
+export function loadConfig(env: Env = process.env): PaymentConfig {
+  return loadEnv(PaymentConfigSchema, env);
+}
+
+export function providerName(config: PaymentConfig): 'sandbox' | 'stripe' {
+  return config.PAYMENT_PROVIDER ?? (config.STRIPE_SECRET_KEY ? 'stripe' : 'sandbox');
+}
+
+/** A claim on a charge or refund outlives every retry of one worker; after it, recovery takes over. */
+export function leaseMs(
+  config: Pick<PaymentConfig, 'PAYMENT_CHARGE_ATTEMPTS' | 'PAYMENT_RETRY_BASE_MS' | 'PAYMENT_PROVIDER_TIMEOUT_MS'>,
+): number {
+  const attempts = config.PAYMENT_CHARGE_ATTEMPTS;
+  const backoff = config.PAYMENT_RETRY_BASE_MS * (2 ** attempts - 1);
+  return attempts * config.PAYMENT_PROVIDER_TIMEOUT_MS + backoff + 2000;
+}

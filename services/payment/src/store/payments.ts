@@ -1,0 +1,248 @@
+// SQL for payments: one row per order, fed by the saga's events, moved by the charge and refund workers.
+import type { Sql } from '@microbazaar/kit';
+import { type Payment, type PaymentAction, type PaymentStatus, TRANSITIONS } from '../domain/payment.js';
+
+interface PaymentRow {
+  id: string;
+  orderId: string;
+  userId: string | null;
+  amount: number | string | null;
+  currency: string | null;
+  paymentToken: string | null;
+  provider: string;
+  status: PaymentStatus;
+  stockReserved: boolean;
+  orderCancelled: boolean;
+  refundWanted: boolean;
+  refundReason: string | null;
+  idempotencyKey: string | null;
+  providerRef: string | null;
+  refundRef: string | null;
+  failureReason: string | null;
+  attempts: number;
+  refundedAmount: number | string | null;
+  chargedAt: Date | string | null;
+  refundedAt: Date | string | null;
+  createdAt: Date | string;
+  updatedAt: Date | string;
+}
+
+const COLUMNS = `id, order_id AS "orderId", user_id AS "userId", amount, currency, payment_token AS "paymentToken",
+  provider, status, stock_reserved AS "stockReserved", order_cancelled AS "orderCancelled",
+  refund_wanted AS "refundWanted", refund_reason AS "refundReason", idempotency_key AS "idempotencyKey",
+  provider_ref AS "providerRef", refund_ref AS "refundRef", failure_reason AS "failureReason", attempts,
+  refunded_amount AS "refundedAmount", charged_at AS "chargedAt", refunded_at AS "refundedAt",
+  created_at AS "createdAt", updated_at AS "updatedAt"`;
+
+const iso = (v: Date | string | null): string | null => (v === null ? null : new Date(v).toISOString());
+
+function toPayment(r: PaymentRow): Payment {
+  const money = (amount: number | string | null) =>
+    amount === null || r.currency === null ? null : { amount: Number(amount), currency: r.currency };
+  return {
+    id: r.id,
+    orderId: r.orderId,
+    userId: r.userId,
+    amount: money(r.amount),
+    paymentToken: r.paymentToken,
+    provider: r.provider,
+    status: r.status,
+    stockReserved: r.stockReserved,
+    orderCancelled: r.orderCancelled,
+    refundWanted: r.refundWanted,
+    refundReason: r.refundReason,
+    idempotencyKey: r.idempotencyKey,
+    providerRef: r.providerRef,
+    refundRef: r.refundRef,
+    failureReason: r.failureReason,
+    attempts: Number(r.attempts),
+    refundedAmount: money(r.refundedAmount),
+    chargedAt: iso(r.chargedAt),
+    refundedAt: iso(r.refundedAt),
+    createdAt: iso(r.createdAt) as string,
+    updatedAt: iso(r.updatedAt) as string,
+  };
+}
+
+/** Fields a worker or a handler changes; the rest stays. */
+export interface PaymentChange {
+  status?: PaymentStatus;
+  stockReserved?: boolean;
+  orderCancelled?: boolean;
+  refundWanted?: boolean;
+  refundReason?: string | null;
+  idempotencyKey?: string;
+  providerRef?: string | null;
+  refundRef?: string | null;
+  failureReason?: string | null;
+  /** drop the token (the charge is decided) */
+  clearToken?: boolean;
+  /** provider calls made by a worker */
+  addAttempts?: number;
+  /** hold the row for this worker for ms (null releases it) */
+  leaseMs?: number | null;
+  charged?: boolean;
+  refunded?: boolean;
+}
+
+const COLUMN_OF: Record<string, string> = {
+  status: 'status',
+  stockReserved: 'stock_reserved',
+  orderCancelled: 'order_cancelled',
+  refundWanted: 'refund_wanted',
+  refundReason: 'refund_reason',
+  idempotencyKey: 'idempotency_key',
+  providerRef: 'provider_ref',
+  refundRef: 'refund_ref',
+  failureReason: 'failure_reason',
+};
+
+export function paymentStore(sql: Sql) {
+  async function update(id: string, change: PaymentChange): Promise<Payment>;
+  /** Only while the status is one of `onlyFrom`; null otherwise. */
+  async function update(id: string, change: PaymentChange, onlyFrom: readonly PaymentStatus[]): Promise<Payment | null>;
+  async function update(
+    id: string,
+    change: PaymentChange,
+    onlyFrom?: readonly PaymentStatus[],
+  ): Promise<Payment | null> {
+    const sets: string[] = ['updated_at = now()'];
+    const params: unknown[] = [id];
+    for (const [key, column] of Object.entries(COLUMN_OF)) {
+      const value = change[key as keyof PaymentChange];
+      if (value === undefined) continue;
+      params.push(value);
+      sets.push(`${column} = $${params.length}`);
+    }
+    if (change.clearToken) sets.push('payment_token = NULL');
+    if (change.addAttempts) {
+      params.push(change.addAttempts);
+      sets.push(`attempts = attempts + $${params.length}`);
+    }
+    if (change.leaseMs === null) sets.push('lease_until = NULL');
+    else if (change.leaseMs !== undefined) {
+      params.push(change.leaseMs);
+      sets.push(`lease_until = now() + ($${params.length}::int * interval '1 millisecond')`);
+    }
+    if (change.charged) sets.push('charged_at = now()');
+    if (change.refunded) sets.push('refunded_at = now(), refunded_amount = amount');
+    let guard = '';
+    if (onlyFrom) {
+      params.push(onlyFrom);
+      guard = ` AND status = ANY($${params.length}::text[])`;
+    }
+    const [row] = await sql.query<PaymentRow>(
+      `UPDATE payments SET ${sets.join(', ')} WHERE id = $1${guard} RETURNING ${COLUMNS}`,
+      params,
+    );
+    return row ? toPayment(row) : null;
+  }
+
+  return {
+    /** What order.created says: the amount, the buyer and the token. Creates the row if the reservation came first. */
+    async recordOrder(o: {
+      orderId: string;
+      userId: string;
+      amount: number;
+      currency: string;
+      token: string | null;
+      provider: string;
+    }): Promise<Payment> {
+      const [row] = await sql.query<PaymentRow>(
+        `INSERT INTO payments (order_id, user_id, amount, currency, payment_token, provider)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (order_id) DO UPDATE SET user_id = EXCLUDED.user_id, amount = EXCLUDED.amount,
+           currency = EXCLUDED.currency,
+           payment_token = CASE WHEN payments.status = 'awaiting' THEN EXCLUDED.payment_token ELSE NULL END,
+           updated_at = now()
+         RETURNING ${COLUMNS}`,
+        [o.orderId, o.userId, o.amount, o.currency, o.token, o.provider],
+      );
+      return toPayment(row as PaymentRow);
+    },
+
+    /** A flag from the saga (stock reserved, order cancelled), creating the row if it is the first news. */
+    async recordFlag(orderId: string, provider: string, flag: 'stock_reserved' | 'order_cancelled'): Promise<Payment> {
+      const [row] = await sql.query<PaymentRow>(
+        `INSERT INTO payments (order_id, provider, ${flag}) VALUES ($1, $2, true)
+         ON CONFLICT (order_id) DO UPDATE SET ${flag} = true, updated_at = now()
+         RETURNING ${COLUMNS}`,
+        [orderId, provider],
+      );
+      return toPayment(row as PaymentRow);
+    },
+
+    async byId(id: string): Promise<Payment | null> {
+      const rows = await sql.query<PaymentRow>(`SELECT ${COLUMNS} FROM payments WHERE id = $1`, [id]);
+      return rows[0] ? toPayment(rows[0]) : null;
+    },
+
+    async byOrder(orderId: string): Promise<Payment | null> {
+      const rows = await sql.query<PaymentRow>(`SELECT ${COLUMNS} FROM payments WHERE order_id = $1`, [orderId]);
+      return rows[0] ? toPayment(rows[0]) : null;
+    },
+
+    async byProviderRef(ref: string): Promise<Payment | null> {
+      const rows = await sql.query<PaymentRow>(`SELECT ${COLUMNS} FROM payments WHERE provider_ref = $1`, [ref]);
+      return rows[0] ? toPayment(rows[0]) : null;
+    },
+
+    update,
+
+    /** Moves a payment by `action` when its status allows it: the transition table is the guard. */
+    transition(id: string, action: PaymentAction, change: Omit<PaymentChange, 'status'>): Promise<Payment | null> {
+      const { from, to } = TRANSITIONS[action];
+      return update(id, { ...change, status: to }, from);
+    },
+
+    /** Charges and refunds whose worker's lease ran out (it crashed or gave up mid-way), taken over for ms. */
+    async takeOverStale(leaseMs: number, limit: number): Promise<Payment[]> {
+      const rows = await sql.query<PaymentRow>(
+        `UPDATE payments SET lease_until = now() + ($1::int * interval '1 millisecond'), updated_at = now()
+          WHERE id IN (SELECT id FROM payments
+                        WHERE status IN ('charging', 'refunding') AND lease_until < now()
+                        ORDER BY lease_until LIMIT $2 FOR UPDATE SKIP LOCKED)
+          RETURNING ${COLUMNS}`,
+        [leaseMs, limit],
+      );
+      return rows.map(toPayment);
+    },
+
+    async page(q: {
+      limit: number;
+      afterId?: string | undefined;
+      userId?: string | undefined;
+      orderId?: string | undefined;
+    }): Promise<Payment[]> {
+      const params: unknown[] = [q.limit + 1];
+      const where: string[] = [];
+      if (q.userId) {
+        params.push(q.userId);
+        where.push(`user_id = $${params.length}`);
+      }
+      if (q.orderId) {
+        params.push(q.orderId);
+        where.push(`order_id = $${params.length}`);
+      }
+      if (q.afterId) {
+        params.push(q.afterId);
+        where.push(`(created_at, id) < (SELECT created_at, id FROM payments WHERE id = $${params.length})`);
+      }
+      const rows = await sql.query<PaymentRow>(
+        `SELECT ${COLUMNS} FROM payments ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY created_at DESC, id DESC LIMIT $1`,
+        params,
+      );
+      return rows.map(toPayment);
+    },
+
+    /** Records a webhook delivery; false when it was applied before. */
+    async claimProviderEvent(provider: string, eventId: string, type: string): Promise<boolean> {
+      const rows = await sql.query(
+        `INSERT INTO provider_events (provider, event_id, type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING event_id`,
+        [provider, eventId, type],
+      );
+      return rows.length === 1;
+    },
+  };
+}

@@ -1,0 +1,293 @@
+// The payment saga on real PostgreSQL and RabbitMQ with the sandbox provider: one charge per order,
+// declines, transient failures and timeouts retried with the same key, refunds, crash recovery.
+import { randomUUID } from 'node:crypto';
+import { createLogger } from '@microbazaar/kit';
+import { eventually } from '@microbazaar/kit/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPayments } from '../src/payments.js';
+import { sandboxProvider } from '../src/providers/sandbox.js';
+import { paymentStore } from '../src/store/payments.js';
+import { capturesFor, type PaymentHarness, startPaymentHarness } from './harness.js';
+
+let h: PaymentHarness;
+const WAIT = 15_000;
+
+beforeAll(async () => {
+  // tok_slow answers after 2.5 s; the provider timeout is 1 s
+  h = await startPaymentHarness('sandbox', {
+    PAYMENT_PROVIDER_TIMEOUT_MS: '1000',
+    SANDBOX_SLOW_MS: '2500',
+    SANDBOX_TRANSIENT_FAILURES: '2',
+  });
+});
+afterAll(() => h?.close());
+
+const row = (orderId: string) => paymentStore(h.db).byOrder(orderId);
+
+async function ledger(orderId: string) {
+  return h.db.query<{ kind: string; outcome: string | null; calls: number; key: string }>(
+    `SELECT kind, outcome, calls, idempotency_key AS key FROM sandbox_ledger WHERE order_id = $1 ORDER BY kind`,
+    [orderId],
+  );
+}
+
+describe('charging', () => {
+  it('tok_ok: charged once, payment.succeeded with the order total, token dropped, key = order id', async () => {
+    const { orderId } = await h.order({ amount: 4999 });
+    await eventually(() => expect(h.eventsFor(orderId, 'payment.succeeded')).toHaveLength(1), WAIT);
+    const p = await row(orderId);
+    expect(h.eventsFor(orderId, 'payment.succeeded')[0]?.data).toMatchObject({
+      orderId,
+      paymentId: p?.id,
+      amount: { amount: 4999, currency: 'USD' },
+      provider: 'sandbox',
+    });
+    expect(p).toMatchObject({ status: 'succeeded', idempotencyKey: orderId, paymentToken: null, attempts: 1 });
+    expect(await ledger(orderId)).toEqual([{ kind: 'charge', outcome: 'captured', calls: 1, key: orderId }]);
+  });
+
+  it('charges whichever of order.created and inventory.reserved comes last, and never before both', async () => {
+    const orderId = randomUUID();
+    const productId = randomUUID();
+    await h.emit('inventory.reserved', { orderId, lines: [{ productId, quantity: 1 }] });
+    await eventually(async () => expect((await row(orderId))?.stockReserved).toBe(true), WAIT);
+    expect((await row(orderId))?.status).toBe('awaiting');
+    expect(await capturesFor(h.db, orderId)).toBe(0);
+    await h.emit('order.created', {
+      orderId,
+      userId: randomUUID(),
+      items: [{ productId, quantity: 1, unitPrice: { amount: 100, currency: 'USD' } }],
+      total: { amount: 100, currency: 'USD' },
+      paymentToken: 'tok_ok',
+    });
+    await eventually(() => expect(h.eventsFor(orderId, 'payment.succeeded')).toHaveLength(1), WAIT);
+    // stock never reserved: no charge at all
+    const { orderId: unreserved } = await h.order({ reserve: false });
+    await eventually(
+      async () => expect((await row(unreserved))?.amount).toEqual({ amount: 2500, currency: 'USD' }),
+      WAIT,
+    );
+    expect((await row(unreserved))?.status).toBe('awaiting');
+    expect(await capturesFor(h.db, unreserved)).toBe(0);
+  });
+
+  it('tok_declined: payment.failed card_declined, nothing captured', async () => {
+    const { orderId } = await h.order({ token: 'tok_declined' });
+    await eventually(() => expect(h.eventsFor(orderId, 'payment.failed')).toHaveLength(1), WAIT);
+    expect(h.eventsFor(orderId, 'payment.failed')[0]?.data).toMatchObject({ reason: 'card_declined' });
+    expect(await row(orderId)).toMatchObject({ status: 'failed', failureReason: 'card_declined', paymentToken: null });
+    expect(await capturesFor(h.db, orderId)).toBe(0);
+    expect(h.eventsFor(orderId, 'payment.succeeded')).toHaveLength(0);
+  });
+
+  it('tok_error: two transient failures retried with backoff and the same key, then one capture', async () => {
+    const { orderId } = await h.order({ token: 'tok_error' });
+    await eventually(() => expect(h.eventsFor(orderId, 'payment.succeeded')).toHaveLength(1), WAIT);
+    expect((await row(orderId))?.attempts).toBe(3);
+    expect(await ledger(orderId)).toEqual([{ kind: 'charge', outcome: 'captured', calls: 3, key: orderId }]);
+  });
+
+  it('tok_slow: the answer misses the timeout, the retry with the same key gets the first capture back', async () => {
+    const { orderId } = await h.order({ token: 'tok_slow' });
+    await eventually(() => expect(h.eventsFor(orderId, 'payment.succeeded')).toHaveLength(1), WAIT);
+    expect((await row(orderId))?.attempts).toBe(2);
+    expect(await ledger(orderId)).toEqual([{ kind: 'charge', outcome: 'captured', calls: 2, key: orderId }]);
+    expect(await capturesFor(h.db, orderId)).toBe(1);
+  });
+
+  it('duplicate and redelivered events charge once', async () => {
+    const { orderId, created } = await h.order();
+    // a redelivery of the same event and a second reservation notice
+    await h.platform.publish([created, created]);
+    await h.emit('inventory.reserved', {
+      orderId,
+      lines: [{ productId: created.data.items[0]!.productId, quantity: 1 }],
+    });
+    await eventually(() => expect(h.eventsFor(orderId, 'payment.succeeded')).toHaveLength(1), WAIT);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.eventsFor(orderId, 'payment.succeeded')).toHaveLength(1);
+    expect(await capturesFor(h.db, orderId)).toBe(1);
+    expect((await row(orderId))?.attempts).toBe(1);
+  });
+
+  it('a provider that stays down fails the payment (provider_unavailable) after PAYMENT_CHARGE_ATTEMPTS calls', async () => {
+    const payments = createPayments({
+      db: h.db,
+      provider: sandboxProvider({ db: h.db, slowMs: 0, transientFailures: 100 }),
+      config: { ...h.config, PAYMENT_CHARGE_ATTEMPTS: 3 },
+      logger: createLogger('payment', 'silent'),
+    });
+    const orderId = randomUUID();
+    const job = await h.db.transaction(async (tx) => {
+      await payments.orderCreated(tx, {
+        orderId,
+        userId: randomUUID(),
+        items: [{ productId: randomUUID(), quantity: 1, unitPrice: { amount: 10, currency: 'USD' } }],
+        total: { amount: 10, currency: 'USD' },
+        paymentToken: 'tok_error',
+      });
+      return payments.stockReserved(tx, orderId);
+    });
+    expect(job?.kind).toBe('charge');
+    await payments.run(job!);
+    expect(await row(orderId)).toMatchObject({ status: 'failed', failureReason: 'provider_unavailable', attempts: 3 });
+    const [outbox] = await h.db.query<{ reason: string }>(
+      `SELECT payload->'data'->>'reason' AS reason FROM outbox WHERE type = 'payment.failed' AND payload->'data'->>'orderId' = $1`,
+      [orderId],
+    );
+    expect(outbox?.reason).toBe('provider_unavailable');
+  });
+});
+
+describe('refunds and cancellations', () => {
+  it('order.cancelled after a capture refunds it: payment.refunded, status refunded, refund in the ledger', async () => {
+    const { orderId, created } = await h.order({ amount: 7300 });
+    await eventually(() => expect(h.eventsFor(orderId, 'payment.succeeded')).toHaveLength(1), WAIT);
+    await h.emit('order.cancelled', { ...created.data, reason: 'customer', previousStatus: 'confirmed' });
+    await eventually(() => expect(h.eventsFor(orderId, 'payment.refunded')).toHaveLength(1), WAIT);
+    expect(h.eventsFor(orderId, 'payment.refunded')[0]?.data).toMatchObject({
+      amount: { amount: 7300, currency: 'USD' },
+      reason: 'order cancelled: customer',
+    });
+    const p = await row(orderId);
+    expect(p).toMatchObject({ status: 'refunded', refundedAmount: { amount: 7300, currency: 'USD' } });
+    expect(p?.refundedAt).not.toBeNull();
+    expect((await ledger(orderId)).map((l) => [l.kind, l.outcome, l.key])).toEqual([
+      ['charge', 'captured', orderId],
+      ['refund', 'refunded', `refund-${orderId}`],
+    ]);
+  });
+
+  it('order.refunded (admin refund of a delivered order) refunds once', async () => {
+    const { orderId, userId } = await h.order();
+    await eventually(() => expect(h.eventsFor(orderId, 'payment.succeeded')).toHaveLength(1), WAIT);
+    const refunded = await h.emit('order.refunded', {
+      orderId,
+      userId,
+      amount: { amount: 2500, currency: 'USD' },
+      reason: 'broken',
+    });
+    await h.platform.publish([refunded]);
+    await eventually(() => expect(h.eventsFor(orderId, 'payment.refunded')).toHaveLength(1), WAIT);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.eventsFor(orderId, 'payment.refunded')).toHaveLength(1);
+  });
+
+  it('cancelled before the stock was reserved: voided, never charged, even if the reservation comes later', async () => {
+    const { orderId, created } = await h.order({ reserve: false });
+    await h.emit('order.cancelled', { ...created.data, reason: 'out_of_stock', previousStatus: 'pending' });
+    await eventually(async () => expect((await row(orderId))?.status).toBe('voided'), WAIT);
+    await h.emit('inventory.reserved', {
+      orderId,
+      lines: [{ productId: created.data.items[0]!.productId, quantity: 1 }],
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await row(orderId)).toMatchObject({ status: 'voided', paymentToken: null });
+    expect(await capturesFor(h.db, orderId)).toBe(0);
+  });
+
+  it('cancelled while the charge is in flight (tok_slow): the capture is refunded as soon as it lands', async () => {
+    const { orderId, created } = await h.order({ token: 'tok_slow' });
+    await eventually(async () => expect((await row(orderId))?.status).toBe('charging'), WAIT);
+    await h.emit('order.cancelled', { ...created.data, reason: 'expired', previousStatus: 'pending' });
+    await eventually(() => expect(h.eventsFor(orderId, 'payment.refunded')).toHaveLength(1), WAIT);
+    expect(h.eventsFor(orderId, 'payment.succeeded')).toHaveLength(1);
+    expect((await row(orderId))?.status).toBe('refunded');
+    expect(await capturesFor(h.db, orderId)).toBe(1);
+  });
+});
+
+describe('recovery', () => {
+  it('a charge claimed by a worker that died is finished by recovery with the same key, once', async () => {
+    const payments = h.service.payments;
+    const orderId = randomUUID();
+    // the inbox transaction committed the claim, then the process died before calling the provider
+    await h.db.transaction(async (tx) => {
+      await payments.orderCreated(tx, {
+        orderId,
+        userId: randomUUID(),
+        items: [{ productId: randomUUID(), quantity: 1, unitPrice: { amount: 555, currency: 'USD' } }],
+        total: { amount: 555, currency: 'USD' },
+        paymentToken: 'tok_ok',
+      });
+      await payments.stockReserved(tx, orderId);
+    });
+    expect((await row(orderId))?.status).toBe('charging');
+    // its lease runs out: the periodic recovery takes it over
+    await h.db.query(`UPDATE payments SET lease_until = now() - interval '1 second' WHERE order_id = $1`, [orderId]);
+    await eventually(() => expect(h.eventsFor(orderId, 'payment.succeeded')).toHaveLength(1), WAIT);
+    expect(await capturesFor(h.db, orderId)).toBe(1);
+    // and a second recovery round finds nothing to redo
+    expect(await payments.recover()).toBe(0);
+  });
+
+  it('a worker that died after the provider captured: recovery asks again with the key and gets the same capture', async () => {
+    const payments = h.service.payments;
+    const orderId = randomUUID();
+    await h.db.transaction(async (tx) => {
+      await payments.orderCreated(tx, {
+        orderId,
+        userId: randomUUID(),
+        items: [{ productId: randomUUID(), quantity: 1, unitPrice: { amount: 800, currency: 'USD' } }],
+        total: { amount: 800, currency: 'USD' },
+        paymentToken: 'tok_ok',
+      });
+      await payments.stockReserved(tx, orderId);
+    });
+    // the provider took the money, the answer never made it back
+    const provider = sandboxProvider({ db: h.db, slowMs: 0, transientFailures: 0 });
+    const first = await provider.charge(
+      { idempotencyKey: orderId, orderId, amount: { amount: 800, currency: 'USD' }, token: 'tok_ok' },
+      new AbortController().signal,
+    );
+    await h.db.query(`UPDATE payments SET lease_until = now() - interval '1 second' WHERE order_id = $1`, [orderId]);
+    await eventually(() => expect(h.eventsFor(orderId, 'payment.succeeded')).toHaveLength(1), WAIT);
+    expect(await capturesFor(h.db, orderId)).toBe(1);
+    const [ledgerRow] = await ledger(orderId);
+    expect(ledgerRow?.calls).toBe(2);
+    expect((await row(orderId))?.status).toBe('succeeded');
+    expect(first.outcome).toBe('succeeded');
+  });
+});
+
+describe('GET /api/payments', () => {
+  it('shows an order’s payment to its buyer and admins, 404 to anyone else, and never the token', async () => {
+    const buyer = randomUUID();
+    const { orderId } = await h.order({ userId: buyer });
+    await eventually(() => expect(h.eventsFor(orderId, 'payment.succeeded')).toHaveLength(1), WAIT);
+    const as = async (userId: string, role: 'customer' | 'admin', query: string) =>
+      h.app.inject({
+        url: `/api/payments${query}`,
+        headers: { authorization: `Bearer ${await h.issuer.sign(userId, role)}` },
+      });
+    const mine = await as(buyer, 'customer', `?orderId=${orderId}`);
+    expect(mine.statusCode).toBe(200);
+    expect(mine.json().items).toHaveLength(1);
+    expect(mine.json().items[0]).toMatchObject({ orderId, userId: buyer, status: 'succeeded', provider: 'sandbox' });
+    expect(mine.body).not.toContain('tok_');
+    expect(Object.keys(mine.json().items[0])).not.toContain('paymentToken');
+    expect((await as(randomUUID(), 'customer', `?orderId=${orderId}`)).statusCode).toBe(404);
+    expect((await as(randomUUID(), 'admin', `?orderId=${orderId}`)).json().items[0].orderId).toBe(orderId);
+    const list = await as(buyer, 'customer', '');
+    expect(list.json().items.map((p: { orderId: string }) => p.orderId)).toEqual([orderId]);
+    expect((await h.app.inject({ url: `/api/payments?orderId=${orderId}` })).statusCode).toBe(401);
+  });
+
+  it('has no sandbox webhook: 404', async () => {
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/api/payments/webhooks/sandbox',
+      payload: '{}',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(res.statusCode).toBe(404);
+  });
+});
+
+describe('operations', () => {
+  it('documents its routes and reports db and bus in /health/ready', async () => {
+    const doc = (await h.app.inject('/openapi.json')).json();
+    expect(Object.keys(doc.paths).sort()).toEqual(['/api/payments', '/api/payments/webhooks/{provider}']);
+    expect((await h.app.inject('/health/ready')).json()).toMatchObject({ checks: { db: 'ok', bus: 'ok' } });
+  });
+});

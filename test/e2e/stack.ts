@@ -1,0 +1,306 @@
+// The whole shop for end-to-end tests and the checkout bench: auth, product, cart, order, payment and the
+// gateway, either as separate processes on real PostgreSQL, Redis and RabbitMQ (each run in a RabbitMQ
+// vhost of its own, since the product service names its queues without a prefix), or embedded in this
+// process (PGlite, in-memory cache and bus) through the same start functions the platform uses.
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { createFaultProxy, type FaultProxy } from '@microbazaar/kit/faults';
+import {
+  createTestDatabase,
+  TEST_RABBITMQ_URL,
+  TEST_REDIS_URL,
+  type TestDatabase,
+  uniquePrefix,
+} from '@microbazaar/kit/testing';
+
+export const ROOT = join(import.meta.dirname, '..', '..');
+const run = promisify(execFile);
+
+export const SERVICES = ['auth', 'product', 'cart', 'order', 'payment', 'gateway'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+type Env = Record<string, string | undefined>;
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const address = s.address();
+      s.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+export async function waitReady(url: string, timeoutMs = 90_000, isAlive: () => boolean = () => true): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    if (!isAlive()) throw new Error(`${url} exited before it was ready`);
+    try {
+      const res = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(2000) });
+      if (res.ok) return;
+      last = `${res.status} ${await res.text()}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`${url} not ready in ${timeoutMs} ms: ${last}`);
+}
+
+/** A RabbitMQ vhost of our own (rabbitmqctl on this machine); the same broker, isolated names. */
+export async function createVhost(label: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const vhost = `mbt_${label}_${randomBytes(4).toString('hex')}`;
+  try {
+    await run('rabbitmqctl', ['add_vhost', vhost], { timeout: 60_000 });
+    await run(
+      'rabbitmqctl',
+      ['set_permissions', '-p', vhost, new URL(TEST_RABBITMQ_URL).username || 'guest', '.*', '.*', '.*'],
+      {
+        timeout: 60_000,
+      },
+    );
+  } catch (err) {
+    throw new Error(
+      `the end-to-end tests need a RabbitMQ vhost of their own (rabbitmqctl add_vhost failed: ${(err as Error).message})`,
+    );
+  }
+  const url = new URL(TEST_RABBITMQ_URL);
+  url.pathname = `/${vhost}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      await run('rabbitmqctl', ['delete_vhost', vhost], { timeout: 60_000 }).catch(() => {});
+    },
+  };
+}
+
+export class ServiceProcess {
+  child: ChildProcess | undefined;
+  output = '';
+  constructor(
+    readonly name: ServiceName,
+    readonly port: number,
+    readonly env: Env,
+  ) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get alive(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  async start(): Promise<void> {
+    // node itself runs the service (tsx as a loader, not its CLI, which would put a process in between that a
+    // SIGKILL cannot reach through): a kill here is a crash of the service
+    // MBT_NODE_ARGS: extra node flags for this service (a benchmark's --cpu-prof)
+    const nodeArgs = (this.env.MBT_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const child = spawn(
+      process.execPath,
+      [...nodeArgs, '--import', 'tsx', join(ROOT, 'services', this.name, 'src', 'main.ts')],
+      {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...this.env, PORT: String(this.port) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    this.child = child;
+    const keep = (d: Buffer) => {
+      this.output = (this.output + d.toString()).slice(-20_000);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    try {
+      await waitReady(this.url, 90_000, () => this.alive);
+    } catch (err) {
+      throw new Error(`${this.name}: ${(err as Error).message}\n${this.output}`);
+    }
+  }
+
+  /** SIGKILL: the process dies mid-work, as in a crash; SIGTERM: it drains. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const child = this.child;
+    if (!child || !this.alive) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+export interface Stack {
+  mode: 'distributed' | 'embedded';
+  /** the gateway: every request of the tests goes through it */
+  gateway: string;
+  url(service: ServiceName): string;
+  /** the services' shared PostgreSQL database (distributed mode), for checks the API does not expose */
+  databaseUrl?: string;
+  processes?: Map<ServiceName, ServiceProcess>;
+  /** the TCP proxy every service reaches RabbitMQ through (distributed mode with brokerProxy) */
+  broker?: FaultProxy;
+  /** the RabbitMQ URL of this stack's vhost (distributed mode) */
+  rabbitUrl?: string;
+  /** the in-memory broker every service shares (embedded mode) */
+  memoryBroker?: import('@microbazaar/kit').MemoryBroker;
+  stop(): Promise<void>;
+}
+
+export interface StackOptions {
+  label: string;
+  /** extra variables for every service, then per service */
+  env?: Env;
+  serviceEnv?: Partial<Record<ServiceName, Env>>;
+  /** services reach RabbitMQ through a proxy the test can cut */
+  brokerProxy?: boolean;
+}
+
+/** Every service as its own process, on real backends. */
+export async function startDistributedStack(opts: StackOptions): Promise<Stack> {
+  const database: TestDatabase = await createTestDatabase(opts.label);
+  const vhost = await createVhost(opts.label);
+  const broker = opts.brokerProxy ? await createFaultProxy(vhost.url) : undefined;
+  const ports = Object.fromEntries(
+    await Promise.all(SERVICES.map(async (s) => [s, await freePort()] as const)),
+  ) as Record<ServiceName, number>;
+  const url = (s: ServiceName) => `http://127.0.0.1:${ports[s]}`;
+  const common: Env = {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    HOST: '127.0.0.1',
+    DATABASE_URL: database.url,
+    RABBITMQ_URL: broker?.url ?? vhost.url,
+    AUTH_JWKS_URL: `${url('auth')}/.well-known/jwks.json`,
+    AUTH_URL: url('auth'),
+    PRODUCT_URL: url('product'),
+    CART_URL: url('cart'),
+    ORDER_URL: url('order'),
+    PAYMENT_URL: url('payment'),
+    BUS_RETRY_DELAYS_MS: '200,500,1000',
+    OUTBOX_SWEEP_INTERVAL_MS: '200',
+    ...opts.env,
+  };
+  const perService: Record<ServiceName, Env> = {
+    auth: {
+      DEMO_DATA: 'true',
+      REGISTRATIONS_PER_IP_PER_HOUR: '100000',
+      PASSWORD_HASH_MEMORY_KIB: '4096',
+      PASSWORD_HASH_TIME_COST: '1',
+    },
+    product: { DEMO_DATA: 'false', DATA_DIR: mkdtempSync(join(tmpdir(), 'mbt-e2e-product-')) },
+    cart: { REDIS_URL: TEST_REDIS_URL, CART_KEY_PREFIX: uniquePrefix(`${opts.label}cart`) },
+    order: {},
+    payment: {},
+    gateway: { RATE_LIMIT_PER_MINUTE: '0' },
+  };
+  const processes = new Map<ServiceName, ServiceProcess>(
+    SERVICES.map((s) => [s, new ServiceProcess(s, ports[s], { ...common, ...perService[s], ...opts.serviceEnv?.[s] })]),
+  );
+  const stop = async () => {
+    await Promise.all([...processes.values()].map((p) => p.stop('SIGTERM')));
+    await broker?.close();
+    await vhost.drop();
+    await database.drop().catch(() => {});
+    rmSync(perService.product.DATA_DIR as string, { recursive: true, force: true });
+  };
+  try {
+    // auth first: the others fetch its keys; product before the order and cart services ask it things
+    await processes.get('auth')?.start();
+    await Promise.all(
+      ['product', 'cart', 'order', 'payment', 'gateway'].map((s) => processes.get(s as ServiceName)?.start()),
+    );
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    mode: 'distributed',
+    gateway: url('gateway'),
+    url,
+    databaseUrl: database.url,
+    processes,
+    ...(broker ? { broker } : {}),
+    rabbitUrl: vhost.url,
+    stop,
+  };
+}
+
+/** Every service in this process on PGlite, the in-memory cache and the in-memory bus (what `npm start` runs). */
+export async function startEmbeddedStack(opts: StackOptions): Promise<Stack> {
+  const { MemoryBroker, MemoryCache, PgliteHost } = await import('@microbazaar/kit');
+  const dataDir = mkdtempSync(join(tmpdir(), `mbt-${opts.label}-`));
+  const shared = {
+    pglite: await PgliteHost.open(join(dataDir, 'pglite')),
+    cache: new MemoryCache(),
+    bus: new MemoryBroker(),
+  };
+  const ports = Object.fromEntries(
+    await Promise.all(SERVICES.map(async (s) => [s, await freePort()] as const)),
+  ) as Record<ServiceName, number>;
+  const url = (s: ServiceName) => `http://127.0.0.1:${ports[s]}`;
+  const env = (s: ServiceName, extra: Env = {}): Env => ({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    PORT: String(ports[s]),
+    AUTH_JWKS_URL: `${url('auth')}/.well-known/jwks.json`,
+    AUTH_URL: url('auth'),
+    PRODUCT_URL: url('product'),
+    CART_URL: url('cart'),
+    ORDER_URL: url('order'),
+    PAYMENT_URL: url('payment'),
+    BUS_RETRY_DELAYS_MS: '200,500,1000',
+    ...opts.env,
+    ...extra,
+    ...opts.serviceEnv?.[s],
+  });
+  const running: Array<{ stop(): Promise<void> }> = [];
+  const stop = async () => {
+    for (const service of running.reverse()) await service.stop().catch(() => {});
+    await shared.bus.close();
+    await shared.cache.close();
+    await shared.pglite.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    const auth = await import('@microbazaar/auth/main');
+    const authConfig = await import('@microbazaar/auth/config');
+    running.push(
+      await auth.startAuth(
+        authConfig.loadConfig(
+          env('auth', { DEMO_DATA: 'true', PASSWORD_HASH_MEMORY_KIB: '4096', PASSWORD_HASH_TIME_COST: '1' }),
+        ),
+        shared,
+      ),
+    );
+    const product = await import('@microbazaar/product/main');
+    const productConfig = await import('@microbazaar/product/config');
+    running.push(await product.startProduct(productConfig.loadConfig(env('product', { DEMO_DATA: 'false' })), shared));
+    const cart = await import('@microbazaar/cart/main');
+    const cartConfig = await import('@microbazaar/cart/config');
+    running.push(await cart.startCart(cartConfig.loadConfig(env('cart')), shared));
+    const order = await import('@microbazaar/order/main');
+    const orderConfig = await import('@microbazaar/order/config');
+    running.push(await order.startOrder(orderConfig.loadConfig(env('order')), shared));
+    const payment = await import('@microbazaar/payment/main');
+    const paymentConfig = await import('@microbazaar/payment/config');
+    running.push(await payment.startPayment(paymentConfig.loadConfig(env('payment')), shared));
+    const gateway = await import('@microbazaar/gateway/main');
+    const gatewayConfig = await import('@microbazaar/gateway/config');
+    running.push(
+      await gateway.startGateway(gatewayConfig.loadConfig(env('gateway', { RATE_LIMIT_PER_MINUTE: '0' })), shared),
+    );
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { mode: 'embedded', gateway: url('gateway'), url, memoryBroker: shared.bus, stop };
+}
