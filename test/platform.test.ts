@@ -24,15 +24,15 @@ let gateway: string;
 const dataDir = mkdtempSync(join(tmpdir(), 'microbazaar-e2e-'));
 
 beforeAll(async () => {
-  const [gatewayPort, authPort] = await Promise.all([freePort(), freePort()]);
-  gateway = `http://127.0.0.1:${gatewayPort}`;
+  const names = ['GATEWAY', 'AUTH', 'PRODUCT', 'CART', 'ORDER', 'PAYMENT', 'NOTIFICATION'];
+  const ports = await Promise.all(names.map(() => freePort()));
+  gateway = `http://127.0.0.1:${ports[0]}`;
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     NODE_ENV: 'development',
     DATA_DIR: dataDir,
-    GATEWAY_PORT: String(gatewayPort),
-    AUTH_PORT: String(authPort),
+    ...Object.fromEntries(names.map((n, i) => [`${n}_PORT`, String(ports[i])])),
     LOG_LEVEL: 'warn',
   };
   // the exact command behind `npm start` (run without npm in between, so SIGTERM reaches it as in a container)
@@ -76,7 +76,7 @@ async function call(path: string, init: RequestInit & { json?: unknown } = {}) {
 
 describe('npm start (embedded platform)', () => {
   it('prints the URLs and the demo admin once', () => {
-    expect(output).toContain(`gateway   http://localhost:${new URL(gateway).port}`);
+    expect(output).toContain(`gateway      http://localhost:${new URL(gateway).port}`);
     expect(output).toContain('admin@microbazaar.local / admin12345');
   });
 
@@ -115,10 +115,19 @@ describe('npm start (embedded platform)', () => {
     expect(users.body.items.length).toBeGreaterThan(0);
   });
 
+  it('lists the demo catalog through the gateway', async () => {
+    const res = await call('/api/products?limit=5');
+    expect(res.status).toBe(200);
+    expect(res.body.items.length).toBe(5);
+    expect(res.body.items[0].price).toMatchObject({ amount: expect.any(Number), currency: expect.any(String) });
+  });
+
   it('serves merged API docs, health and metrics at the gateway', async () => {
     const docs = await call('/docs');
     expect(docs.status).toBe(200);
-    expect(Object.keys(docs.body.paths)).toContain('/api/auth/login');
+    expect(Object.keys(docs.body.paths)).toEqual(
+      expect.arrayContaining(['/api/auth/login', '/api/products', '/api/orders', '/api/cart', '/api/notifications']),
+    );
     expect((await call('/health/ready')).status).toBe(200);
     const metrics = await fetch(`${gateway}/metrics`);
     expect(await metrics.text()).toContain('http_requests_total');

@@ -14,16 +14,23 @@ describe('loadConfig', () => {
       GATEWAY_BODY_LIMIT_BYTES: 12 * 1024 * 1024,
       AUTH_JWKS_URL: 'http://127.0.0.1:3000/.well-known/jwks.json',
     });
-    expect(config.PRODUCT_URL).toBeUndefined();
+    expect(config.PRODUCT_URL).toBe('http://127.0.0.1:3001');
+    expect(config.ASSISTANT_URL).toBeUndefined();
   });
 
   it('reads and converts the variables', () => {
-    const config = loadConfig({ PORT: '9000', RATE_LIMIT_PER_MINUTE: '0', PRODUCT_URL: 'http://10.0.0.5:3001' });
+    const config = loadConfig({
+      PORT: '9000',
+      RATE_LIMIT_PER_MINUTE: '0',
+      PRODUCT_URL: 'http://10.0.0.5:3001',
+      CART_URL: 'off',
+    });
     expect(config.PORT).toBe(9000);
     expect(config.RATE_LIMIT_PER_MINUTE).toBe(0);
     expect(upstreamUrl(config, 'product')).toBe('http://10.0.0.5:3001');
     expect(upstreamUrl(config, 'auth')).toBe('http://127.0.0.1:3000');
     expect(upstreamUrl(config, 'cart')).toBeUndefined();
+    expect(upstreamUrl(config, 'assistant')).toBeUndefined();
   });
 
   it('names every bad variable', () => {

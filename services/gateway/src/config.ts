@@ -3,21 +3,23 @@ import { CommonEnv, type Env, loadEnv } from '@microbazaar/kit';
 import { type Static, Type } from '@sinclair/typebox';
 import type { UpstreamName } from './domain/routes.js';
 
+// `off` switches an upstream's routes off (a service this deployment does not run)
+const URL_OR_OFF = '^(https?://.+|off)$';
 const Url = (description: string, fallback?: string) =>
   fallback === undefined
-    ? Type.Optional(Type.String({ pattern: '^https?://', description }))
-    : Type.String({ pattern: '^https?://', default: fallback, description });
+    ? Type.Optional(Type.String({ pattern: URL_OR_OFF, description }))
+    : Type.String({ pattern: URL_OR_OFF, default: fallback, description });
 
 export const GatewayConfigSchema = Type.Object({
   ...CommonEnv,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
-  // One URL per upstream (`<NAME>_URL`); an unset URL switches that upstream's routes off.
+  // One URL per upstream (`<NAME>_URL`); `off` (or unset, where there is no default) switches its routes off.
   AUTH_URL: Url('auth service', 'http://127.0.0.1:3000'),
-  PRODUCT_URL: Url('product service (routes off until set; http://127.0.0.1:3001 when it lands)'),
-  CART_URL: Url('cart service (routes off until set; http://127.0.0.1:3002 when it lands)'),
-  ORDER_URL: Url('order service (routes off until set; http://127.0.0.1:3003 when it lands)'),
-  PAYMENT_URL: Url('payment service (routes off until set; http://127.0.0.1:3004 when it lands)'),
-  NOTIFICATION_URL: Url('notification service (routes off until set; http://127.0.0.1:3005 when it lands)'),
+  PRODUCT_URL: Url('product service', 'http://127.0.0.1:3001'),
+  CART_URL: Url('cart service', 'http://127.0.0.1:3002'),
+  ORDER_URL: Url('order service', 'http://127.0.0.1:3003'),
+  PAYMENT_URL: Url('payment service', 'http://127.0.0.1:3004'),
+  NOTIFICATION_URL: Url('notification service', 'http://127.0.0.1:3005'),
   ASSISTANT_URL: Url('assistant service (routes off until set; http://127.0.0.1:3006 when it lands)'),
   /** No response headers from an upstream within this → 504. */
   UPSTREAM_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 10_000 }),
@@ -33,7 +35,8 @@ export type GatewayConfig = Static<typeof GatewayConfigSchema>;
 
 /** The upstream's `<NAME>_URL`, or undefined when its routes are off (a name without a variable does not compile). */
 export function upstreamUrl(config: GatewayConfig, name: UpstreamName): string | undefined {
-  return config[`${name.toUpperCase() as Uppercase<UpstreamName>}_URL`];
+  const url = config[`${name.toUpperCase() as Uppercase<UpstreamName>}_URL`];
+  return url === 'off' ? undefined : url;
 }
 
 export function loadConfig(env: Env = process.env): GatewayConfig {

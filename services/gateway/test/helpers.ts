@@ -116,6 +116,12 @@ export function testConfig(env: Env): GatewayConfig {
     PORT: '0',
     RATE_LIMIT_PER_MINUTE: '0',
     AUTH_JWKS_URL: 'http://127.0.0.1:9/.well-known/jwks.json',
+    // only the upstreams a test names are on
+    PRODUCT_URL: 'off',
+    CART_URL: 'off',
+    ORDER_URL: 'off',
+    PAYMENT_URL: 'off',
+    NOTIFICATION_URL: 'off',
     ...env,
   });
 }

@@ -1,0 +1,124 @@
+// The embedded platform: every service in this process, each on its own port, sharing one PGlite,
+// one in-memory cache and one in-memory bus (or the real backends when their URLs are set).
+import { join } from 'node:path';
+import { loadConfig as loadAuthConfig } from '@microbazaar/auth/config';
+import { startAuth } from '@microbazaar/auth/main';
+import { loadConfig as loadCartConfig } from '@microbazaar/cart/config';
+import { startCart } from '@microbazaar/cart/main';
+import { loadConfig as loadGatewayConfig } from '@microbazaar/gateway/config';
+import { startGateway } from '@microbazaar/gateway/main';
+import {
+  type Env,
+  MemoryBroker,
+  MemoryCache,
+  PgliteHost,
+  type RunningService,
+  type SharedDeps,
+} from '@microbazaar/kit';
+import { loadConfig as loadNotificationConfig } from '@microbazaar/notification/config';
+import { startNotification } from '@microbazaar/notification/main';
+import { loadConfig as loadOrderConfig } from '@microbazaar/order/config';
+import { startOrder } from '@microbazaar/order/main';
+import { loadConfig as loadPaymentConfig } from '@microbazaar/payment/config';
+import { startPayment } from '@microbazaar/payment/main';
+import { loadConfig as loadProductConfig } from '@microbazaar/product/config';
+import { startProduct } from '@microbazaar/product/main';
+
+export const DEFAULT_PORTS = {
+  gateway: 8080,
+  auth: 3000,
+  product: 3001,
+  cart: 3002,
+  order: 3003,
+  payment: 3004,
+  notification: 3005,
+} as const;
+
+export type ServiceName = keyof typeof DEFAULT_PORTS;
+
+export interface Platform {
+  gateway: RunningService;
+  services: RunningService[];
+  /** where each service listens (127.0.0.1) */
+  urls: Record<ServiceName, string>;
+  /** accounts created on this start (first start only) */
+  bootstrapAccounts: Array<{ email: string; password: string; role: string }>;
+  demoProducts: number;
+  backends: { database: string; cache: string; bus: string };
+  stop(): Promise<void>;
+}
+
+function portOf(env: Env, name: ServiceName): number {
+  const raw = env[`${name.toUpperCase()}_PORT`] ?? (name === 'gateway' ? env.PORT : undefined);
+  return raw === undefined || raw === '' ? DEFAULT_PORTS[name] : Number(raw);
+}
+
+/**
+ * Starts auth first (the others fetch its keys), then the catalog with the demo seller's id, the
+ * rest, and the gateway last so it only takes traffic once everything behind it answers.
+ */
+export async function startPlatform(baseEnv: Env = process.env): Promise<Platform> {
+  const names = Object.keys(DEFAULT_PORTS) as ServiceName[];
+  const ports = Object.fromEntries(names.map((n) => [n, portOf(baseEnv, n)])) as Record<ServiceName, number>;
+  const urls = Object.fromEntries(names.map((n) => [n, `http://127.0.0.1:${ports[n]}`])) as Record<ServiceName, string>;
+  // each service sees its own PORT and where the others are; explicit variables win
+  const envFor = (name: ServiceName, extra: Env = {}): Env => ({
+    AUTH_JWKS_URL: `${urls.auth}/.well-known/jwks.json`,
+    AUTH_URL: urls.auth,
+    PRODUCT_URL: urls.product,
+    CART_URL: urls.cart,
+    ORDER_URL: urls.order,
+    PAYMENT_URL: urls.payment,
+    NOTIFICATION_URL: urls.notification,
+    ...baseEnv,
+    ...extra,
+    PORT: String(ports[name]),
+  });
+
+  const authConfig = loadAuthConfig(envFor('auth'));
+  const shared: SharedDeps = {};
+  if (!authConfig.DATABASE_URL) shared.pglite = await PgliteHost.open(join(authConfig.DATA_DIR, 'pglite'));
+  if (!authConfig.REDIS_URL) shared.cache = new MemoryCache();
+  if (!baseEnv.RABBITMQ_URL) shared.bus = new MemoryBroker();
+
+  const services: RunningService[] = [];
+  const stop = async () => {
+    // the gateway first so no new traffic reaches services that are draining
+    for (const service of [...services].reverse()) await service.stop().catch(() => {});
+    await shared.bus?.close();
+    await shared.cache?.close();
+    await shared.pglite?.close();
+  };
+
+  try {
+    const auth = await startAuth(authConfig, shared);
+    services.push(auth);
+    const product = await startProduct(
+      loadProductConfig(envFor('product', auth.demoSellerId ? { DEMO_SELLER_ID: auth.demoSellerId } : {})),
+      shared,
+    );
+    services.push(product);
+    services.push(await startCart(loadCartConfig(envFor('cart')), shared));
+    services.push(await startOrder(loadOrderConfig(envFor('order')), shared));
+    services.push(await startPayment(loadPaymentConfig(envFor('payment')), shared));
+    services.push(await startNotification(loadNotificationConfig(envFor('notification')), shared));
+    const gateway = await startGateway(loadGatewayConfig(envFor('gateway')), shared);
+    services.push(gateway);
+    return {
+      gateway,
+      services,
+      urls,
+      bootstrapAccounts: auth.bootstrapAccounts,
+      demoProducts: product.demoProducts,
+      backends: {
+        database: shared.pglite ? 'PGlite' : 'PostgreSQL',
+        cache: shared.cache ? 'in-memory cache' : 'Redis',
+        bus: shared.bus ? 'in-memory bus' : 'RabbitMQ',
+      },
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
