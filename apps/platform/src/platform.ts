@@ -79,7 +79,11 @@ export async function startPlatform(baseEnv: Env = process.env): Promise<Platfor
   const shared: SharedDeps = {};
   if (!authConfig.DATABASE_URL) shared.pglite = await PgliteHost.open(join(authConfig.DATA_DIR, 'pglite'));
   if (!authConfig.REDIS_URL) shared.cache = new MemoryCache();
-  if (!baseEnv.RABBITMQ_URL) shared.bus = new MemoryBroker();
+  if (!baseEnv.RABBITMQ_URL) {
+    shared.bus = new MemoryBroker();
+    // events of the first start (demo catalog...) wait until every consumer has declared its queue
+    shared.bus.hold();
+  }
 
   const services: RunningService[] = [];
   const stop = async () => {
@@ -104,6 +108,7 @@ export async function startPlatform(baseEnv: Env = process.env): Promise<Platfor
     services.push(await startNotification(loadNotificationConfig(envFor('notification')), shared));
     const gateway = await startGateway(loadGatewayConfig(envFor('gateway')), shared);
     services.push(gateway);
+    shared.bus?.release();
     return {
       gateway,
       services,

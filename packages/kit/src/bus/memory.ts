@@ -96,6 +96,15 @@ export class MemoryBroker {
   // Deliveries run in the broker's own async context, never in the publisher's (its open transaction, its request).
   private readonly scope = new AsyncResource('microbazaar.MemoryBroker');
   private closed = false;
+  private held:
+    | Array<{
+        exchange: string;
+        routingKey: string;
+        content: string;
+        headers: Record<string, string>;
+        messageId: string | undefined;
+      }>
+    | undefined;
 
   queue(name: string): MemoryQueue | undefined {
     return this.queues.get(name);
@@ -116,9 +125,29 @@ export class MemoryBroker {
     this.queues.delete(name);
   }
 
+  /**
+   * Holds routing until release(): the embedded platform starts every service, and so declares
+   * every queue, before the first event is routed, as durable queues on a real broker would
+   * already exist. Publishes are accepted (confirmed) meanwhile.
+   */
+  hold(): void {
+    this.held ??= [];
+  }
+
+  /** Routes what was published while held, in order, and stops holding. */
+  release(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const m of held) this.publish(m.exchange, m.routingKey, m.content, m.headers, m.messageId);
+  }
+
   /** Routes one message to every bound queue (dropped when none is bound, as on RabbitMQ). */
   publish(exchange: string, routingKey: string, content: string, headers: Record<string, string>, messageId?: string) {
     this.assertOpen();
+    if (this.held) {
+      this.held.push({ exchange, routingKey, content, headers: { ...headers }, messageId });
+      return;
+    }
     for (const q of this.queues.values()) {
       if (!q.bound(exchange, routingKey)) continue;
       q.ready.push({ exchange, routingKey, content, headers: { ...headers }, messageId, redelivered: false });
