@@ -5,9 +5,13 @@
 // Each buyer is a closed loop: it places an order (1–2 random products, tok_ok) through the gateway and
 // waits for that order's order.confirmed event before placing the next. Confirmations are observed on the
 // bus (a queue of the bench's own bound to order.confirmed / order.cancelled), so measuring adds no polling.
+// On Linux, distributed runs also print the CPU time per confirmed order of each process group over the
+// measured window (the services, every PostgreSQL and RabbitMQ process of the machine, Redis, the bench):
+// steadier than orders/s on shared cores, and it says where the time goes.
 // Env: BENCH_MODE (both | distributed | embedded), BENCH_SECONDS (20), BENCH_WARMUP_SECONDS (5),
-// BENCH_BUYERS (50), BENCH_PRODUCTS (10000).
+// BENCH_BUYERS (50), BENCH_PRODUCTS (10000), BENCH_PROFILE (services to --cpu-prof), BENCH_PROFILE_DIR.
 import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { AnyEvent } from '@microbazaar/contracts';
 import { type Bus, MemoryBus, RabbitBus } from '@microbazaar/kit';
 import { Pool } from 'undici';
@@ -22,6 +26,8 @@ const PRODUCTS = Number(process.env.BENCH_PRODUCTS ?? 10_000);
 
 interface Figures {
   scenario: string;
+  /** CPU ms per confirmed order by process group (Linux only, distributed mode) */
+  cpu?: Record<string, number>;
   confirmed: number;
   cancelled: number;
   perSecond: number;
@@ -43,6 +49,46 @@ async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T, i
       }
     }),
   );
+}
+
+/** CPU seconds (user + system) of a process from /proc; 0 when it is gone. */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds so far per group: each service process, PostgreSQL, RabbitMQ, Redis and this bench. */
+function cpuSnapshot(stack: Stack): Map<string, number> | undefined {
+  if (process.platform !== 'linux' || !stack.processes) return undefined;
+  const out = new Map<string, number>();
+  const add = (group: string, s: number) => out.set(group, (out.get(group) ?? 0) + s);
+  for (const [name, proc] of stack.processes) if (proc.child?.pid) add(name, cpuSeconds(proc.child.pid));
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let comm: string;
+    try {
+      comm = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
+    } catch {
+      continue;
+    }
+    const group =
+      comm === 'postgres'
+        ? 'postgres'
+        : comm === 'beam.smp'
+          ? 'rabbitmq'
+          : comm.startsWith('redis')
+            ? 'redis'
+            : undefined;
+    if (group) add(group, cpuSeconds(Number(entry)));
+  }
+  const own = process.cpuUsage();
+  add('bench', (own.user + own.system) / 1e6);
+  return out;
 }
 
 async function seedCatalog(stack: Stack, seller: Customer): Promise<string[]> {
@@ -146,10 +192,12 @@ async function run(stack: Stack): Promise<Figures> {
   const loops = buyers.map((b) => buyer(b));
   await new Promise((r) => setTimeout(r, WARMUP * 1000));
   measuring = true;
+  const cpuBefore = cpuSnapshot(stack);
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, SECONDS * 1000));
   measuring = false;
   const elapsed = (performance.now() - t0) / 1000;
+  const cpuAfter = cpuSnapshot(stack);
   stopAt = 0;
   await Promise.all(loops);
   await subscription.close();
@@ -157,7 +205,14 @@ async function run(stack: Stack): Promise<Figures> {
   await http.close();
   if (failures) console.log(`  ${failures} checkouts answered something else than 202`);
   const sorted = [...latencies].sort((x, y) => x - y);
+  let cpu: Record<string, number> | undefined;
+  if (cpuBefore && cpuAfter && confirmed > 0) {
+    cpu = {};
+    for (const [group, s] of cpuAfter)
+      cpu[group] = Math.round(((s - (cpuBefore.get(group) ?? 0)) * 1e4) / confirmed) / 10;
+  }
   return {
+    ...(cpu ? { cpu } : {}),
     scenario: `${stack.mode}, ${BUYERS} buyers, ${PRODUCTS} products`,
     confirmed,
     cancelled,
@@ -206,6 +261,14 @@ async function main() {
     console.log(
       `| ${r.scenario} | ${r.perSecond} | ${r.p50} | ${r.p99} | ${r.max} | ${r.confirmed} | ${r.cancelled} |`,
     );
+  }
+  for (const r of results) {
+    if (!r.cpu) continue;
+    const total = Object.values(r.cpu).reduce((a, b) => a + b, 0);
+    const parts = Object.entries(r.cpu)
+      .sort(([, a], [, b]) => b - a)
+      .map(([group, ms]) => `${group} ${ms}`);
+    console.log(`\nCPU ms per confirmed order (${r.scenario}): ${Math.round(total * 10) / 10} = ${parts.join(', ')}`);
   }
   process.exit(0);
 }

@@ -7,6 +7,7 @@ export * from './db.js';
 export * from './errors.js';
 export * from './logger.js';
 export * from './metrics.js';
+export * from './periodic.js';
 export * from './ratelimit.js';
 export * from './schemas.js';
 export * from './server.js';

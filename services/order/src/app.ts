@@ -15,17 +15,18 @@ import {
   migrate,
   type OutboxRelay,
   outboxOptionsFrom,
+  type Periodic,
   retryPolicyFrom,
   type Subscription,
   startOutboxRelay,
+  startPeriodic,
   subscribeWithInbox,
   type TokenVerifier,
 } from '@microbazaar/kit';
 import type { OrderConfig } from './config.js';
-import { orderSagaHandlers } from './events/handlers.js';
+import { orderSagaFastPaths, orderSagaHandlers } from './events/handlers.js';
 import { orderRoutes } from './http/routes.js';
 import { createOrders, type Orders } from './orders.js';
-import { type Periodic, startPeriodic } from './periodic.js';
 import type { CartReader } from './ports/cart.js';
 import type { Catalog } from './ports/catalog.js';
 
@@ -94,6 +95,7 @@ export async function buildApp(deps: OrderDeps): Promise<OrderService> {
       db,
       queue: QUEUES.orders,
       handlers: orderSagaHandlers(orders),
+      fastPaths: orderSagaFastPaths(orders),
       logger,
       metrics,
       ...retryPolicyFrom(config),

@@ -5,6 +5,7 @@ import {
   type Db,
   decodeCursor,
   encodeCursor,
+  type InboxStatement,
   Invalid,
   invalidCursor,
   NotFound,
@@ -109,25 +110,51 @@ export function createOrders({ db, catalog, cart, config }: OrdersDeps) {
     }
   }
 
-  /** One guarded status change in the caller's transaction, with its event; `authorize` may refuse. */
-  async function change(
-    tx: Sql,
-    orderId: string,
-    step: Change,
-    cause: string,
-    opts: { authorize?: (order: Order) => void; shipment?: Shipment; refundReason?: string } = {},
-  ): Promise<Order> {
-    const store = orderStore(tx);
-    const before = await store.lock(orderId);
-    if (!before) throw new NotFound('Order not found', 'ORDER_NOT_FOUND');
+  type ChangeOptions = { authorize?: (order: Order) => void; shipment?: Shipment; refundReason?: string };
+
+  /** A guarded status change of an order locked in the caller's transaction, written with its event. */
+  async function apply(tx: Sql, before: Order, step: Change, cause: string, opts: ChangeOptions = {}): Promise<Order> {
     opts.authorize?.(before);
     const after = transition(before, step, cause);
-    await store.saveTransition(after);
-    await orderChanged(tx, before, after, step, {
+    const event = orderChanged(before, after, step, {
       ...(opts.shipment ? { shipment: opts.shipment } : {}),
       ...(opts.refundReason ? { refundReason: opts.refundReason } : {}),
     });
+    await orderStore(tx).saveTransition(after, event);
     return after;
+  }
+
+  /** One guarded status change in the caller's transaction, with its event; `authorize` may refuse. */
+  async function change(tx: Sql, orderId: string, step: Change, cause: string, opts: ChangeOptions = {}) {
+    const before = await orderStore(tx).lock(orderId);
+    if (!before) throw new NotFound('Order not found', 'ORDER_NOT_FOUND');
+    return apply(tx, before, step, cause, opts);
+  }
+
+  /** A new pending order for the request's lines (the cart's when it names none), priced by the catalog now. */
+  async function priceOrder(principal: Principal, req: CheckoutRequest): Promise<Order> {
+    const ctx = req.requestId ? { requestId: req.requestId } : {};
+    const wanted = mergeLines(req.body.items ?? (await cart.lines(req.authorization, ctx)));
+    if (wanted.length === 0) {
+      throw new Invalid(
+        'Nothing to order: the cart is empty',
+        [{ path: 'body/items', message: 'no lines' }],
+        'CART_EMPTY',
+      );
+    }
+    checkLimits(wanted);
+    const products = await catalog.products(
+      wanted.map((l) => l.productId),
+      ctx,
+    );
+    const { items, total } = priceLines(wanted, products);
+    return newOrder({
+      id: randomUUID(),
+      userId: principal.userId,
+      items,
+      total,
+      shippingAddress: req.body.shippingAddress,
+    });
   }
 
   return {
@@ -138,39 +165,25 @@ export function createOrders({ db, catalog, cart, config }: OrdersDeps) {
     async place(principal: Principal, req: CheckoutRequest): Promise<Order> {
       const hash = requestHash(req.body);
       const store = orderStore(db);
-      if (await store.idempotencyRecord(principal.userId, req.idempotencyKey)) {
-        return replay(principal.userId, req.idempotencyKey, hash);
+      // the key is looked up only when needed: a new checkout (the common case) learns that it is
+      // new from its claim, a retry from the claim failing or, if pricing it fails (cart emptied,
+      // a product gone, the catalog down), from the key being there: either way it gets its order back
+      let order: Order;
+      try {
+        order = await priceOrder(principal, req);
+      } catch (err) {
+        if (await store.idempotencyRecord(principal.userId, req.idempotencyKey)) {
+          return replay(principal.userId, req.idempotencyKey, hash);
+        }
+        throw err;
       }
-      const ctx = req.requestId ? { requestId: req.requestId } : {};
-      const wanted = mergeLines(req.body.items ?? (await cart.lines(req.authorization, ctx)));
-      if (wanted.length === 0) {
-        throw new Invalid(
-          'Nothing to order: the cart is empty',
-          [{ path: 'body/items', message: 'no lines' }],
-          'CART_EMPTY',
-        );
-      }
-      checkLimits(wanted);
-      const products = await catalog.products(
-        wanted.map((l) => l.productId),
-        ctx,
+      // one statement, so no transaction: the key's claim, the order and order.created commit together
+      const placed = await store.insertClaimed(
+        order,
+        { key: req.idempotencyKey, requestHash: hash },
+        orderCreated(order, req.body.paymentToken),
       );
-      const { items, total } = priceLines(wanted, products);
-      const order = newOrder({
-        id: randomUUID(),
-        userId: principal.userId,
-        items,
-        total,
-        shippingAddress: req.body.shippingAddress,
-      });
-      const placed = await db.transaction(async (tx) => {
-        const txStore = orderStore(tx);
-        if (!(await txStore.claimIdempotencyKey(principal.userId, req.idempotencyKey, hash, order.id))) return null;
-        await txStore.insert(order);
-        await orderCreated(tx, order, req.body.paymentToken);
-        return order;
-      });
-      return placed ?? replay(principal.userId, req.idempotencyKey, hash);
+      return placed ? order : replay(principal.userId, req.idempotencyKey, hash);
     },
 
     async get(principal: Principal, id: string): Promise<Order> {
@@ -255,7 +268,34 @@ export function createOrders({ db, catalog, cart, config }: OrdersDeps) {
       if (!canTransition(order.status, step.action)) {
         return { order, changed: false, reason: `order is ${order.status}` };
       }
-      return { order: await change(tx, orderId, step, cause), changed: true };
+      return { order: await apply(tx, order, step, cause), changed: true };
+    },
+
+    /**
+     * step() for the common case, without a transaction: reads the order, and if the step applies,
+     * writes it in one statement with the event's inbox row, guarded by the order being unchanged
+     * since the read. Undefined when that did not happen (unknown order, a status the step does not
+     * apply to, a race lost, the event seen before): step() in the inbox transaction decides then.
+     */
+    async stepFast(
+      orderId: string,
+      step: Change,
+      cause: string,
+      inbox: (params: unknown[]) => InboxStatement,
+      check?: (order: Order) => void,
+    ): Promise<Order | undefined> {
+      const store = orderStore(db);
+      const order = await store.byId(orderId);
+      if (!order || !canTransition(order.status, step.action)) return undefined;
+      check?.(order);
+      const after = transition(order, step, cause);
+      const moved = await store.saveTransitionIfUnchanged(
+        after,
+        { status: order.status, steps: order.history.length },
+        orderChanged(order, after, step),
+        inbox,
+      );
+      return moved ? after : undefined;
     },
 
     /** Cancels `expired` the orders pending past the timeout; returns how many. Safe with many instances. */
@@ -267,8 +307,7 @@ export function createOrders({ db, catalog, cart, config }: OrdersDeps) {
           for (const order of stale) {
             const step: Change = { action: 'cancel', reason: 'expired' };
             const after = transition(order, step, `still pending after ${config.ORDER_PENDING_TIMEOUT_SECONDS} s`);
-            await orderStore(tx).saveTransition(after);
-            await orderChanged(tx, order, after, step);
+            await orderStore(tx).saveTransition(after, orderChanged(order, after, step));
           }
           return stale.length;
         });

@@ -240,6 +240,37 @@ describe('Idempotency-Key', () => {
     expect(theirs.json().id).not.toBe(first.json().id);
   });
 
+  it('a retry gets its order back even when the catalog is down or the cart emptied since', async () => {
+    const p = h.catalog.add({ price: { amount: 900, currency: 'USD' }, sellerId: SELLER });
+    const buyer = await customer(h);
+    const key = randomUUID();
+    const body = { shippingAddress: ADDRESS, paymentToken: 'tok_ok', items: [{ productId: p.id, quantity: 1 }] };
+    const first = await checkout(buyer.token, body, key);
+    expect(first.statusCode).toBe(202);
+    h.catalog.setDown(true);
+    try {
+      const again = await checkout(buyer.token, body, key);
+      expect(again.statusCode).toBe(202);
+      expect(again.json().id).toBe(first.json().id);
+      // another body under that key is still refused as such, not as a catalog outage
+      const other = await checkout(buyer.token, { ...body, items: [{ productId: p.id, quantity: 3 }] }, key);
+      expect(other.statusCode).toBe(409);
+      expect(other.json().error.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    } finally {
+      h.catalog.setDown(false);
+    }
+    // from the cart: the retry comes after the cart was emptied by the confirmation
+    const fromCart = { shippingAddress: ADDRESS, paymentToken: 'tok_ok' };
+    h.cart.set(buyer.userId, [{ productId: p.id, quantity: 2 }]);
+    const cartKey = randomUUID();
+    const placed = await checkout(buyer.token, fromCart, cartKey);
+    expect(placed.statusCode).toBe(202);
+    h.cart.set(buyer.userId, []);
+    const retried = await checkout(buyer.token, fromCart, cartKey);
+    expect(retried.statusCode).toBe(202);
+    expect(retried.json().id).toBe(placed.json().id);
+  });
+
   it('10 concurrent requests with one key make exactly one order and one order.created', async () => {
     const p = h.catalog.add({ price: { amount: 999, currency: 'USD' }, sellerId: SELLER });
     const buyer = await customer(h);

@@ -122,6 +122,33 @@ describe('order saga', () => {
     expect(publishedFor(order.id, 'order.confirmed')).toHaveLength(0);
   });
 
+  it('payment.succeeded delivered several times at once and again later confirms once (one-statement step)', async () => {
+    const { order, buyer } = await place();
+    const paid = newEvent('payment.succeeded', {
+      orderId: order.id,
+      paymentId: randomUUID(),
+      amount: order.total,
+      provider: 'sandbox',
+    });
+    // copies in flight together race on the order row; the later copy finds the event in the inbox
+    await h.platform.publish([paid, paid, paid]);
+    await eventually(async () => expect((await read(order.id, buyer.token)).status).toBe('confirmed'), WAIT);
+    await h.platform.publish([paid]);
+    await eventually(async () => {
+      const [row] = await h.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM inbox WHERE consumer = 'orders_queue' AND event_id = $1`,
+        [paid.id],
+      );
+      expect(row?.n).toBe(1);
+    }, WAIT);
+    await eventually(() => expect(publishedFor(order.id, 'order.confirmed')).toHaveLength(1), WAIT);
+    // let the late copy be handled, then nothing more may have happened
+    await new Promise((r) => setTimeout(r, 300));
+    const after = await read(order.id, buyer.token);
+    expect(after.history).toHaveLength(2);
+    expect(publishedFor(order.id, 'order.confirmed')).toHaveLength(1);
+  });
+
   it('inventory.released (expired reservation) cancels a pending order expired', async () => {
     const { order, buyer } = await place();
     await h.emit('inventory.released', {

@@ -15,16 +15,17 @@ import {
   migrate,
   type OutboxRelay,
   outboxOptionsFrom,
+  type Periodic,
   retryPolicyFrom,
   type Subscription,
   startOutboxRelay,
+  startPeriodic,
   type TokenVerifier,
 } from '@microbazaar/kit';
 import { type PaymentConfig, providerName } from './config.js';
 import { paymentDeliveryHandler, paymentSagaHandlers } from './events/handlers.js';
 import { paymentRoutes } from './http/routes.js';
 import { createPayments, type Payments } from './payments.js';
-import { type Periodic, startPeriodic } from './periodic.js';
 import type { PaymentProvider } from './providers/provider.js';
 import { sandboxProvider } from './providers/sandbox.js';
 import { stripeProvider } from './providers/stripe.js';

@@ -6,9 +6,11 @@ import {
   decodeCursor,
   encodeCursor,
   enqueueEvent,
+  type InboxStatement,
   invalidCursor,
   type Logger,
   NotFound,
+  newEvent,
   type Principal,
   type Sql,
 } from '@microbazaar/kit';
@@ -238,6 +240,23 @@ export function createPayments({ db, provider, config, logger }: PaymentsDeps) {
           provider.charge({ idempotencyKey: key, orderId: p.orderId, amount, token }, signal),
         )
       : { result: { outcome: 'declined', reason: 'missing_token' }, calls: 0 };
+    if (result.outcome === 'succeeded') {
+      // the common case in one statement: captured, and nothing asked for a refund meanwhile
+      const event = newEvent('payment.succeeded', {
+        orderId: p.orderId,
+        paymentId: p.id,
+        amount,
+        provider: p.provider,
+      });
+      const change = {
+        leaseMs: null,
+        addAttempts: calls,
+        providerRef: result.reference,
+        charged: true,
+        clearToken: true,
+      };
+      if (await paymentStore(db).succeedPlain(p.id, amount, change, event)) return;
+    }
     const next = await db.transaction((tx) => settleCharge(tx, p.id, result, calls));
     if (next) await run(next);
   }
@@ -283,6 +302,30 @@ export function createPayments({ db, provider, config, logger }: PaymentsDeps) {
         provider: provider.name,
       });
       return claimCharge(tx, p);
+    },
+
+    /**
+     * orderCreated for an order new here, as one statement with the event's inbox row (`inbox`), no
+     * transaction; false when the order was not new (orderCreated in the inbox transaction decides).
+     */
+    orderCreatedFast(data: EventData<'order.created'>, inbox: (params: unknown[]) => InboxStatement): Promise<boolean> {
+      return paymentStore(db).recordNewOrder(
+        {
+          orderId: data.orderId,
+          userId: data.userId,
+          amount: data.total.amount,
+          currency: data.total.currency,
+          token: data.paymentToken ?? null,
+          provider: provider.name,
+        },
+        inbox,
+      );
+    },
+
+    /** stockReserved when the payment was only waiting for it, as one statement; undefined otherwise. */
+    async stockReservedFast(orderId: string, inbox: (params: unknown[]) => InboxStatement): Promise<Job | undefined> {
+      const claimed = await paymentStore(db).reserveAndClaimCharge(orderId, lease, inbox);
+      return claimed ? { kind: 'charge', payment: claimed } : undefined;
     },
 
     async stockReserved(tx: Sql, orderId: string): Promise<Job | undefined> {

@@ -1,7 +1,7 @@
 // The payment saga on real PostgreSQL and RabbitMQ with the sandbox provider: one charge per order,
 // declines, transient failures and timeouts retried with the same key, refunds, crash recovery.
 import { randomUUID } from 'node:crypto';
-import { createLogger } from '@microbazaar/kit';
+import { createLogger, newEvent } from '@microbazaar/kit';
 import { eventually } from '@microbazaar/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPayments } from '../src/payments.js';
@@ -104,6 +104,22 @@ describe('charging', () => {
       lines: [{ productId: created.data.items[0]!.productId, quantity: 1 }],
     });
     await eventually(() => expect(h.eventsFor(orderId, 'payment.succeeded')).toHaveLength(1), WAIT);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.eventsFor(orderId, 'payment.succeeded')).toHaveLength(1);
+    expect(await capturesFor(h.db, orderId)).toBe(1);
+    expect((await row(orderId))?.attempts).toBe(1);
+  });
+
+  it('the same inventory.reserved several times at once, and again later, charges once', async () => {
+    const { orderId, created } = await h.order({ reserve: false });
+    await eventually(async () => expect(await row(orderId)).toBeTruthy(), WAIT);
+    const reserved = newEvent('inventory.reserved', {
+      orderId,
+      lines: [{ productId: created.data.items[0]!.productId, quantity: 1 }],
+    });
+    await h.platform.publish([reserved, reserved, reserved]);
+    await eventually(() => expect(h.eventsFor(orderId, 'payment.succeeded')).toHaveLength(1), WAIT);
+    await h.platform.publish([reserved]);
     await new Promise((r) => setTimeout(r, 300));
     expect(h.eventsFor(orderId, 'payment.succeeded')).toHaveLength(1);
     expect(await capturesFor(h.db, orderId)).toBe(1);

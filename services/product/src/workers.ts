@@ -97,6 +97,7 @@ export async function startWorkers(opts: {
       db,
       queue: QUEUES.inventory,
       handlers: opts.inventory.handlers,
+      fastPaths: opts.inventory.fastPaths,
       logger,
       ...(metrics ? { metrics } : {}),
       ...retryPolicyFrom(config),

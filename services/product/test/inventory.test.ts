@@ -23,7 +23,9 @@ const silent = pino({ level: 'silent' });
 
 /** One delivery through the inbox, exactly as the inventory_queue consumer hands it over. */
 function deliver(event: AnyEvent, attempt = 1) {
-  const handle = inboxHandler(h.db, 'inventory_queue', h.built.inventory.handlers);
+  const handle = inboxHandler(h.db, 'inventory_queue', h.built.inventory.handlers, {
+    fastPaths: h.built.inventory.fastPaths,
+  });
   const delivery: Delivery = {
     event,
     queue: 'inventory_queue',
@@ -216,6 +218,23 @@ describe('confirming and cancelling', () => {
     expect(await reservation(order.data.orderId)).toMatchObject({ status: 'committed' });
     expect(await deliver(orderConfirmed(order))).toMatchObject({ status: 'skipped' });
     expect(await level(a)).toEqual({ onHand: 3, reserved: 0, available: 3 });
+  });
+
+  it('the same order.confirmed twice at once, and once more later, commits once', async () => {
+    const a = await product(6);
+    const b = await product(6);
+    const order = orderCreated([
+      { productId: a, quantity: 2 },
+      { productId: b, quantity: 1 },
+    ]);
+    await deliver(order);
+    const confirmed = orderConfirmed(order);
+    const outcomes = await Promise.all([deliver(confirmed), deliver(confirmed, 2)]);
+    expect(outcomes.map((o) => o?.status).sort()).toEqual(['handled', 'skipped']);
+    expect(await deliver(confirmed, 3)).toEqual({ status: 'skipped', reason: 'duplicate' });
+    expect(await level(a)).toEqual({ onHand: 4, reserved: 0, available: 4 });
+    expect(await level(b)).toEqual({ onHand: 5, reserved: 0, available: 5 });
+    expect(await reservation(order.data.orderId)).toMatchObject({ status: 'committed' });
   });
 
   it('order.cancelled releases a reservation and publishes inventory.released', async () => {

@@ -3,7 +3,13 @@ import { type AnyEvent, validateEvent } from '@microbazaar/contracts';
 import type { Logger } from '../logger.js';
 import type { BusMetrics } from './metrics.js';
 import { runWithEventContext, withConsumerSpan } from './tracing.js';
-import { type DeliveryHandler, type HandlerOutcome, PermanentEventError, type RetryPolicy } from './types.js';
+import {
+  type Delivery,
+  type DeliveryHandler,
+  type HandlerOutcome,
+  PermanentEventError,
+  type RetryPolicy,
+} from './types.js';
 
 export const HEADER = {
   attempt: 'x-attempt',
@@ -118,7 +124,7 @@ export async function processMessage(raw: RawMessage, spec: ConsumerSpec): Promi
   // An unreadable or invalid message can never succeed: straight to the DLQ, the consumer goes on.
   let body: unknown;
   const text = typeof raw.content === 'string' ? raw.content : raw.content.toString('utf8');
-  const invalidLog = spec.logger.child({ queue: spec.queue, routingKey: raw.routingKey });
+  const invalidLog = () => spec.logger.child({ queue: spec.queue, routingKey: raw.routingKey });
   try {
     body = JSON.parse(text);
   } catch (err) {
@@ -126,22 +132,35 @@ export async function processMessage(raw: RawMessage, spec: ConsumerSpec): Promi
       'invalid_message',
       new Error(`body is not JSON: ${(err as Error).message}`),
       'unknown',
-      invalidLog,
+      invalidLog(),
     );
   }
   const valid = validateEvent(body);
   if (!valid.ok) {
     const type = typeof (body as { type?: unknown })?.type === 'string' ? (body as { type: string }).type : 'unknown';
-    return deadLetter('invalid_message', new Error(valid.reason), type.slice(0, 64), invalidLog);
+    return deadLetter('invalid_message', new Error(valid.reason), type.slice(0, 64), invalidLog());
   }
   const event = valid.event;
-  const log = spec.logger.child({
-    correlationId: event.correlationId,
-    eventId: event.id,
-    eventType: event.type,
+  // the child logger is made on first use: most deliveries log nothing at the configured level
+  let child: Logger | undefined;
+  const logger = () =>
+    (child ??= spec.logger.child({
+      correlationId: event.correlationId,
+      eventId: event.id,
+      eventType: event.type,
+      queue: spec.queue,
+      attempt,
+    }));
+  const delivery: Delivery = {
+    event,
     queue: spec.queue,
     attempt,
-  });
+    redelivered: raw.redelivered,
+    headers,
+    get log() {
+      return logger();
+    },
+  };
 
   try {
     const outcome = await withConsumerSpan(
@@ -149,21 +168,22 @@ export async function processMessage(raw: RawMessage, spec: ConsumerSpec): Promi
       headers,
       (trace) =>
         runWithEventContext({ correlationId: event.correlationId, causationId: event.id, ...trace }, () =>
-          spec.handler({ event, queue: spec.queue, attempt, redelivered: raw.redelivered, headers, log }),
+          spec.handler(delivery),
         ),
     );
     const result: HandlerOutcome = outcome ?? { status: 'handled' };
     spec.metrics.consumed(spec.queue, event.type, result.status);
     spec.metrics.delivered(spec.queue, (Date.now() - Date.parse(event.occurredAt)) / 1000);
-    if (log.isLevelEnabled('debug')) log.debug({ outcome: result.status, reason: result.reason }, 'event consumed');
+    if (spec.logger.isLevelEnabled('debug'))
+      logger().debug({ outcome: result.status, reason: result.reason }, 'event consumed');
     return { action: 'ack' };
   } catch (err) {
     if (err instanceof PermanentEventError || attempt >= spec.policy.maxAttempts) {
-      return deadLetter('handler_failed', err, event.type, log);
+      return deadLetter('handler_failed', err, event.type, logger());
     }
     const delayMs = retryDelay(spec.policy, attempt);
     spec.metrics.retried(spec.queue, event.type);
-    log.warn({ err, delayMs, maxAttempts: spec.policy.maxAttempts }, 'event handler failed, will retry');
+    logger().warn({ err, delayMs, maxAttempts: spec.policy.maxAttempts }, 'event handler failed, will retry');
     return {
       action: 'retry',
       delayMs,

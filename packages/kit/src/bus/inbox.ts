@@ -34,6 +34,35 @@ export type EventHandler<T extends EventType> = (
 
 export type EventHandlers = { [T in EventType]?: EventHandler<T> };
 
+/** The inbox row of the event a fast path handles, as SQL for its one statement. */
+export interface InboxStatement {
+  /** SQL condition: the event is not in this consumer's inbox yet (part of the step's guard) */
+  unseen: string;
+  /** the inbox row as a CTE named `inbox_claim`, written only when `when` (SQL over the step's CTEs) holds */
+  claim(when: string): string;
+}
+
+export interface FastPathContext extends HandlerContext {
+  /** Appends the inbox row's parameters to the statement's `params`; returns the SQL that uses them. */
+  inbox(params: unknown[]): InboxStatement;
+}
+
+/**
+ * A saga step as ONE statement on the pool, no transaction: the guarded change, the inbox row
+ * (`ctx.inbox`, written only with the change) and the events (writeWithEvents). The guard must
+ * include `unseen` and fail for a repeated or concurrent copy of the event (a status the change
+ * moves away from, so a second copy finds nothing to change). Resolves with the outcome when the
+ * change was made, or undefined when the guard did not hold: the transactional handler then runs
+ * as usual and decides (duplicate, skip, or the change).
+ */
+export type FastEventHandler<T extends EventType> = (
+  sql: Sql,
+  event: EventOf<T>,
+  ctx: FastPathContext,
+) => Promise<HandlerOutcome | undefined>;
+
+export type FastEventHandlers = { [T in EventType]?: FastEventHandler<T> };
+
 export interface InboxOptions {
   /**
    * Deliveries waiting at the same moment are handled in one transaction, up to this many
@@ -42,6 +71,11 @@ export interface InboxOptions {
    * to the database; keep 1 for handlers that call other systems or hold contended locks.
    */
   maxBatch?: number;
+  /**
+   * One-statement versions of some handlers, tried first (see FastEventHandler): the common case
+   * of a step then costs one statement instead of BEGIN, the inbox row, the step and COMMIT.
+   */
+  fastPaths?: FastEventHandlers;
 }
 
 const DUPLICATE: HandlerOutcome = { status: 'skipped', reason: 'duplicate' };
@@ -72,11 +106,52 @@ export function inboxHandler(
   handlers: EventHandlers,
   opts: InboxOptions = {},
 ): DeliveryHandler {
+  const transactional = transactionalInbox(db, consumer, handlers, opts);
+  const fastPaths = opts.fastPaths;
+  if (!fastPaths) return transactional;
+  return async (delivery) => {
+    const fast = fastPaths[delivery.event.type] as FastEventHandler<EventType> | undefined;
+    if (fast && handlers[delivery.event.type]) {
+      const outcome = await fast(db, delivery.event as EventOf<EventType>, fastPathContext(consumer, delivery));
+      if (outcome) return outcome;
+    }
+    return transactional(delivery);
+  };
+}
+
+function fastPathContext(consumer: string, delivery: Delivery): FastPathContext {
+  const { event } = delivery;
+  return {
+    get log() {
+      return delivery.log;
+    },
+    attempt: delivery.attempt,
+    queue: delivery.queue,
+    headers: delivery.headers,
+    inbox(params) {
+      params.push(consumer, event.id, event.type);
+      const n = params.length;
+      const [c, id, type] = [`$${n - 2}::text`, `$${n - 1}::uuid`, `$${n}::text`];
+      return {
+        unseen: `NOT EXISTS (SELECT 1 FROM inbox WHERE consumer = ${c} AND event_id = ${id})`,
+        claim: (when) =>
+          `inbox_claim AS (INSERT INTO inbox (consumer, event_id, event_type) SELECT ${c}, ${id}, ${type}
+             WHERE ${when} ON CONFLICT DO NOTHING RETURNING 1)`,
+      };
+    },
+  };
+}
+
+/** The inbox with a transaction per event, or per batch of waiting deliveries. */
+function transactionalInbox(db: Db, consumer: string, handlers: EventHandlers, opts: InboxOptions): DeliveryHandler {
   const maxBatch = Math.max(1, opts.maxBatch ?? 1);
   const handlerFor = (delivery: Delivery) => handlers[delivery.event.type] as EventHandler<EventType> | undefined;
   const run = (delivery: Delivery, handler: EventHandler<EventType>, tx: Sql) =>
     handler(tx, delivery.event as EventOf<EventType>, {
-      log: delivery.log,
+      // read on use: the delivery's child logger is only made for a handler that logs
+      get log() {
+        return delivery.log;
+      },
       attempt: delivery.attempt,
       queue: delivery.queue,
       headers: delivery.headers,
@@ -204,10 +279,13 @@ export interface SubscribeWithInboxOptions extends Omit<SubscribeOptions, 'handl
 
 /** Subscribes a service's typed handlers to its queue through the inbox. */
 export function subscribeWithInbox(opts: SubscribeWithInboxOptions): Promise<Subscription> {
-  const { bus, db, handlers, consumer, bindings, maxBatch, ...rest } = opts;
+  const { bus, db, handlers, consumer, bindings, maxBatch, fastPaths, ...rest } = opts;
   return bus.subscribe({
     ...rest,
     bindings: bindings ?? Object.keys(handlers),
-    handler: inboxHandler(db, consumer ?? opts.queue, handlers, maxBatch === undefined ? {} : { maxBatch }),
+    handler: inboxHandler(db, consumer ?? opts.queue, handlers, {
+      ...(maxBatch === undefined ? {} : { maxBatch }),
+      ...(fastPaths === undefined ? {} : { fastPaths }),
+    }),
   });
 }

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, TEST_RABBITMQ_URL } from '../testing.js';
 import { inboxHandler } from './inbox.js';
 import { busMetrics } from './metrics.js';
-import { enqueueEvent, enqueueEvents, type OutboxRelay, startOutboxRelay } from './outbox.js';
+import { enqueueEvent, enqueueEvents, type OutboxRelay, startOutboxRelay, writeWithEvents } from './outbox.js';
 import { RabbitBus } from './rabbitmq.js';
 import {
   type EventsTestDb,
@@ -100,6 +100,51 @@ describe('outbox', () => {
       EventValidationError,
     );
     expect(await tdb.db.query('SELECT 1 FROM outbox WHERE id = $1', [rolledBack.id])).toHaveLength(0);
+  });
+
+  it('writeWithEvents: the change and its events in one statement, events only when the condition holds', async () => {
+    const heard: string[] = [];
+    const unlisten = await tdb.db.listen(`outbox_${tdb.db.schema}`, (p) => heard.push(p));
+    try {
+      await tdb.db.query('CREATE TABLE IF NOT EXISTS wwe_claims (key text PRIMARY KEY)');
+      const claim = (key: string, event: ReturnType<typeof orderCreated>) =>
+        writeWithEvents<{ claimed: number }>(
+          tdb.db,
+          {
+            with: 'claim AS (INSERT INTO wwe_claims VALUES ($1) ON CONFLICT DO NOTHING RETURNING key)',
+            params: [key],
+            when: 'EXISTS (SELECT 1 FROM claim)',
+            select: '(SELECT count(*) FROM claim)::int AS claimed',
+          },
+          event,
+        );
+      const first = orderCreated();
+      const again = orderCreated();
+      expect(await claim('k1', first)).toMatchObject({ claimed: 1 });
+      expect(await claim('k1', again)).toMatchObject({ claimed: 0 });
+      expect(await tdb.db.query('SELECT 1 FROM outbox WHERE id = $1', [first.id])).toHaveLength(1);
+      expect(await tdb.db.query('SELECT 1 FROM outbox WHERE id = $1', [again.id])).toHaveLength(0);
+      // the committed statement woke the relay's channel
+      await eventually(() => expect(heard.length).toBeGreaterThan(0), WAIT);
+      // a failing statement leaves nothing: the change and the events are one
+      const failed = orderCreated();
+      await expect(
+        writeWithEvents(
+          tdb.db,
+          { with: "claim AS (INSERT INTO wwe_claims VALUES ('k2') RETURNING key)", params: [], select: '1/0 AS boom' },
+          failed,
+        ),
+      ).rejects.toThrow();
+      expect(await tdb.db.query("SELECT 1 FROM wwe_claims WHERE key = 'k2'")).toHaveLength(0);
+      expect(await tdb.db.query('SELECT 1 FROM outbox WHERE id = $1', [failed.id])).toHaveLength(0);
+      // invalid events are refused before anything is written
+      const invalid = { ...orderCreated(), data: { orderId: 'x' } } as never;
+      await expect(writeWithEvents(tdb.db, { params: [] }, invalid)).rejects.toBeInstanceOf(EventValidationError);
+    } finally {
+      await unlisten();
+      // no relay runs here: leave nothing pending for the next test's relay
+      await tdb.db.query('DELETE FROM outbox');
+    }
   });
 
   it('publishes right after commit (NOTIFY), marks rows sent, counts them and reports no lag', async () => {

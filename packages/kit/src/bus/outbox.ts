@@ -11,7 +11,7 @@ import {
   validateEvent,
 } from '@microbazaar/contracts';
 import { pino } from 'pino';
-import type { Db, Sql } from '../db.js';
+import type { Db, Row, Sql } from '../db.js';
 import type { Logger } from '../logger.js';
 import { type BusMetrics, noBusMetrics } from './metrics.js';
 import { currentEventContext, currentTraceHeaders } from './tracing.js';
@@ -47,6 +47,21 @@ export function newEvent<T extends EventType>(type: T, data: EventData<T>, opts:
   };
 }
 
+/** Validates events and appends their outbox rows' parameters to `params`; returns the VALUES rows. */
+function outboxValues(events: readonly AnyEvent[], params: unknown[]): string[] {
+  for (const event of events) assertValidEvent(event);
+  const headers = JSON.stringify(currentTraceHeaders());
+  return events.map((event) => {
+    params.push(event.id, event.type, JSON.stringify(event), headers);
+    const n = params.length;
+    return `($${n - 3}::uuid, $${n - 2}::text, $${n - 1}::text::jsonb, $${n}::text::jsonb)`;
+  });
+}
+
+// The wake-up, delivered by PostgreSQL only if the transaction commits, unless a relay is already
+// polling a stream of commits (outbox_wakeup.armed is off).
+const WAKE_RELAY = `SELECT pg_notify('outbox_' || current_schema(), '') FROM outbox_wakeup WHERE armed`;
+
 /**
  * Writes events into the outbox of the caller's transaction (validated first: an invalid event
  * fails the transaction). Commit wakes the relay through NOTIFY outbox_<schema>.
@@ -54,21 +69,60 @@ export function newEvent<T extends EventType>(type: T, data: EventData<T>, opts:
 export async function enqueueEvents(tx: Sql, events: AnyEvent | readonly AnyEvent[]): Promise<void> {
   const list: readonly AnyEvent[] = Array.isArray(events) ? events : [events as AnyEvent];
   if (list.length === 0) return;
-  for (const event of list) assertValidEvent(event);
-  const headers = JSON.stringify(currentTraceHeaders());
   const params: unknown[] = [];
-  const rows = list.map((event) => {
-    params.push(event.id, event.type, JSON.stringify(event), headers);
-    const n = params.length;
-    return `($${n - 3}::uuid, $${n - 2}, $${n - 1}::text::jsonb, $${n}::text::jsonb)`;
-  });
-  // One statement: the rows, and the wake-up (delivered by PostgreSQL only if the transaction
-  // commits) unless a relay is already polling a stream of commits (outbox_wakeup.armed is off).
+  const rows = outboxValues(list, params);
+  // one statement: the rows and the wake-up
   await tx.query(
-    `WITH added AS (INSERT INTO outbox (id, type, payload, headers) VALUES ${rows.join(', ')})
-     SELECT pg_notify('outbox_' || current_schema(), '') FROM outbox_wakeup WHERE armed`,
+    `WITH added AS (INSERT INTO outbox (id, type, payload, headers) VALUES ${rows.join(', ')}) ${WAKE_RELAY}`,
     params,
   );
+}
+
+/** A state change written as one statement with its events, for writeWithEvents. */
+export interface ChangeStatement {
+  /** the change as CTEs, without the leading WITH: `moved AS (UPDATE orders ... RETURNING id), ...` */
+  with?: string;
+  /** parameters of `with`, `when` and `select` ($1..$n); the events' parameters are appended */
+  params: readonly unknown[];
+  /** SQL condition over the CTEs: the events are written only when it holds (default: always) */
+  when?: string;
+  /** select list of the one row returned, over the CTEs, e.g. `(SELECT count(*) FROM moved)::int AS moved` */
+  select?: string;
+}
+
+/**
+ * A state change and its events in ONE statement: the change's CTEs, the outbox rows (only when
+ * `when` holds) and the relay's wake-up. A single statement is atomic on its own, so outside a
+ * transaction it needs no BEGIN/COMMIT; inside one it saves the separate outbox round trip.
+ * Returns the row of `select`.
+ */
+export async function writeWithEvents<T = Row>(
+  sql: Sql,
+  change: ChangeStatement,
+  events: AnyEvent | readonly AnyEvent[],
+): Promise<T> {
+  const list: readonly AnyEvent[] = Array.isArray(events) ? events : [events as AnyEvent];
+  const params = [...change.params];
+  const ctes = change.with ? [change.with] : [];
+  const columns = change.select ? [change.select] : [];
+  if (list.length > 0) {
+    const rows = outboxValues(list, params);
+    ctes.push(
+      `outbox_added AS (INSERT INTO outbox (id, type, payload, headers)
+         SELECT * FROM (VALUES ${rows.join(', ')}) AS e(id, type, payload, headers)
+         ${change.when ? `WHERE ${change.when}` : ''} RETURNING 1)`,
+    );
+    // volatile, so evaluated; counted, so the one row comes back whatever it finds
+    columns.push(
+      `(SELECT count(*) FROM (${WAKE_RELAY} AND EXISTS (SELECT 1 FROM outbox_added)) AS wake)::int AS "outboxWoken"`,
+    );
+  }
+  if (columns.length === 0) columns.push('1 AS done');
+  const [row] = await sql.query<T>(
+    `${ctes.length ? `WITH ${ctes.join(', ')} ` : ''}SELECT ${columns.join(', ')}`,
+    params,
+  );
+  return row as T;
 }
 
 /** newEvent + enqueueEvents for one event; returns the event written. */
@@ -139,16 +193,21 @@ export async function startOutboxRelay(opts: OutboxRelayOptions): Promise<Outbox
   // true while this relay polls on its own and has asked writers to skip the NOTIFY
   let hot = false;
 
-  /** One round: claim, publish, mark. Returns how many rows were claimed. */
+  /**
+   * One round: claim and mark sent in one statement, publish, commit; rows that could not be
+   * published go back to pending before the commit. Returns how many rows were claimed.
+   */
   const round = (): Promise<{ claimed: number; sent: number }> =>
     db.transaction(async (tx) => {
       const rows = await tx.query<OutboxRow>(
-        `SELECT seq, payload, headers FROM outbox
-          WHERE sent_at IS NULL AND available_at <= now()
-          ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        `UPDATE outbox SET sent_at = now()
+          WHERE seq IN (SELECT seq FROM outbox WHERE sent_at IS NULL AND available_at <= now()
+                         ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED)
+          RETURNING seq, payload, headers`,
         [batchSize],
       );
       if (rows.length === 0) return { claimed: 0, sent: 0 };
+      rows.sort((a, b) => Number(a.seq) - Number(b.seq));
       const bySeq = new Map<string, number>();
       const outgoing = [];
       const invalid: { seq: number; reason: string }[] = [];
@@ -167,22 +226,24 @@ export async function startOutboxRelay(opts: OutboxRelayOptions): Promise<Outbox
         for (const bad of invalid) {
           log.error({ seq: bad.seq, reason: bad.reason }, 'outbox row is not a valid event, parked');
           await tx.query(
-            `UPDATE outbox SET available_at = 'infinity', attempts = attempts + 1, last_error = $2 WHERE seq = $1`,
+            `UPDATE outbox SET sent_at = NULL, available_at = 'infinity', attempts = attempts + 1, last_error = $2
+              WHERE seq = $1`,
             [bad.seq, bad.reason],
           );
         }
       }
       let confirmedIds: readonly string[] = outgoing.map((o) => o.event.id);
       let failure: unknown;
-      try {
-        await bus.publish(outgoing);
-      } catch (err) {
-        failure = err;
-        confirmedIds = err instanceof PublishError ? err.confirmedIds : [];
+      if (outgoing.length) {
+        try {
+          await bus.publish(outgoing);
+        } catch (err) {
+          failure = err;
+          confirmedIds = err instanceof PublishError ? err.confirmedIds : [];
+        }
       }
       const sentSeqs = confirmedIds.map((id) => bySeq.get(id)).filter((s): s is number => s !== undefined);
       if (sentSeqs.length) {
-        await tx.query('UPDATE outbox SET sent_at = now() WHERE seq = ANY($1::bigint[])', [sentSeqs]);
         const confirmed = new Set(confirmedIds);
         const sentTypes = new Map<string, number>();
         for (const o of outgoing)
@@ -192,10 +253,10 @@ export async function startOutboxRelay(opts: OutboxRelayOptions): Promise<Outbox
       if (failure) {
         const sent = new Set(sentSeqs);
         const unsent = [...bySeq.values()].filter((s) => !sent.has(s));
-        await tx.query('UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE seq = ANY($1::bigint[])', [
-          unsent,
-          String((failure as Error)?.message ?? failure).slice(0, 1000),
-        ]);
+        await tx.query(
+          'UPDATE outbox SET sent_at = NULL, attempts = attempts + 1, last_error = $2 WHERE seq = ANY($1::bigint[])',
+          [unsent, String((failure as Error)?.message ?? failure).slice(0, 1000)],
+        );
         // commit the bookkeeping, then let the loop back off
         return { claimed: rows.length, sent: -1 };
       }

@@ -1,10 +1,41 @@
 // The order's side of the saga, consumed on orders_queue through the inbox: stock and payment outcomes move the order on.
-import { type EventHandlers, type HandlerOutcome, PermanentEventError } from '@microbazaar/kit';
+import type { EventOf } from '@microbazaar/contracts';
+import { type EventHandlers, type FastEventHandlers, type HandlerOutcome, PermanentEventError } from '@microbazaar/kit';
+import type { Order } from '../domain/order.js';
 import type { Orders, StepResult } from '../orders.js';
 
 function outcome(result: StepResult, orderId: string): HandlerOutcome {
   if (!result.order) throw new PermanentEventError(`order ${orderId} is unknown here`);
   return result.changed ? { status: 'handled' } : { status: 'skipped', reason: result.reason ?? 'nothing to do' };
+}
+
+/** A payment that does not cover its order is a bug upstream: park it for a human, never confirm. */
+function coversOrder(event: EventOf<'payment.succeeded'>) {
+  const { paymentId, amount } = event.data;
+  return (order: Order) => {
+    if (amount.amount !== order.total.amount || amount.currency !== order.total.currency) {
+      throw new PermanentEventError(
+        `payment ${paymentId} of ${amount.amount} ${amount.currency} does not match order total ${order.total.amount} ${order.total.currency}`,
+      );
+    }
+  };
+}
+
+/** The common case of the busiest step in one statement (see Orders.stepFast); the rest goes the inbox's way. */
+export function orderSagaFastPaths(orders: Orders): FastEventHandlers {
+  return {
+    'payment.succeeded': async (_sql, event, ctx) => {
+      const { orderId, paymentId } = event.data;
+      const confirmed = await orders.stepFast(
+        orderId,
+        { action: 'confirm', paymentId },
+        'payment.succeeded',
+        ctx.inbox,
+        coversOrder(event),
+      );
+      return confirmed ? { status: 'handled' } : undefined;
+    },
+  };
 }
 
 export function orderSagaHandlers(orders: Orders): EventHandlers {
@@ -22,15 +53,14 @@ export function orderSagaHandlers(orders: Orders): EventHandlers {
     },
 
     'payment.succeeded': async (tx, event) => {
-      const { orderId, paymentId, amount } = event.data;
-      const result = await orders.step(tx, orderId, { action: 'confirm', paymentId }, 'payment.succeeded', (order) => {
-        // a payment that does not cover this order is a bug upstream: park it for a human, never confirm
-        if (amount.amount !== order.total.amount || amount.currency !== order.total.currency) {
-          throw new PermanentEventError(
-            `payment ${paymentId} of ${amount.amount} ${amount.currency} does not match order total ${order.total.amount} ${order.total.currency}`,
-          );
-        }
-      });
+      const { orderId, paymentId } = event.data;
+      const result = await orders.step(
+        tx,
+        orderId,
+        { action: 'confirm', paymentId },
+        'payment.succeeded',
+        coversOrder(event),
+      );
       return outcome(result, orderId);
     },
 

@@ -1,6 +1,7 @@
-// What the order service tells the platform: one order.* event per status change, written to the outbox.
-import type { EventData } from '@microbazaar/contracts';
-import { enqueueEvent, type Sql } from '@microbazaar/kit';
+// What the order service tells the platform: one order.* event per status change, written to the outbox
+// by the statement that makes the change (the store's writes take the event along).
+import type { AnyEvent, EventData } from '@microbazaar/contracts';
+import { newEvent } from '@microbazaar/kit';
 import type { Change, Order } from '../domain/order.js';
 
 function summary(order: Order): EventData<'order.created'> {
@@ -12,8 +13,8 @@ function summary(order: Order): EventData<'order.created'> {
   };
 }
 
-export async function orderCreated(tx: Sql, order: Order, paymentToken: string): Promise<void> {
-  await enqueueEvent(tx, 'order.created', { ...summary(order), paymentToken });
+export function orderCreated(order: Order, paymentToken: string): AnyEvent {
+  return newEvent('order.created', { ...summary(order), paymentToken });
 }
 
 export interface Shipment {
@@ -22,42 +23,36 @@ export interface Shipment {
 }
 
 /** The event of a status change made by transition(): `before` is the order as it was. */
-export async function orderChanged(
-  tx: Sql,
+export function orderChanged(
   before: Order,
   after: Order,
   change: Change,
   extra: { shipment?: Shipment; refundReason?: string } = {},
-): Promise<void> {
+): AnyEvent {
   switch (change.action) {
     case 'confirm':
-      await enqueueEvent(tx, 'order.confirmed', { ...summary(after), paymentId: change.paymentId });
-      return;
+      return newEvent('order.confirmed', { ...summary(after), paymentId: change.paymentId });
     case 'cancel':
-      await enqueueEvent(tx, 'order.cancelled', {
+      return newEvent('order.cancelled', {
         ...summary(after),
         reason: change.reason,
         ...(before.status === 'pending' || before.status === 'confirmed' ? { previousStatus: before.status } : {}),
       });
-      return;
     case 'ship':
-      await enqueueEvent(tx, 'order.shipped', {
+      return newEvent('order.shipped', {
         orderId: after.id,
         userId: after.userId,
         ...(extra.shipment?.carrier ? { carrier: extra.shipment.carrier } : {}),
         ...(extra.shipment?.trackingNumber ? { trackingNumber: extra.shipment.trackingNumber } : {}),
       });
-      return;
     case 'deliver':
-      await enqueueEvent(tx, 'order.delivered', { orderId: after.id, userId: after.userId });
-      return;
+      return newEvent('order.delivered', { orderId: after.id, userId: after.userId });
     case 'refund':
-      await enqueueEvent(tx, 'order.refunded', {
+      return newEvent('order.refunded', {
         orderId: after.id,
         userId: after.userId,
         amount: after.total,
         ...(extra.refundReason ? { reason: extra.refundReason } : {}),
       });
-      return;
   }
 }

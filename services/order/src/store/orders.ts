@@ -1,5 +1,6 @@
 // SQL for orders and checkout idempotency keys.
-import type { Sql } from '@microbazaar/kit';
+import type { AnyEvent } from '@microbazaar/contracts';
+import { type InboxStatement, type Sql, writeWithEvents } from '@microbazaar/kit';
 import type { HistoryEntry, Order, OrderLine, OrderStatus, ShippingAddress } from '../domain/order.js';
 
 interface OrderRow {
@@ -56,28 +57,48 @@ export interface IdempotencyRecord {
 
 export function orderStore(sql: Sql) {
   return {
-    async insert(order: Order): Promise<void> {
+    /**
+     * Checkout in one statement: claims the buyer's Idempotency-Key for this order, and only if the
+     * claim holds, stores the order with its order.created. False when another request holds the
+     * key (a concurrent one waits here until the holder commits, then false, or rolls back, then true).
+     */
+    async insertClaimed(order: Order, key: { key: string; requestHash: string }, event: AnyEvent): Promise<boolean> {
       const sellers = [...new Set(order.items.map((i) => i.sellerId))];
-      await sql.query(
-        `INSERT INTO orders (id, user_id, status, cancel_reason, items, seller_ids, total_amount, currency,
-           shipping_address, history, payment_id, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5::text::jsonb, $6::uuid[], $7, $8, $9::text::jsonb, $10::text::jsonb, $11, $12, $13)`,
-        [
-          order.id,
-          order.userId,
-          order.status,
-          order.cancelReason,
-          JSON.stringify(order.items),
-          sellers,
-          order.total.amount,
-          order.total.currency,
-          JSON.stringify(order.shippingAddress),
-          JSON.stringify(order.history),
-          order.paymentId,
-          order.createdAt,
-          order.updatedAt,
-        ],
+      const row = await writeWithEvents<{ claimed: number }>(
+        sql,
+        {
+          with: `claim AS (INSERT INTO idempotency_keys (user_id, key, request_hash, order_id)
+              VALUES ($2::uuid, $14::text, $15::text, $1::uuid)
+              ON CONFLICT DO NOTHING RETURNING order_id),
+            placed AS (INSERT INTO orders (id, user_id, status, cancel_reason, items, seller_ids, total_amount, currency,
+                shipping_address, history, payment_id, created_at, updated_at)
+              SELECT $1::uuid, $2::uuid, $3::text, $4::text, $5::text::jsonb, $6::uuid[], $7::bigint, $8::text,
+                $9::text::jsonb, $10::text::jsonb, $11::uuid,
+                $12::timestamptz, $13::timestamptz
+              FROM claim)`,
+          params: [
+            order.id,
+            order.userId,
+            order.status,
+            order.cancelReason,
+            JSON.stringify(order.items),
+            sellers,
+            order.total.amount,
+            order.total.currency,
+            JSON.stringify(order.shippingAddress),
+            JSON.stringify(order.history),
+            order.paymentId,
+            order.createdAt,
+            order.updatedAt,
+            key.key,
+            key.requestHash,
+          ],
+          when: 'EXISTS (SELECT 1 FROM claim)',
+          select: '(SELECT count(*) FROM claim)::int AS claimed',
+        },
+        event,
       );
+      return row.claimed === 1;
     },
 
     async byId(id: string): Promise<Order | null> {
@@ -91,13 +112,62 @@ export function orderStore(sql: Sql) {
       return rows[0] ? toOrder(rows[0]) : null;
     },
 
-    /** Writes what transition() produced: status, reason, payment, history. */
-    async saveTransition(order: Order): Promise<void> {
-      await sql.query(
-        `UPDATE orders SET status = $2, cancel_reason = $3, payment_id = $4, history = $5::text::jsonb, updated_at = $6
-         WHERE id = $1`,
-        [order.id, order.status, order.cancelReason, order.paymentId, JSON.stringify(order.history), order.updatedAt],
+    /** Writes what transition() produced (status, reason, payment, history) and its event, in one statement. */
+    async saveTransition(order: Order, event: AnyEvent): Promise<void> {
+      await writeWithEvents(
+        sql,
+        {
+          with: `moved AS (UPDATE orders SET status = $2, cancel_reason = $3, payment_id = $4, history = $5::text::jsonb,
+              updated_at = $6 WHERE id = $1)`,
+          params: [
+            order.id,
+            order.status,
+            order.cancelReason,
+            order.paymentId,
+            JSON.stringify(order.history),
+            order.updatedAt,
+          ],
+        },
+        event,
       );
+    },
+
+    /**
+     * saveTransition without a lock, as one statement with the event's inbox row: only if the order
+     * is still as it was read (status and number of history entries: every change adds one) and the
+     * event is new here. False when it was not, and nothing was written.
+     */
+    async saveTransitionIfUnchanged(
+      order: Order,
+      read: { status: OrderStatus; steps: number },
+      event: AnyEvent,
+      inbox: (params: unknown[]) => InboxStatement,
+    ): Promise<boolean> {
+      const params: unknown[] = [
+        order.id,
+        order.status,
+        order.cancelReason,
+        order.paymentId,
+        JSON.stringify(order.history),
+        order.updatedAt,
+        read.status,
+        read.steps,
+      ];
+      const handled = inbox(params);
+      const row = await writeWithEvents<{ moved: number }>(
+        sql,
+        {
+          with: `moved AS (UPDATE orders SET status = $2, cancel_reason = $3, payment_id = $4, history = $5::text::jsonb,
+              updated_at = $6
+              WHERE id = $1 AND status = $7 AND jsonb_array_length(history) = $8 AND ${handled.unseen} RETURNING id),
+            ${handled.claim('EXISTS (SELECT 1 FROM moved)')}`,
+          params,
+          when: 'EXISTS (SELECT 1 FROM moved)',
+          select: '(SELECT count(*) FROM moved)::int AS moved',
+        },
+        event,
+      );
+      return row.moved === 1;
     },
 
     /** Newest first, keyset-paged; asks for one extra row to know whether another page exists. */
@@ -142,19 +212,6 @@ export function orderStore(sql: Sql) {
         [userId, key],
       );
       return rows[0] ?? null;
-    },
-
-    /**
-     * Claims the key for this order. False when another request holds it: a concurrent one waits
-     * here until the holder commits (then false) or rolls back (then true).
-     */
-    async claimIdempotencyKey(userId: string, key: string, requestHash: string, orderId: string): Promise<boolean> {
-      const rows = await sql.query(
-        `INSERT INTO idempotency_keys (user_id, key, request_hash, order_id) VALUES ($1, $2, $3, $4)
-         ON CONFLICT DO NOTHING RETURNING order_id`,
-        [userId, key, requestHash, orderId],
-      );
-      return rows.length === 1;
     },
   };
 }

@@ -1,5 +1,6 @@
 // SQL for payments: one row per order, fed by the saga's events, moved by the charge and refund workers.
-import type { Sql } from '@microbazaar/kit';
+import type { AnyEvent, Money } from '@microbazaar/contracts';
+import { type InboxStatement, type Sql, writeWithEvents } from '@microbazaar/kit';
 import { type Payment, type PaymentAction, type PaymentStatus, TRANSITIONS } from '../domain/payment.js';
 
 interface PaymentRow {
@@ -97,6 +98,30 @@ const COLUMN_OF: Record<string, string> = {
   failureReason: 'failure_reason',
 };
 
+/** The SET list of a change (updated_at included), its parameters appended to `params`. */
+function setList(change: PaymentChange, params: unknown[]): string {
+  const sets: string[] = ['updated_at = now()'];
+  for (const [key, column] of Object.entries(COLUMN_OF)) {
+    const value = change[key as keyof PaymentChange];
+    if (value === undefined) continue;
+    params.push(value);
+    sets.push(`${column} = $${params.length}`);
+  }
+  if (change.clearToken) sets.push('payment_token = NULL');
+  if (change.addAttempts) {
+    params.push(change.addAttempts);
+    sets.push(`attempts = attempts + $${params.length}`);
+  }
+  if (change.leaseMs === null) sets.push('lease_until = NULL');
+  else if (change.leaseMs !== undefined) {
+    params.push(change.leaseMs);
+    sets.push(`lease_until = now() + ($${params.length}::int * interval '1 millisecond')`);
+  }
+  if (change.charged) sets.push('charged_at = now()');
+  if (change.refunded) sets.push('refunded_at = now(), refunded_amount = amount');
+  return sets.join(', ');
+}
+
 export function paymentStore(sql: Sql) {
   async function update(id: string, change: PaymentChange): Promise<Payment>;
   /** Only while the status is one of `onlyFrom`; null otherwise. */
@@ -106,33 +131,15 @@ export function paymentStore(sql: Sql) {
     change: PaymentChange,
     onlyFrom?: readonly PaymentStatus[],
   ): Promise<Payment | null> {
-    const sets: string[] = ['updated_at = now()'];
     const params: unknown[] = [id];
-    for (const [key, column] of Object.entries(COLUMN_OF)) {
-      const value = change[key as keyof PaymentChange];
-      if (value === undefined) continue;
-      params.push(value);
-      sets.push(`${column} = $${params.length}`);
-    }
-    if (change.clearToken) sets.push('payment_token = NULL');
-    if (change.addAttempts) {
-      params.push(change.addAttempts);
-      sets.push(`attempts = attempts + $${params.length}`);
-    }
-    if (change.leaseMs === null) sets.push('lease_until = NULL');
-    else if (change.leaseMs !== undefined) {
-      params.push(change.leaseMs);
-      sets.push(`lease_until = now() + ($${params.length}::int * interval '1 millisecond')`);
-    }
-    if (change.charged) sets.push('charged_at = now()');
-    if (change.refunded) sets.push('refunded_at = now(), refunded_amount = amount');
+    const sets = setList(change, params);
     let guard = '';
     if (onlyFrom) {
       params.push(onlyFrom);
       guard = ` AND status = ANY($${params.length}::text[])`;
     }
     const [row] = await sql.query<PaymentRow>(
-      `UPDATE payments SET ${sets.join(', ')} WHERE id = $1${guard} RETURNING ${COLUMNS}`,
+      `UPDATE payments SET ${sets} WHERE id = $1${guard} RETURNING ${COLUMNS}`,
       params,
     );
     return row ? toPayment(row) : null;
@@ -188,6 +195,82 @@ export function paymentStore(sql: Sql) {
     },
 
     update,
+
+    // ---- one-statement saga steps (no transaction), each with its event's inbox row: false or null when
+    // the state was not the common case, and nothing was written ----
+
+    /** order.created for an order new here: its payment row, awaiting the reservation. */
+    async recordNewOrder(
+      o: { orderId: string; userId: string; amount: number; currency: string; token: string | null; provider: string },
+      inbox: (params: unknown[]) => InboxStatement,
+    ): Promise<boolean> {
+      const params: unknown[] = [o.orderId, o.userId, o.amount, o.currency, o.token, o.provider];
+      const handled = inbox(params);
+      const [row] = await sql.query<{ added: number }>(
+        `WITH added AS (INSERT INTO payments (order_id, user_id, amount, currency, payment_token, provider)
+              SELECT $1::uuid, $2::uuid, $3::bigint, $4::text, $5::text, $6::text WHERE ${handled.unseen}
+              ON CONFLICT (order_id) DO NOTHING RETURNING id),
+            ${handled.claim('EXISTS (SELECT 1 FROM added)')}
+         SELECT (SELECT count(*) FROM added)::int AS added`,
+        params,
+      );
+      return (row?.added ?? 0) > 0;
+    },
+
+    /**
+     * inventory.reserved for a payment that was only waiting for it (awaiting, amount and token known,
+     * not called off: readyToCharge once the stock is reserved): flags the stock and claims the
+     * charge (`charge` transition, key = order id, leased), as recordFlag + claimCharge do. The
+     * claimed payment, or null.
+     */
+    async reserveAndClaimCharge(
+      orderId: string,
+      leaseMs: number,
+      inbox: (params: unknown[]) => InboxStatement,
+    ): Promise<Payment | null> {
+      const { from, to } = TRANSITIONS.charge;
+      const params: unknown[] = [orderId, from, to, leaseMs];
+      const handled = inbox(params);
+      const [row] = await sql.query<PaymentRow>(
+        `WITH claimed AS (UPDATE payments SET stock_reserved = true, status = $3, idempotency_key = order_id::text,
+              lease_until = now() + ($4::int * interval '1 millisecond'), updated_at = now()
+              WHERE order_id = $1 AND status = ANY($2::text[]) AND amount IS NOT NULL AND payment_token IS NOT NULL
+                AND NOT order_cancelled AND ${handled.unseen}
+              RETURNING *),
+            ${handled.claim('EXISTS (SELECT 1 FROM claimed)')}
+         SELECT ${COLUMNS} FROM claimed`,
+        params,
+      );
+      return row ? toPayment(row) : null;
+    },
+
+    /**
+     * transition(id, 'succeed', change) with payment.succeeded, as one statement, for the plain case
+     * only: the payment still has the amount the event states and nobody asked for a refund meanwhile.
+     */
+    async succeedPlain(
+      id: string,
+      amount: Money,
+      change: Omit<PaymentChange, 'status'>,
+      event: AnyEvent,
+    ): Promise<boolean> {
+      const { from, to } = TRANSITIONS.succeed;
+      const params: unknown[] = [id, from, amount.amount, amount.currency];
+      const sets = setList({ ...change, status: to }, params);
+      const row = await writeWithEvents<{ paid: number }>(
+        sql,
+        {
+          with: `paid AS (UPDATE payments SET ${sets}
+              WHERE id = $1 AND status = ANY($2::text[]) AND amount = $3 AND currency = $4
+                AND NOT refund_wanted AND NOT order_cancelled RETURNING id)`,
+          params,
+          when: 'EXISTS (SELECT 1 FROM paid)',
+          select: '(SELECT count(*) FROM paid)::int AS paid',
+        },
+        event,
+      );
+      return row.paid > 0;
+    },
 
     /** Moves a payment by `action` when its status allows it: the transition table is the guard. */
     transition(id: string, action: PaymentAction, change: Omit<PaymentChange, 'status'>): Promise<Payment | null> {

@@ -99,7 +99,13 @@ export interface ProductSnapshot {
   changed?: string[];
 }
 
-export function snapshotOf(p: ProductRecord, changed?: string[]): ProductSnapshot {
+/** The fields of a product its snapshot is made of. */
+export type SnapshotSource = Pick<
+  ProductRecord,
+  'id' | 'sellerId' | 'name' | 'slug' | 'category' | 'priceAmount' | 'currency' | 'available' | 'status'
+>;
+
+export function snapshotOf(p: SnapshotSource, changed?: string[]): ProductSnapshot {
   return {
     productId: p.id,
     sellerId: p.sellerId,

@@ -1,13 +1,14 @@
 // The inventory side of the order saga: what inventory_queue does with order.created, order.confirmed and
 // order.cancelled, and the expiry sweep. Each function runs in the caller's transaction (the inbox's,
-// for events), so the stock change, the reservation and the events it publishes commit together.
-import type { EventOf } from '@microbazaar/contracts';
-import type { EventHandlers, HandlerOutcome, Sql } from '@microbazaar/kit';
+// for events), so the stock change, the reservation and the events it publishes commit together; the
+// fast paths do the common case of a step as guarded single statements instead (see FastEventHandler).
+import type { AnyEvent, EventOf } from '@microbazaar/contracts';
+import { type EventHandlers, type FastEventHandlers, type HandlerOutcome, newEvent, type Sql } from '@microbazaar/kit';
 import { snapshotOf } from '../domain/products.js';
 import { aggregateLines, canTransition, planReservation, type StockLine, transition } from '../domain/reservations.js';
 import { productStore } from '../store/products.js';
 import { type ReservationRow, reservationStore } from '../store/reservations.js';
-import { stockStore } from '../store/stock.js';
+import { type LockedStock, stockStore } from '../store/stock.js';
 import { type EventOptions, outboxEvents, type ProductEvents } from './publisher.js';
 
 export interface InventoryOptions {
@@ -37,27 +38,63 @@ export function createInventoryHandlers(opts: InventoryOptions) {
     causationId: event.id,
   });
 
-  /** order.created: reserves every line or none. Stock rows are locked in id order, so it holds under any concurrency. */
+  /** inventory.reserved, and product.updated with the new available stock for the products' read models. */
+  function reservedEvents(
+    event: EventOf<'order.created'>,
+    lines: readonly StockLine[],
+    levels: readonly LockedStock[],
+    expiresAt: Date,
+  ): AnyEvent[] {
+    const cause = causedBy(event);
+    const level = new Map(levels.map((l) => [l.productId.toLowerCase(), l]));
+    return [
+      newEvent(
+        'inventory.reserved',
+        { orderId: event.data.orderId, lines: [...lines], expiresAt: expiresAt.toISOString() },
+        cause,
+      ),
+      ...lines.flatMap((line) => {
+        const locked = level.get(line.productId);
+        if (!locked) return [];
+        const available = locked.onHand - locked.reserved - line.quantity;
+        return [newEvent('product.updated', snapshotOf({ ...locked.product, available }, ['stock']), cause)];
+      }),
+    ];
+  }
+
+  /**
+   * order.created: reserves every line or none. Stock rows are locked in id order, so it holds under any
+   * concurrency. Two statements: the locked levels (with what product.updated needs), then the
+   * reservation, its units and its events at once.
+   */
   async function reserveStock(tx: Sql, event: EventOf<'order.created'>): Promise<HandlerOutcome> {
     const { orderId } = event.data;
-    const reservations = reservationStore(tx);
-    const seen = await reservations.lock(orderId);
-    if (seen) return skipped(`order already seen here (${seen.status})`);
     const lines = aggregateLines(event.data.items);
-    const stock = stockStore(tx);
-    const plan = planReservation(lines, await stock.lockLevels(idsOf(lines)));
+    const levels = await stockStore(tx).lockLevels(idsOf(lines));
+    const plan = planReservation(lines, levels);
     const origin = { correlationId: event.correlationId, sourceEventId: event.id };
+    const cause = causedBy(event);
     if (!plan.ok) {
-      await reservations.insert({ orderId, status: 'rejected', reason: 'out_of_stock', lines, ...origin });
-      await events.inventoryRejected(tx, { orderId, reason: 'out_of_stock', shortLines: plan.short }, causedBy(event));
+      const rejected = newEvent(
+        'inventory.rejected',
+        { orderId, reason: 'out_of_stock', shortLines: plan.short },
+        cause,
+      );
+      const { recorded, seen } = await reservationStore(tx).record(
+        { orderId, status: 'rejected', reason: 'out_of_stock', lines, ...origin, hold: false },
+        [rejected],
+      );
+      if (!recorded) return skipped(`order already seen here (${seen ?? 'just now'})`);
       return handled(`rejected: ${plan.short.length} line(s) short`);
     }
     const expiresAt = new Date(now().getTime() + opts.reservationTtlMs);
-    await stock.addReserved(lines, 1);
-    await reservations.insert({ orderId, status: 'reserved', expiresAt, lines, ...origin });
-    await events.inventoryReserved(tx, { orderId, lines, expiresAt: expiresAt.toISOString() }, causedBy(event));
-    await announceStock(tx, idsOf(lines), causedBy(event));
-    return handled('reserved');
+    const { recorded, seen } = await reservationStore(tx).record(
+      { orderId, status: 'reserved', expiresAt, lines, ...origin, hold: true },
+      reservedEvents(event, lines, levels, expiresAt),
+    );
+    if (!recorded) return skipped(`order already seen here (${seen ?? 'just now'})`);
+    // a plain "handled": the inbox row needs no second write to say what the event type already does
+    return { status: 'handled' };
   }
 
   /** order.confirmed: the reserved units leave on-hand stock. */
@@ -66,15 +103,13 @@ export function createInventoryHandlers(opts: InventoryOptions) {
     const reservations = reservationStore(tx);
     const reservation = await reservations.lock(orderId);
     if (!reservation) return skipped('no reservation for this order');
-    const stock = stockStore(tx);
     if (canTransition(reservation.status, 'commit')) {
-      await stock.lockLevels(idsOf(reservation.lines));
-      await stock.commitReserved(reservation.lines);
-      await reservations.setStatus(orderId, transition(reservation.status, 'commit'));
-      return handled('committed');
+      await reservations.commitUnits(orderId, reservation.lines, transition(reservation.status, 'commit'));
+      return { status: 'handled' };
     }
     if (canTransition(reservation.status, 'recommit')) {
       // the sweeper released it before the confirmation arrived: take the units again if they are still there
+      const stock = stockStore(tx);
       const plan = planReservation(reservation.lines, await stock.lockLevels(idsOf(reservation.lines)));
       if (!plan.ok) return skipped('reservation expired and the stock is gone');
       await stock.takeOnHand(reservation.lines);
@@ -152,7 +187,45 @@ export function createInventoryHandlers(opts: InventoryOptions) {
     'order.cancelled': (tx, event) => releaseReservation(tx, event),
   };
 
-  return { reserveStock, commitReservation, releaseReservation, releaseExpiredReservations, handlers };
+  /**
+   * The common cases without a transaction; anything else (a rejection, a race, a repeat) goes the
+   * inbox's way. order.created: the levels read, then one statement that holds the units only if
+   * every level is still as read. order.confirmed: one statement.
+   */
+  const fastPaths: FastEventHandlers = {
+    'order.created': async (sql, event, ctx) => {
+      const lines = aggregateLines(event.data.items);
+      const levels = await stockStore(sql).readLevels(idsOf(lines));
+      // short lines are decided under lock, by the transactional handler
+      if (!planReservation(lines, levels).ok) return undefined;
+      const expiresAt = new Date(now().getTime() + opts.reservationTtlMs);
+      const held = await reservationStore(sql).holdIfUnchanged(
+        {
+          orderId: event.data.orderId,
+          status: 'reserved',
+          expiresAt,
+          correlationId: event.correlationId,
+          sourceEventId: event.id,
+          lines,
+        },
+        new Map(levels.map((l) => [l.productId.toLowerCase(), l])),
+        reservedEvents(event, lines, levels, expiresAt),
+        ctx.inbox,
+      );
+      return held ? { status: 'handled' } : undefined;
+    },
+    'order.confirmed': async (sql, event, ctx) => {
+      const committed = await reservationStore(sql).commitIf(
+        event.data.orderId,
+        'reserved',
+        transition('reserved', 'commit'),
+        ctx.inbox,
+      );
+      return committed ? { status: 'handled' } : undefined;
+    },
+  };
+
+  return { reserveStock, commitReservation, releaseReservation, releaseExpiredReservations, handlers, fastPaths };
 }
 
 export type InventoryHandlers = ReturnType<typeof createInventoryHandlers>;

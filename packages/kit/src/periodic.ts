@@ -1,9 +1,10 @@
-// A job that runs every interval, never overlapping itself, logging failures instead of dying.
-import type { Logger } from '@microbazaar/kit';
+// A background job that runs every interval, never overlapping itself, logging failures instead of dying.
+import type { Logger } from './logger.js';
 
 export interface Periodic {
   /** runs the job now (waits for a run in progress first) */
   runNow(): Promise<void>;
+  /** no new runs; waits for the one in progress */
   stop(): Promise<void>;
 }
 
