@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { createFaultProxy, type FaultProxy } from '@microbazaar/kit/faults';
 import {
   createTestDatabase,
+  deleteRedisPrefix,
   TEST_RABBITMQ_URL,
   TEST_REDIS_URL,
   type TestDatabase,
@@ -208,6 +209,7 @@ export async function startDistributedStack(opts: StackOptions): Promise<Stack> 
     await broker?.close();
     await vhost.drop();
     await database.drop().catch(() => {});
+    await deleteRedisPrefix(perService.cart.CART_KEY_PREFIX as string).catch(() => {});
     rmSync(perService.product.DATA_DIR as string, { recursive: true, force: true });
   };
   try {

@@ -104,3 +104,28 @@ export async function eventually<T>(fn: () => Promise<T> | T, timeoutMs = 5000, 
   }
   throw last;
 }
+
+/** Deletes every Redis key under a test's prefix (keys without a TTL would otherwise pile up). */
+export async function deleteRedisPrefix(prefix: string, url: string = TEST_REDIS_URL): Promise<number> {
+  const { Redis } = await import('ioredis');
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  let deleted = 0;
+  try {
+    await client.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await client.scan(
+        cursor,
+        'MATCH',
+        `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`,
+        'COUNT',
+        1000,
+      );
+      cursor = next;
+      if (keys.length) deleted += await client.unlink(...keys);
+    } while (cursor !== '0');
+  } finally {
+    client.disconnect();
+  }
+  return deleted;
+}

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { AnyEvent, EventData, EventOf, EventType } from '@microbazaar/contracts';
 import { createLogger, type Env, newEvent, RabbitBus, RedisCache, type Role } from '@microbazaar/kit';
 import { testPrefix } from '@microbazaar/kit/bus/testkit';
-import { TEST_RABBITMQ_URL, TEST_REDIS_URL, uniquePrefix } from '@microbazaar/kit/testing';
+import { deleteRedisPrefix, TEST_RABBITMQ_URL, TEST_REDIS_URL, uniquePrefix } from '@microbazaar/kit/testing';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { buildApp } from '../src/app.js';
 import type { Carts } from '../src/carts.js';
@@ -155,6 +155,7 @@ export async function startCartHarness(label: string, env: Env = {}): Promise<Ca
       await platform.deleteTopology().catch(() => {});
       await Promise.all([bus.close(), platform.close()]);
       await store.close();
+      await deleteRedisPrefix(config.CART_KEY_PREFIX);
       await Promise.all([issuer.close(), catalog.close()]);
     },
   };

@@ -1,14 +1,16 @@
 // The two cart stores (Redis scripts, process memory) obey the same rules.
 import { randomUUID } from 'node:crypto';
 import { RedisCache } from '@microbazaar/kit';
-import { TEST_REDIS_URL, uniquePrefix } from '@microbazaar/kit/testing';
+import { deleteRedisPrefix, TEST_REDIS_URL, uniquePrefix } from '@microbazaar/kit/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ProductView } from '../src/domain/cart.js';
 import { type CartStore, memoryCartStore, redisCartStore } from '../src/store/carts.js';
 
 const stores: CartStore[] = [];
+const redisPrefix = uniquePrefix('cartstore');
 afterAll(async () => {
   await Promise.all(stores.map((s) => s.close()));
+  await deleteRedisPrefix(redisPrefix);
 });
 
 const bounds = { maxLines: 3, maxQuantity: 10, available: 8 };
@@ -28,7 +30,7 @@ const view = (over: Partial<ProductView> = {}): ProductView => ({
 describe.each([
   [
     'redis',
-    (ttl: number) => redisCartStore(new RedisCache(TEST_REDIS_URL, uniquePrefix('cartstore')), { idleTtlMs: ttl }),
+    (ttl: number) => redisCartStore(new RedisCache(TEST_REDIS_URL, `${redisPrefix}${ttl}:`), { idleTtlMs: ttl }),
   ],
   ['memory', (ttl: number) => memoryCartStore({ idleTtlMs: ttl })],
 ])('%s cart store', (_name, open) => {
