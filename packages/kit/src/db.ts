@@ -165,9 +165,13 @@ export class PgliteHost {
   private constructor(readonly pg: PGlite) {}
 
   static async open(dataDir: string | undefined): Promise<PgliteHost> {
-    const { PGlite } = await import('@electric-sql/pglite');
+    const [{ PGlite }, { pg_trgm }] = await Promise.all([
+      import('@electric-sql/pglite'),
+      import('@electric-sql/pglite/contrib/pg_trgm'),
+    ]);
     if (dataDir) mkdirSync(dataDir, { recursive: true });
-    const pg = await PGlite.create(dataDir ? { dataDir } : {});
+    // pg_trgm ships with PGlite as a loadable extension: typo-tolerant search works embedded too
+    const pg = await PGlite.create({ ...(dataDir ? { dataDir } : {}), extensions: { pg_trgm } });
     return new PgliteHost(pg);
   }
 

@@ -32,7 +32,7 @@ export function migrateProduct(db: Db): Promise<string[]> {
   return migrate(db, MIGRATIONS_DIR, { include: [eventsMigrations] });
 }
 
-/** pg_trgm is installed (PostgreSQL contrib); the embedded PGlite build has no such extension. */
+/** pg_trgm is installed (PostgreSQL contrib, and loaded into the embedded PGlite by the kit); a server without it degrades to prefix matching. */
 export async function hasTrigram(db: Db): Promise<boolean> {
   const [row] = await db.query<{ ok: boolean }>(
     `SELECT to_regprocedure('word_similarity(text, text)') IS NOT NULL AS ok`,
