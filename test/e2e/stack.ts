@@ -234,75 +234,37 @@ export async function startDistributedStack(opts: StackOptions): Promise<Stack> 
   };
 }
 
-/** Every service in this process on PGlite, the in-memory cache and the in-memory bus (what `npm start` runs). */
+/** Every service in this process on PGlite, the in-memory cache and the in-memory bus: `npm start` itself. */
 export async function startEmbeddedStack(opts: StackOptions): Promise<Stack> {
-  const { MemoryBroker, MemoryCache, PgliteHost } = await import('@microbazaar/kit');
+  if (opts.serviceEnv) throw new Error('embedded stack: one environment for every service (use env)');
+  const { DEFAULT_PORTS, startPlatform } = await import('@microbazaar/platform/platform');
   const dataDir = mkdtempSync(join(tmpdir(), `mbt-${opts.label}-`));
-  const shared = {
-    pglite: await PgliteHost.open(join(dataDir, 'pglite')),
-    cache: new MemoryCache(),
-    bus: new MemoryBroker(),
-  };
+  const names = Object.keys(DEFAULT_PORTS) as Array<keyof typeof DEFAULT_PORTS>;
   const ports = Object.fromEntries(
-    await Promise.all(SERVICES.map(async (s) => [s, await freePort()] as const)),
-  ) as Record<ServiceName, number>;
-  const url = (s: ServiceName) => `http://127.0.0.1:${ports[s]}`;
-  const env = (s: ServiceName, extra: Env = {}): Env => ({
+    await Promise.all(names.map(async (n) => [`${n.toUpperCase()}_PORT`, String(await freePort())])),
+  );
+  const platform = await startPlatform({
+    PATH: process.env.PATH,
     NODE_ENV: 'test',
     LOG_LEVEL: 'warn',
     HOST: '127.0.0.1',
     DATA_DIR: dataDir,
-    PORT: String(ports[s]),
-    AUTH_JWKS_URL: `${url('auth')}/.well-known/jwks.json`,
-    AUTH_URL: url('auth'),
-    PRODUCT_URL: url('product'),
-    CART_URL: url('cart'),
-    ORDER_URL: url('order'),
-    PAYMENT_URL: url('payment'),
     BUS_RETRY_DELAYS_MS: '200,500,1000',
+    REGISTRATIONS_PER_IP_PER_HOUR: '100000',
+    PASSWORD_HASH_MEMORY_KIB: '4096',
+    PASSWORD_HASH_TIME_COST: '1',
+    RATE_LIMIT_PER_MINUTE: '0',
+    ...ports,
     ...opts.env,
-    ...extra,
-    ...opts.serviceEnv?.[s],
   });
-  const running: Array<{ stop(): Promise<void> }> = [];
-  const stop = async () => {
-    for (const service of running.reverse()) await service.stop().catch(() => {});
-    await shared.bus.close();
-    await shared.cache.close();
-    await shared.pglite.close();
-    rmSync(dataDir, { recursive: true, force: true });
+  return {
+    mode: 'embedded',
+    gateway: platform.urls.gateway,
+    url: (s: ServiceName) => platform.urls[s],
+    ...(platform.shared.bus ? { memoryBroker: platform.shared.bus } : {}),
+    stop: async () => {
+      await platform.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
   };
-  try {
-    const auth = await import('@microbazaar/auth/main');
-    const authConfig = await import('@microbazaar/auth/config');
-    running.push(
-      await auth.startAuth(
-        authConfig.loadConfig(
-          env('auth', { DEMO_DATA: 'true', PASSWORD_HASH_MEMORY_KIB: '4096', PASSWORD_HASH_TIME_COST: '1' }),
-        ),
-        shared,
-      ),
-    );
-    const product = await import('@microbazaar/product/main');
-    const productConfig = await import('@microbazaar/product/config');
-    running.push(await product.startProduct(productConfig.loadConfig(env('product', { DEMO_DATA: 'false' })), shared));
-    const cart = await import('@microbazaar/cart/main');
-    const cartConfig = await import('@microbazaar/cart/config');
-    running.push(await cart.startCart(cartConfig.loadConfig(env('cart')), shared));
-    const order = await import('@microbazaar/order/main');
-    const orderConfig = await import('@microbazaar/order/config');
-    running.push(await order.startOrder(orderConfig.loadConfig(env('order')), shared));
-    const payment = await import('@microbazaar/payment/main');
-    const paymentConfig = await import('@microbazaar/payment/config');
-    running.push(await payment.startPayment(paymentConfig.loadConfig(env('payment')), shared));
-    const gateway = await import('@microbazaar/gateway/main');
-    const gatewayConfig = await import('@microbazaar/gateway/config');
-    running.push(
-      await gateway.startGateway(gatewayConfig.loadConfig(env('gateway', { RATE_LIMIT_PER_MINUTE: '0' })), shared),
-    );
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-  return { mode: 'embedded', gateway: url('gateway'), url, memoryBroker: shared.bus, stop };
 }

@@ -45,6 +45,8 @@ export interface Platform {
   bootstrapAccounts: Array<{ email: string; password: string; role: string }>;
   demoProducts: number;
   backends: { database: string; cache: string; bus: string };
+  /** the embedded backends the services share (absent where a real backend's URL is set) */
+  shared: SharedDeps;
   stop(): Promise<void>;
 }
 
@@ -120,6 +122,7 @@ export async function startPlatform(baseEnv: Env = process.env): Promise<Platfor
         cache: shared.cache ? 'in-memory cache' : 'Redis',
         bus: shared.bus ? 'in-memory bus' : 'RabbitMQ',
       },
+      shared,
       stop,
     };
   } catch (err) {
