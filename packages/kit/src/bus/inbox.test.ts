@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../testing.js';
-import { inboxHandler, subscribeWithInbox } from './inbox.js';
+import { inboxHandler, pruneInbox, subscribeWithInbox } from './inbox.js';
 import { MemoryBus } from './memory.js';
 import { enqueueEvent } from './outbox.js';
 import { type EventsTestDb, effectCounts, eventsTestDb, orderCreated, recordEffect } from './testkit.js';
@@ -139,3 +139,24 @@ for (const maxBatch of [1, 20]) {
     });
   });
 }
+
+describe('inbox retention', () => {
+  it('pruneInbox deletes only this consumer rows older than the retention', async () => {
+    const old = randomUUID();
+    const fresh = randomUUID();
+    const other = randomUUID();
+    await tdb.db.query(
+      `INSERT INTO inbox (consumer, event_id, event_type, handled_at) VALUES
+         ('prune_me', $1, 'order.created', now() - interval '8 days'),
+         ('prune_me', $2, 'order.created', now() - interval '1 hour'),
+         ('someone_else', $3, 'order.created', now() - interval '8 days')`,
+      [old, fresh, other],
+    );
+    expect(await pruneInbox(tdb.db, 'prune_me', 7 * 86_400_000)).toBe(1);
+    const left = await tdb.db.query<{ event_id: string }>(
+      `SELECT event_id FROM inbox WHERE event_id = ANY($1::uuid[]) ORDER BY event_id`,
+      [[old, fresh, other]],
+    );
+    expect(left.map((r) => r.event_id).sort()).toEqual([fresh, other].sort());
+  });
+});

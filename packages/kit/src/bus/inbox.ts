@@ -76,6 +76,44 @@ export interface InboxOptions {
    * of a step then costs one statement instead of BEGIN, the inbox row, the step and COMMIT.
    */
   fastPaths?: FastEventHandlers;
+  /**
+   * Handled-event rows older than this are deleted (default 7 days; 0 keeps them). A duplicate
+   * comes from a redelivery or an outbox row republished after a crash, minutes later at most,
+   * so a week leaves a wide margin while the table stays small.
+   */
+  retentionMs?: number;
+}
+
+export const DEFAULT_INBOX_RETENTION_MS = 7 * 86_400_000;
+const PRUNE_EVERY_MS = 10 * 60_000;
+const PRUNE_BATCH = 5000;
+
+/** Deletes this consumer's inbox rows older than the retention, a batch at a time. */
+export async function pruneInbox(db: Db, consumer: string, retentionMs: number): Promise<number> {
+  const rows = await db.query(
+    `DELETE FROM inbox WHERE consumer = $1 AND event_id IN (
+       SELECT event_id FROM inbox WHERE consumer = $1 AND handled_at < now() - make_interval(secs => $2::double precision / 1000)
+       LIMIT ${PRUNE_BATCH}) RETURNING event_id`,
+    [consumer, retentionMs],
+  );
+  return rows.length;
+}
+
+/** Runs pruneInbox at most every ten minutes, piggybacking on deliveries, never failing one. */
+function inboxPruner(db: Db, consumer: string, retentionMs: number): (log: () => Logger) => void {
+  let last = Date.now();
+  let running = false;
+  return (log) => {
+    if (retentionMs <= 0 || running || Date.now() - last < PRUNE_EVERY_MS) return;
+    last = Date.now();
+    running = true;
+    pruneInbox(db, consumer, retentionMs)
+      .then((n) => n && log().debug({ pruned: n, consumer }, 'old inbox rows deleted'))
+      .catch((err: unknown) => log().warn({ err: (err as Error).message, consumer }, 'inbox pruning failed'))
+      .finally(() => {
+        running = false;
+      });
+  };
 }
 
 const DUPLICATE: HandlerOutcome = { status: 'skipped', reason: 'duplicate' };
@@ -108,8 +146,15 @@ export function inboxHandler(
 ): DeliveryHandler {
   const transactional = transactionalInbox(db, consumer, handlers, opts);
   const fastPaths = opts.fastPaths;
-  if (!fastPaths) return transactional;
+  const prune = inboxPruner(db, consumer, opts.retentionMs ?? DEFAULT_INBOX_RETENTION_MS);
+  if (!fastPaths) {
+    return (delivery) => {
+      prune(() => delivery.log);
+      return transactional(delivery);
+    };
+  }
   return async (delivery) => {
+    prune(() => delivery.log);
     const fast = fastPaths[delivery.event.type] as FastEventHandler<EventType> | undefined;
     if (fast && handlers[delivery.event.type]) {
       const outcome = await fast(db, delivery.event as EventOf<EventType>, fastPathContext(consumer, delivery));
@@ -279,13 +324,14 @@ export interface SubscribeWithInboxOptions extends Omit<SubscribeOptions, 'handl
 
 /** Subscribes a service's typed handlers to its queue through the inbox. */
 export function subscribeWithInbox(opts: SubscribeWithInboxOptions): Promise<Subscription> {
-  const { bus, db, handlers, consumer, bindings, maxBatch, fastPaths, ...rest } = opts;
+  const { bus, db, handlers, consumer, bindings, maxBatch, fastPaths, retentionMs, ...rest } = opts;
   return bus.subscribe({
     ...rest,
     bindings: bindings ?? Object.keys(handlers),
     handler: inboxHandler(db, consumer ?? opts.queue, handlers, {
       ...(maxBatch === undefined ? {} : { maxBatch }),
       ...(fastPaths === undefined ? {} : { fastPaths }),
+      ...(retentionMs === undefined ? {} : { retentionMs }),
     }),
   });
 }
