@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 function freePort(): Promise<number> {
@@ -120,6 +121,40 @@ describe('npm start (embedded platform)', () => {
     expect(res.status).toBe(200);
     expect(res.body.items.length).toBe(5);
     expect(res.body.items[0].price).toMatchObject({ amount: expect.any(Number), currency: expect.any(String) });
+  });
+
+  it("takes the seed's multipart product form with megabytes of images through the gateway", async () => {
+    const login = await call('/api/auth/login', {
+      method: 'POST',
+      json: { email: 'seller@microbazaar.local', password: 'seller12345' },
+    });
+    expect(login.status).toBe(200);
+    // noise does not compress: each PNG is about 2 MB, the form about 4 MB, over the 1 MiB JSON limit
+    const noise = (seed: number) =>
+      sharp({
+        create: { width: 800, height: 800, channels: 3, noise: { type: 'gaussian', mean: 128 + seed, sigma: 60 } },
+      })
+        .png()
+        .toBuffer();
+    const images = await Promise.all([noise(0), noise(1)]);
+    expect(images[0]!.length).toBeGreaterThan(1024 * 1024);
+    const form = new FormData();
+    for (const [k, v] of Object.entries({ name: 'Noise Poster', price: '2500', currency: 'USD', stock: '3' })) {
+      form.append(k, v);
+    }
+    images.forEach((img, i) => {
+      form.append('images', new Blob([img], { type: 'image/png' }), `poster-${i}.png`);
+    });
+    const created = await call('/api/products', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${login.body.token}` },
+      body: form,
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body.images).toHaveLength(2);
+    const original = await fetch(`${gateway}${created.body.images[1].url}`);
+    expect(original.status).toBe(200);
+    expect((await sharp(Buffer.from(await original.arrayBuffer())).metadata()).width).toBe(800);
   });
 
   it('serves merged API docs, health and metrics at the gateway', async () => {

@@ -33,6 +33,7 @@ export async function buildApp(deps: GatewayDeps): Promise<App> {
     name: 'gateway',
     logger,
     description: 'Edge of microBazaar: routing, token checks, rate limits, CORS. The API of every service is at /docs.',
+    // the proxy applies the body and upload limits per route; this one bounds the gateway's own routes
     bodyLimit: config.GATEWAY_BODY_LIMIT_BYTES,
     trustProxy: config.TRUST_PROXY,
     // upstreams are not checked: each reports its own readiness, and the gateway still answers 503 for them
@@ -69,6 +70,7 @@ export async function buildApp(deps: GatewayDeps): Promise<App> {
         : undefined,
     timeoutMs: config.UPSTREAM_TIMEOUT_MS,
     bodyLimit: config.GATEWAY_BODY_LIMIT_BYTES,
+    uploadLimit: config.GATEWAY_UPLOAD_LIMIT_BYTES,
   });
   return app;
 }

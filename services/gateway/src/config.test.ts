@@ -11,7 +11,8 @@ describe('loadConfig', () => {
       UPSTREAM_TIMEOUT_MS: 10_000,
       RATE_LIMIT_PER_MINUTE: 6000,
       CORS_ORIGINS: 'http://localhost:8080,http://localhost:5173',
-      GATEWAY_BODY_LIMIT_BYTES: 12 * 1024 * 1024,
+      GATEWAY_BODY_LIMIT_BYTES: 1024 * 1024,
+      GATEWAY_UPLOAD_LIMIT_BYTES: 101 * 1024 * 1024,
       AUTH_JWKS_URL: 'http://127.0.0.1:3000/.well-known/jwks.json',
     });
     expect(config.PRODUCT_URL).toBe('http://127.0.0.1:3001');

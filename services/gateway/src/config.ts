@@ -27,8 +27,13 @@ export const GatewayConfigSchema = Type.Object({
   RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 0, default: 6000 }),
   /** Comma-separated allowed browser origins; `*` allows any. */
   CORS_ORIGINS: Type.String({ default: 'http://localhost:8080,http://localhost:5173' }),
-  /** Largest request body the gateway passes on (uploads included). */
-  GATEWAY_BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 12 * 1024 * 1024 }),
+  /** Largest request body the gateway passes on, multipart uploads aside. */
+  GATEWAY_BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 1024 * 1024 }),
+  /**
+   * Largest multipart/form-data body on routes that take uploads: the product form with its images
+   * (default 10 images of 10 MiB, the product service's own limits, plus the form fields).
+   */
+  GATEWAY_UPLOAD_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 101 * 1024 * 1024 }),
 });
 
 export type GatewayConfig = Static<typeof GatewayConfigSchema>;

@@ -4,8 +4,10 @@ import { eventually } from '@microbazaar/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   closedPortUrl,
+  type Jwks,
   json,
   send,
+  startJwks,
   startServer,
   startTestGateway,
   type TestGateway,
@@ -14,6 +16,8 @@ import {
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// room for the multi-megabyte bodies of the streaming tests (the default limit is 1 MiB)
+const BIG = String(8 * 1024 * 1024);
 
 let upstream: TestServer;
 let gateway: TestGateway;
@@ -28,7 +32,7 @@ beforeAll(async () => {
       res.setHeader('keep-alive', 'timeout=5');
       return json(res, 201, { method: req.method, url: req.url, length: body.length });
     }
-    if (path === '/api/auth/raw') {
+    if (path === '/api/auth/raw' || path === '/api/products/raw') {
       res.writeHead(200, {
         'content-type': req.headers['content-type'] ?? 'application/octet-stream',
         'x-body-sha256': sha256(body),
@@ -54,7 +58,7 @@ beforeAll(async () => {
     }
     json(res, 404, { error: { code: 'ROUTE_NOT_FOUND', message: 'no', requestId: 'x' } });
   });
-  gateway = await startTestGateway({ AUTH_URL: upstream.url });
+  gateway = await startTestGateway({ AUTH_URL: upstream.url, GATEWAY_BODY_LIMIT_BYTES: BIG });
 });
 
 afterAll(async () => {
@@ -211,7 +215,7 @@ describe('proxying', () => {
 
 describe('failures never hang', () => {
   it('answers 503 UPSTREAM_UNAVAILABLE when the upstream refuses connections, whatever the body', async () => {
-    const down = await startTestGateway({ AUTH_URL: await closedPortUrl() });
+    const down = await startTestGateway({ AUTH_URL: await closedPortUrl(), GATEWAY_BODY_LIMIT_BYTES: BIG });
     try {
       const requests = [
         { method: 'GET' },
@@ -266,10 +270,23 @@ describe('failures never hang', () => {
 
 describe('body limit', () => {
   let small: TestGateway;
+  let jwks: Jwks;
+  let seller: { authorization: string };
   beforeAll(async () => {
-    small = await startTestGateway({ AUTH_URL: upstream.url, GATEWAY_BODY_LIMIT_BYTES: String(64 * 1024) });
+    jwks = await startJwks();
+    seller = { authorization: `Bearer ${await jwks.sign({ role: 'seller' })}` };
+    small = await startTestGateway({
+      AUTH_JWKS_URL: jwks.url,
+      AUTH_URL: upstream.url,
+      PRODUCT_URL: upstream.url,
+      GATEWAY_BODY_LIMIT_BYTES: String(64 * 1024),
+      GATEWAY_UPLOAD_LIMIT_BYTES: String(256 * 1024),
+    });
   });
-  afterAll(() => small.close());
+  afterAll(async () => {
+    await small.close();
+    await jwks.close();
+  });
 
   it('answers 413 before contacting the upstream when content-length is over the limit', async () => {
     const before = upstream.seen.length;
@@ -303,6 +320,46 @@ describe('body limit', () => {
     });
     expect(res.status).toBe(413);
     expect(res.json().error.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  const multipart = () => ({ 'content-type': 'multipart/form-data; boundary=x', ...seller });
+
+  it('lets a multipart upload over the body limit through on a route that takes uploads', async () => {
+    const body = randomBytes(200 * 1024);
+    const res = await send(small.url, '/api/products/raw', { method: 'POST', headers: multipart(), body });
+    expect(res.status).toBe(200);
+    expect(res.headers['x-body-sha256']).toBe(sha256(body));
+  });
+
+  it('still limits uploads: over the upload limit is 413, announced or chunked', async () => {
+    const announced = await send(small.url, '/api/products/raw', {
+      method: 'POST',
+      headers: multipart(),
+      body: randomBytes(256 * 1024 + 1),
+    });
+    expect(announced.status).toBe(413);
+    const chunked = await send(small.url, '/api/products/raw', {
+      method: 'POST',
+      headers: { ...multipart(), 'transfer-encoding': 'chunked' },
+      body: [randomBytes(200 * 1024), randomBytes(100 * 1024)],
+    });
+    expect(chunked.status).toBe(413);
+    expect(chunked.json().error.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it('keeps the body limit for JSON on upload routes and for multipart elsewhere', async () => {
+    const json = await send(small.url, '/api/products/raw', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...seller },
+      body: randomBytes(100 * 1024),
+    });
+    expect(json.status).toBe(413);
+    const elsewhere = await send(small.url, '/api/auth/raw', {
+      method: 'POST',
+      headers: multipart(),
+      body: randomBytes(100 * 1024),
+    });
+    expect(elsewhere.status).toBe(413);
   });
 });
 

@@ -21,6 +21,8 @@ export interface RouteEntry {
   readonly overrides?: readonly PathPolicy[];
   /** long-lived responses (server-sent events): no body timeout, no idle socket timeout */
   readonly stream?: boolean;
+  /** takes multipart/form-data uploads: such bodies get the larger upload limit */
+  readonly uploads?: boolean;
 }
 
 /**
@@ -40,7 +42,8 @@ export const ROUTES: readonly RouteEntry[] = [
     ],
   },
   { prefix: '/.well-known', upstream: 'auth', auth: 'public' },
-  { prefix: '/api/products', upstream: 'product', auth: 'writes' },
+  // product forms carry their images (the seed's multipart create, and POST /api/products/:id/images)
+  { prefix: '/api/products', upstream: 'product', auth: 'writes', uploads: true },
   { prefix: '/api/categories', upstream: 'product', auth: 'writes' },
   { prefix: '/media', upstream: 'product', auth: 'public' },
   // guests have carts: the cart service tells guests and users apart itself

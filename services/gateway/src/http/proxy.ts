@@ -53,7 +53,11 @@ export interface ProxyOptions {
   limiter: RateLimiter | undefined;
   timeoutMs: number;
   bodyLimit: number;
+  /** multipart/form-data bodies on entries that take uploads */
+  uploadLimit: number;
 }
+
+const isMultipart = (req: FastifyRequest) => /^multipart\/form-data\b/i.test(req.headers['content-type'] ?? '');
 
 // Hop-by-hop headers (RFC 9110 7.6.1) plus the ones the gateway sets itself; `expect` is answered by node.
 const REQUEST_SKIP: ReadonlySet<string> = new Set([
@@ -177,7 +181,7 @@ function upstreamFailure(err: unknown, upstream: Upstream, req: FastifyRequest):
 
 /** Registers every route entry; call through app.register so the body parsers stay in this context. */
 export async function proxyRoutes(app: App, opts: ProxyOptions): Promise<void> {
-  const { guards, limiter, timeoutMs, bodyLimit } = opts;
+  const { guards, limiter, timeoutMs } = opts;
 
   // Hand the raw request stream through: the upstream parses and validates its own bodies.
   app.removeAllContentTypeParsers();
@@ -211,6 +215,7 @@ export async function proxyRoutes(app: App, opts: ProxyOptions): Promise<void> {
     const bodyTimeout = stream ? 0 : timeoutMs;
 
     const handler = async (req: FastifyRequest, reply: FastifyReply) => {
+      const bodyLimit = entry.uploads && isMultipart(req) ? opts.uploadLimit : opts.bodyLimit;
       const length = req.headers['content-length'];
       if (length !== undefined && Number(length) > bodyLimit) {
         reply.header('connection', 'close');
