@@ -132,7 +132,13 @@ describe('npm start (embedded platform)', () => {
     // noise does not compress: each PNG is about 2 MB, the form about 4 MB, over the 1 MiB JSON limit
     const noise = (seed: number) =>
       sharp({
-        create: { width: 800, height: 800, channels: 3, noise: { type: 'gaussian', mean: 128 + seed, sigma: 60 } },
+        create: {
+          width: 800,
+          height: 800,
+          channels: 3,
+          background: '#808080',
+          noise: { type: 'gaussian', mean: 128 + seed, sigma: 60 },
+        },
       })
         .png()
         .toBuffer();
