@@ -78,8 +78,8 @@ describe('POST /api/orders', () => {
       total: { amount: 30_997, currency: 'USD' },
       paymentToken: 'tok_ok',
       items: [
-        { productId: lamp.id, quantity: 3, unitPrice: { amount: 1999, currency: 'USD' } },
-        { productId: desk.id, quantity: 1, unitPrice: { amount: 25_000, currency: 'USD' } },
+        { productId: lamp.id, name: 'Desk lamp', quantity: 3, unitPrice: { amount: 1999, currency: 'USD' } },
+        { productId: desk.id, name: 'Desk', quantity: 1, unitPrice: { amount: 25_000, currency: 'USD' } },
       ],
     });
   });

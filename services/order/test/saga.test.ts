@@ -60,6 +60,8 @@ describe('order saga', () => {
       userId: buyer.userId,
       paymentId,
       total: order.total,
+      // the buyer's confirmation mail lists the lines by name
+      items: [{ productId: order.items[0].productId, name: order.items[0].name, quantity: 2 }],
     });
   });
 

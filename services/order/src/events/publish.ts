@@ -8,7 +8,13 @@ function summary(order: Order): EventData<'order.created'> {
   return {
     orderId: order.id,
     userId: order.userId,
-    items: order.items.map((i) => ({ productId: i.productId, quantity: i.quantity, unitPrice: i.unitPrice })),
+    // the name as ordered: the buyer's mails list the lines by it (the product may be renamed or gone later)
+    items: order.items.map((i) => ({
+      productId: i.productId,
+      name: i.name,
+      quantity: i.quantity,
+      unitPrice: i.unitPrice,
+    })),
     total: order.total,
   };
 }
