@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { encodeCursor } from '@microbazaar/kit';
 import { eventually } from '@microbazaar/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deliveryStore } from '../src/store/deliveries.js';
@@ -180,6 +181,36 @@ describe('in-app notices', () => {
       payload: { read: true, title: 'x' },
     });
     expect(unknownField.statusCode).toBe(400);
+  });
+
+  it('answers 400 (not 500) for cursors that decode but cannot be a position in the list', async () => {
+    const headers = await auth(user());
+    for (const values of [[1.5], [1e300], [0], [-3], [Number.MAX_SAFE_INTEGER + 2]]) {
+      const res = await svc.app.inject({ url: `/api/notifications?cursor=${encodeCursor(values)}`, headers });
+      expect(res.statusCode, JSON.stringify(values)).toBe(400);
+      expect(res.json().error.details).toEqual([{ path: 'querystring/cursor', message: 'unreadable cursor' }]);
+    }
+    expect((await svc.app.inject({ url: `/api/notifications?cursor=${encodeCursor([12])}`, headers })).statusCode).toBe(
+      200,
+    );
+
+    const admin = await auth(user(), 'admin');
+    const id = randomUUID();
+    for (const failedAt of [
+      '+275760-09-13T00:00:00.000Z',
+      '275760-09-13T00:00:00Z',
+      '2024-02-30T00:00:00.000Z',
+      '0000-01-01T00:00:00.000Z',
+      'Tue, 05 Mar 2024 10:00:00 GMT',
+      '2024-03-05',
+    ]) {
+      const url = `/api/notifications/admin/failures?cursor=${encodeCursor([failedAt, id])}`;
+      const res = await svc.app.inject({ url, headers: admin });
+      expect(res.statusCode, failedAt).toBe(400);
+      expect(res.json().error.details).toEqual([{ path: 'querystring/cursor', message: 'unreadable cursor' }]);
+    }
+    const fine = `/api/notifications/admin/failures?cursor=${encodeCursor(['2024-03-05T10:00:00.123Z', id])}`;
+    expect((await svc.app.inject({ url: fine, headers: admin })).statusCode).toBe(200);
   });
 
   it('a payment event for an order not seen yet is retried until order.created arrives', async () => {

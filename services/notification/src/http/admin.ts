@@ -17,6 +17,15 @@ import { Failure, FailureListQuery } from './schemas.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/**
+ * A failure time as this list writes it (toISOString, 1970–9999): Date.parse alone takes "+275760-09-13" or
+ * "2024-02-30", which PostgreSQL rejects (a 500 instead of the invalid-cursor 400).
+ */
+function isCursorTime(value: string): boolean {
+  const ms = Date.parse(value);
+  return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(value) && ms >= 0 && new Date(ms).toISOString() === value;
+}
+
 export function adminRoutes(app: App, deps: { db: Db; access: Access; onRequeued: () => void }) {
   const { db, access } = deps;
   const common = { tags: ['notifications admin'], security: [{ bearerAuth: [] }] };
@@ -37,7 +46,7 @@ export function adminRoutes(app: App, deps: { db: Db; access: Access; onRequeued
       let before: { failedAt: string; id: string } | undefined;
       if (cursor) {
         const [failedAt, id] = decodeCursor(cursor, ['string', 'string']) as [string, string];
-        if (!UUID.test(id) || Number.isNaN(Date.parse(failedAt))) throw invalidCursor();
+        if (!UUID.test(id) || !isCursorTime(failedAt)) throw invalidCursor();
         before = { failedAt, id };
       }
       const rows = await deliveryStore(db).failures({ limit, before, channel });

@@ -6,6 +6,7 @@ import {
   encodeCursor,
   errorResponses,
   IdParams,
+  invalidCursor,
   NotFound,
   Page,
   principalOf,
@@ -13,6 +14,13 @@ import {
 import { noticeStore, presentNotice } from '../store/notices.js';
 import type { Access } from './access.js';
 import { Notice, NoticeListQuery, ReadAllResult, ReadBody, UnreadCount } from './schemas.js';
+
+/** A feed position from a page cursor; anything but a positive whole number would reach SQL as a bad bigint. */
+function beforeSeqOf(cursor: string): number {
+  const [seq] = decodeCursor(cursor, ['number']) as [number];
+  if (!Number.isSafeInteger(seq) || seq <= 0) throw invalidCursor();
+  return seq;
+}
 
 export function noticeRoutes(app: App, deps: { db: Db; access: Access }) {
   const { access } = deps;
@@ -32,7 +40,7 @@ export function noticeRoutes(app: App, deps: { db: Db; access: Access }) {
     },
     async (req) => {
       const { limit, cursor, unread } = req.query;
-      const beforeSeq = cursor ? Number(decodeCursor(cursor, ['number'])[0]) : undefined;
+      const beforeSeq = cursor ? beforeSeqOf(cursor) : undefined;
       const rows = await notices.page(principalOf(req).userId, { limit, beforeSeq, unread });
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
