@@ -26,6 +26,8 @@ beforeAll(async () => {
     },
     async (req, reply) => reply.status(201).send(req.body),
   );
+  app.post('/actions/run', async (_req, reply) => reply.status(202).send({ ran: true }));
+  app.post('/raw', async (req) => ({ type: typeof req.body }));
   app.get('/boom', async () => {
     throw new Error('select * from secret_table failed');
   });
@@ -64,6 +66,32 @@ describe('createApp', () => {
     });
     const nested = await post(JSON.stringify({ name: 'x', count: 2, nested: { a: 'b', z: 1 } }));
     expect(nested.statusCode).toBe(400);
+  });
+
+  it('refuses body fields on a route that takes no body, and lets an empty or absent body through', async () => {
+    const run = (payload?: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/actions/run',
+        ...(payload === undefined ? {} : { payload, headers: { 'content-type': 'application/json' } }),
+      });
+    const fields = await run(JSON.stringify({ force: true }));
+    expect(fields.statusCode).toBe(400);
+    expect(fields.json().error).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      details: [{ path: 'body/force', message: 'unknown field' }],
+    });
+    expect((await run('[1]')).statusCode).toBe(400);
+    expect((await run('{}')).statusCode).toBe(202);
+    expect((await run()).statusCode).toBe(202);
+    // bodies that are not JSON objects stay the route's to read
+    const raw = await app.inject({
+      method: 'POST',
+      url: '/raw',
+      payload: 'x=1',
+      headers: { 'content-type': 'text/plain' },
+    });
+    expect(raw.json()).toEqual({ type: 'string' });
   });
 
   it('does not coerce body types', async () => {

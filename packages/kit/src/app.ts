@@ -16,7 +16,7 @@ import Fastify, {
   type RawServerDefault,
 } from 'fastify';
 import { isConnectionError } from './db.js';
-import { AppError, type ErrorDetail, errorBody } from './errors.js';
+import { AppError, type ErrorDetail, errorBody, Invalid } from './errors.js';
 import type { Logger } from './logger.js';
 import { createHttpMetrics, type Metrics } from './metrics.js';
 
@@ -66,6 +66,25 @@ function makeAjv(coerce: boolean) {
   });
   addFormats.default(ajv);
   return ajv;
+}
+
+const hookList = (hooks: unknown): unknown[] => (hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks]);
+
+/**
+ * A route without a body schema takes no body fields: a JSON object with fields or an array is
+ * refused like an unknown field would be. Other bodies (streams, raw webhook payloads, multipart
+ * read by the route itself) are the route's to read.
+ */
+async function rejectBodyFields(req: FastifyRequest): Promise<void> {
+  const body = req.body;
+  const fields = Array.isArray(body)
+    ? ['0']
+    : body !== null && typeof body === 'object' && Object.getPrototypeOf(body) === Object.prototype
+      ? Object.keys(body)
+      : [];
+  if (fields.length === 0) return;
+  const details = fields.slice(0, 10).map((f) => ({ path: `body/${f}`, message: 'unknown field' }));
+  throw new Invalid(`Invalid ${details[0]!.path}: unknown field`, details, 'VALIDATION_FAILED');
 }
 
 /** The contract rejects unknown body fields: close every object schema that does not say otherwise. */
@@ -186,6 +205,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
 
   app.addHook('onRoute', (route) => {
     if (route.schema?.body) closeObjects(route.schema.body);
+    else route.preValidation = [...hookList(route.preValidation), rejectBodyFields] as typeof route.preValidation;
   });
 
   app.addHook('onRequest', async (req, reply) => {
