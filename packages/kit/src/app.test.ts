@@ -1,3 +1,5 @@
+import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { Type } from '@sinclair/typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, createApp } from './app.js';
@@ -28,6 +30,9 @@ beforeAll(async () => {
   );
   app.post('/actions/run', async (_req, reply) => reply.status(202).send({ ran: true }));
   app.post('/raw', async (req) => ({ type: typeof req.body }));
+  app.get('/refused-value', async () => {
+    throw Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), { code: '22021' });
+  });
   app.get('/boom', async () => {
     throw new Error('select * from secret_table failed');
   });
@@ -92,6 +97,45 @@ describe('createApp', () => {
       headers: { 'content-type': 'text/plain' },
     });
     expect(raw.json()).toEqual({ type: 'string' });
+  });
+
+  it('answers a value the database refuses with 400 INVALID_INPUT, without the database message', async () => {
+    const res = await app.inject({ method: 'GET', url: '/refused-value' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toMatchObject({ code: 'INVALID_INPUT', requestId: res.headers['x-request-id'] });
+    expect(res.body).not.toContain('UTF8');
+  });
+
+  it('answers a malformed URL with the error body and a request id', async () => {
+    const res = await app.inject({ method: 'GET', url: '/things/%zz', headers: { 'x-request-id': 'bad-url-1' } });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['x-request-id']).toBe('bad-url-1');
+    expect(res.json()).toEqual({
+      error: { code: 'BAD_URL', message: 'The URL is malformed', requestId: 'bad-url-1' },
+    });
+  });
+
+  it('answers an HTTP request node cannot parse with a JSON 400 and closes', async () => {
+    const server = await createApp({ name: 'raw-test', logger: createLogger('raw-test', 'silent') });
+    await server.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const { port } = server.server.address() as AddressInfo;
+      const answer = await new Promise<string>((resolve, reject) => {
+        let data = '';
+        const socket = connect(port, '127.0.0.1', () =>
+          socket.write('GET / HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n'),
+        );
+        socket.on('data', (d) => {
+          data += d;
+        });
+        socket.on('end', () => resolve(data));
+        socket.on('error', reject);
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+      expect(JSON.parse(answer.split('\r\n\r\n')[1]!)).toMatchObject({ error: { code: 'BAD_REQUEST' } });
+    } finally {
+      await server.close();
+    }
   });
 
   it('does not coerce body types', async () => {

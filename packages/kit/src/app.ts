@@ -15,7 +15,7 @@ import Fastify, {
   type RawRequestDefaultExpression,
   type RawServerDefault,
 } from 'fastify';
-import { isConnectionError } from './db.js';
+import { isConnectionError, isDataError } from './db.js';
 import { AppError, type ErrorDetail, errorBody, Invalid } from './errors.js';
 import type { Logger } from './logger.js';
 import { createHttpMetrics, type Metrics } from './metrics.js';
@@ -127,6 +127,7 @@ const FASTIFY_CODES: Record<string, [number, string, string]> = {
   FST_ERR_CTP_INVALID_JSON_BODY: [400, 'INVALID_JSON', 'Body is not valid JSON'],
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'BAD_REQUEST', 'Content-Length does not match the body'],
   FST_ERR_CTP_INVALID_TYPE: [400, 'BAD_REQUEST', 'Invalid content-type'],
+  FST_ERR_BAD_URL: [400, 'BAD_URL', 'The URL is malformed'],
 };
 
 export function toErrorReply(
@@ -164,6 +165,18 @@ export function toErrorReply(
       headers: { 'retry-after': '5' },
     };
   }
+  if (isDataError(err)) {
+    return {
+      status: 400,
+      body: {
+        error: {
+          code: 'INVALID_INPUT',
+          message: 'A value in the request cannot be stored or compared (out of range or invalid characters)',
+          requestId: req.id,
+        },
+      },
+    };
+  }
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     const status = fe.statusCode;
     const code = status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'BAD_REQUEST';
@@ -191,6 +204,24 @@ export async function createApp(opts: AppOptions): Promise<App> {
     requestTimeout: opts.requestTimeoutMs ?? 60_000,
     keepAliveTimeout: 72_000,
     routerOptions: { ignoreTrailingSlash: true },
+    // errors Fastify meets before routing (a malformed %-escape in the URL) get the same body
+    frameworkErrors: (err, req, res) => {
+      const reply = res as unknown as FastifyReply;
+      const { status, body } = toErrorReply(err, req as unknown as FastifyRequest);
+      reply.header('x-request-id', req.id).status(status).send(body);
+    },
+    // a request node cannot even parse: answer in kind and close, never a bare socket reset
+    clientErrorHandler: (err, socket) => {
+      if (!socket.writable) return socket.destroy(err);
+      const status = (err as { code?: string }).code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+      const body = JSON.stringify({
+        error: { code: status === 431 ? 'HEADERS_TOO_LARGE' : 'BAD_REQUEST', message: 'Malformed HTTP request' },
+      });
+      socket.end(
+        `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+          `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      );
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const strictAjv = makeAjv(false);

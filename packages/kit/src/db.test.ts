@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPostgresDb, type Db, isConnectionError, migrate, PgliteHost } from './db.js';
+import { createPostgresDb, type Db, isConnectionError, isDataError, migrate, PgliteHost } from './db.js';
 import { Unavailable } from './errors.js';
 import { createTestDatabase, eventually, type TestDatabase } from './testing.js';
 
@@ -118,6 +118,28 @@ describe.each(backends)('Db on $name', (backend) => {
     expect(found?.id).toBe(row?.id);
     const none = await db.query('SELECT id FROM things WHERE name = $1', ["' OR '1'='1"]);
     expect(none).toEqual([]);
+  });
+
+  it('reports values PostgreSQL refuses (NUL, overflow, bad uuid) as data errors, not connection errors', async () => {
+    const schema = schemaName('data');
+    const db = backend.open(schema);
+    await db.exec(`CREATE SCHEMA ${schema}; CREATE TABLE vals (id uuid, n int4, name text, doc jsonb)`);
+    const refused = [
+      ['INSERT INTO vals (name) VALUES ($1)', ['a\u0000b']],
+      ['INSERT INTO vals (doc) VALUES ($1)', [{ k: 'a\u0000b' }]],
+      ['INSERT INTO vals (n) VALUES ($1)', [2 ** 40]],
+      ['SELECT * FROM vals WHERE id = $1', ['not-a-uuid']],
+    ] as const;
+    for (const [sql, params] of refused) {
+      const err = await db.query(sql, [...params]).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err, sql).toBeDefined();
+      expect(isDataError(err), `${sql}: ${String(err)}`).toBe(true);
+      expect(isConnectionError(err)).toBe(false);
+    }
+    expect(isDataError(new Error('x'))).toBe(false);
   });
 
   it('treats a string bound to jsonb as JSON text, the same on both backends', async () => {

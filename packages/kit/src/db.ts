@@ -63,6 +63,17 @@ export function isConnectionError(err: unknown): boolean {
   return Array.isArray(errors) && errors.some(isConnectionError);
 }
 
+/**
+ * True when PostgreSQL refused a value the request carried: SQLSTATE class 22 (data exception: a NUL
+ * character, a number out of range, text that is no valid uuid or date) or 54000 (a value too large
+ * to index). The request is wrong, not the service.
+ */
+export function isDataError(err: unknown): boolean {
+  if (!err || typeof err !== 'object') return false;
+  const code = String((err as { code?: unknown }).code ?? '');
+  return /^22[0-9A-Z]{3}$/.test(code) || code === '54000';
+}
+
 function translate(err: unknown): never {
   if (isConnectionError(err))
     throw new Unavailable('The database is unavailable, try again shortly', 'DATABASE_UNAVAILABLE', err);

@@ -74,6 +74,7 @@ describe('admin routes', () => {
     );
     expect((await h.app.inject({ url: '/api/auth/users?limit=101', headers: as(adminToken) })).statusCode).toBe(400);
     expect((await h.app.inject({ url: '/api/auth/users?limit=0', headers: as(adminToken) })).statusCode).toBe(400);
+    expect((await h.app.inject({ url: '/api/auth/users?q=%00', headers: as(adminToken) })).statusCode).toBe(400);
   });
 
   it('changes a role; the next token carries it', async () => {

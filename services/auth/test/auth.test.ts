@@ -66,6 +66,12 @@ describe('register (seed contract)', () => {
     expect(res.json().error.code).toBe('VALIDATION_FAILED');
   });
 
+  it('answers a NUL character in the name with 400, never a 500', async () => {
+    const res = await register({ email: email(), password: PASSWORD, name: 'a\u0000b' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toMatchObject({ code: 'INVALID_INPUT', requestId: expect.any(String) });
+  });
+
   it.each([
     ['empty', ''],
     ['short', 'seven77'],
