@@ -2,7 +2,7 @@
 // who may do what (seller owns, admin all, customer none), validation, and the events each change writes.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Actor, type Harness, productBody, startHarness } from './harness.js';
+import { type Actor, formData, type Harness, productBody, startHarness } from './harness.js';
 
 let h: Harness;
 let seller: Actor;
@@ -233,6 +233,78 @@ describe('validation (400)', () => {
     const p = (await create(seller, productBody())).json();
     expect((await patch(seller, p.id, {})).statusCode).toBe(400);
     expect((await patch(seller, p.id, { stock: 5 })).statusCode).toBe(400);
+  });
+});
+
+describe('attribute numbers', () => {
+  // JSON `1e400` parses as Infinity, which PostgreSQL's jsonb would store as null
+  const rawCreate = (payload: string) =>
+    h.app.inject({
+      method: 'POST',
+      url: '/api/products',
+      payload,
+      headers: { ...seller.auth, 'content-type': 'application/json' },
+    });
+
+  it.each(['1e400', '-1e400', '1e16', '-1e16'])(
+    'refuses %s as an attribute value (400), on create and PATCH',
+    async (n) => {
+      const name = `Bounded ${randomUUID().slice(0, 8)}`;
+      const res = await rawCreate(`{"name":"${name}","price":100,"attributes":{"weight":${n}}}`);
+      expect(res.statusCode, res.body).toBe(400);
+      expect(res.json().error.code).toBe('VALIDATION_FAILED');
+      expect(
+        (await h.app.inject({ method: 'GET', url: `/api/products?q=${encodeURIComponent(name)}` })).statusCode,
+      ).toBe(200);
+
+      const p = (await create(seller, productBody())).json();
+      const patched = await h.app.inject({
+        method: 'PATCH',
+        url: `/api/products/${p.id}`,
+        payload: `{"attributes":{"weight":${n}}}`,
+        headers: { ...seller.auth, 'content-type': 'application/json' },
+      });
+      expect(patched.statusCode, patched.body).toBe(400);
+      expect((await get(p.id)).json().attributes).toEqual(p.attributes);
+    },
+  );
+
+  it('refuses an unbounded number in the attributes of a multipart form', async () => {
+    const form = formData({ name: 'Multipart Bounded', price: '100', attributes: '{"weight":1e400}' }, []);
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/api/products',
+      payload: form.payload,
+      headers: { ...form.headers, ...seller.auth },
+    });
+    expect(res.statusCode, res.body).toBe(400);
+  });
+
+  it('keeps large finite numbers exactly', async () => {
+    const res = await rawCreate(`{"name":"Big Number","price":100,"attributes":{"a":1e15,"b":-1e15,"c":0.125}}`);
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.json().attributes).toEqual({ a: 1e15, b: -1e15, c: 0.125 });
+  });
+
+  it('reads a product whose stored attributes hold values outside the schema (older rows) without a 500', async () => {
+    const p = (await create(seller, productBody({ name: `Legacy ${randomUUID().slice(0, 8)}` }))).json();
+    await h.db.query(
+      `UPDATE products SET attributes = '{"brand":"Testco","weight":null,"size":{"w":1}}' WHERE id = $1`,
+      [p.id],
+    );
+    h.built.listing.invalidate();
+    for (const url of [
+      `/api/products/${p.id}`,
+      `/api/products/${p.slug}`,
+      `/api/products?sellerId=${seller.id}&limit=100`,
+      `/api/products?q=${encodeURIComponent(p.name)}`,
+    ]) {
+      const res = await h.app.inject({ method: 'GET', url });
+      expect(res.statusCode, `${url}: ${res.body}`).toBe(200);
+      const body = res.json();
+      const read = 'items' in body ? body.items.find((i: { id: string }) => i.id === p.id) : body;
+      expect(read?.attributes, url).toEqual({ brand: 'Testco' });
+    }
   });
 });
 

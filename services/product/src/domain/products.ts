@@ -7,6 +7,8 @@ export const DESCRIPTION_MAX = 10_000;
 /** 10^12 minor units: far above any real price, far below 2^53 */
 export const PRICE_MAX = 1_000_000_000_000;
 export const STOCK_MAX = 1_000_000_000;
+/** attribute numbers stay within ±10^15: finite, and exact as JSON and in jsonb */
+export const ATTRIBUTE_NUMBER_MAX = 1e15;
 export const SLUG_MAX = 80;
 
 export type ProductStatus = 'active' | 'archived';
@@ -72,7 +74,7 @@ export function presentProduct(p: ProductRecord): Product {
     description: p.description,
     price: { amount: Number(p.priceAmount), currency: p.currency },
     category: p.category,
-    attributes: p.attributes,
+    attributes: presentableAttributes(p.attributes),
     stock: Number(p.available),
     images: p.images,
     sellerId: p.sellerId,
@@ -80,6 +82,19 @@ export function presentProduct(p: ProductRecord): Product {
     createdAt: toIso(p.createdAt),
     updatedAt: toIso(p.updatedAt),
   };
+}
+
+function isAttributeValue(value: unknown): value is AttributeValue {
+  if (typeof value === 'string' || typeof value === 'boolean') return true;
+  if (typeof value === 'number') return Number.isFinite(value);
+  return Array.isArray(value) && value.every((v) => typeof v === 'string');
+}
+
+/** Only the values a client can be sent: rows written before numbers were bounded may hold nulls. */
+export function presentableAttributes(attributes: Attributes | null | undefined): Attributes {
+  const out: Attributes = {};
+  for (const [key, value] of Object.entries(attributes ?? {})) if (isAttributeValue(value)) out[key] = value;
+  return out;
 }
 
 function toIso(value: Date | string): string {

@@ -1,6 +1,13 @@
 // Request and response schemas of the product API (validation, OpenAPI and types from one source).
 import { Type } from '@sinclair/typebox';
-import { CATEGORY_SLUG, DESCRIPTION_MAX, NAME_MAX, PRICE_MAX, STOCK_MAX } from '../domain/products.js';
+import {
+  ATTRIBUTE_NUMBER_MAX,
+  CATEGORY_SLUG,
+  DESCRIPTION_MAX,
+  NAME_MAX,
+  PRICE_MAX,
+  STOCK_MAX,
+} from '../domain/products.js';
 
 const Uuid = Type.String({ format: 'uuid' });
 const DateTime = Type.String({ format: 'date-time' });
@@ -12,7 +19,8 @@ const Description = Type.String({ maxLength: DESCRIPTION_MAX });
 
 const AttributeValue = Type.Union([
   Type.String({ maxLength: 500 }),
-  Type.Number(),
+  // bounded: JSON `1e400` parses as Infinity, which jsonb would keep as null (and break every read)
+  Type.Number({ minimum: -ATTRIBUTE_NUMBER_MAX, maximum: ATTRIBUTE_NUMBER_MAX }),
   Type.Boolean(),
   Type.Array(Type.String({ maxLength: 200 }), { maxItems: 20 }),
 ]);
