@@ -5,6 +5,7 @@ import { CatalogCache } from './catalog-cache.js';
 import { type Product, presentProduct } from './domain/products.js';
 import {
   EXACT_COUNT_LIMIT,
+  type KeyKind,
   type Keyset,
   type ListFilter,
   listingStore,
@@ -203,9 +204,19 @@ function decodeListCursor(
   const mode = values[1] as MatchMode;
   if (!possible(mode)) throw invalidCursor();
   const keys = values.slice(2);
-  const expected = orderingFor(mode, sort).keys.length;
-  if (keys.length !== expected || !keys.every((k) => typeof k === 'number' && Number.isFinite(k))) {
-    throw invalidCursor();
-  }
+  const kinds = orderingFor(mode, sort).keys;
+  if (keys.length !== kinds.length || !kinds.every((kind, i) => isKey(kind, keys[i]))) throw invalidCursor();
   return { mode, keys: keys as Keyset };
+}
+
+/** A rank is a PostgreSQL real: 0 or a magnitude it can hold (1e-300 underflows, 1e39 overflows). */
+const RANK_MIN = 1e-30;
+const RANK_MAX = 1e30;
+
+/** Whether an edited cursor's key still fits its column: seq and price are bigint, rank is real. */
+function isKey(kind: KeyKind, value: unknown): boolean {
+  if (typeof value !== 'number') return false;
+  if (kind !== 'rank') return Number.isSafeInteger(value);
+  const size = Math.abs(value);
+  return value === 0 || (size >= RANK_MIN && size <= RANK_MAX);
 }

@@ -119,6 +119,42 @@ describe('keyset pagination', () => {
     expect(other.json().error.code).toBe('VALIDATION_FAILED');
   });
 
+  it('answers 400 for a cursor whose sort keys were edited out of their column types (before any SQL)', async () => {
+    const category = `edit-${tag()}`;
+    const word = tag();
+    for (let i = 0; i < 3; i++) await create({ category, name: `Editable ${word} widget ${i}` });
+    const decode = (cursor: string | null) =>
+      JSON.parse(Buffer.from(cursor ?? '', 'base64url').toString()) as unknown[];
+    const encode = (values: unknown[]) => Buffer.from(JSON.stringify(values)).toString('base64url');
+    const edited: Array<[Record<string, string>, (keys: unknown[]) => unknown[]]> = [];
+    for (const bad of [1.5, 1e30, -1e20, 2 ** 53]) {
+      edited.push([{ category }, ([f, m]) => [f, m, bad]]);
+      edited.push([{ category, sort: 'price_asc' }, ([f, m, , seq]) => [f, m, bad, seq]]);
+      edited.push([{ category, sort: 'price_desc' }, ([f, m, price]) => [f, m, price, bad]]);
+      edited.push([{ q: word }, ([f, m, rank]) => [f, m, rank, bad]]);
+    }
+    for (const bad of [1e300, -1e300, 1e-300, 1e39]) edited.push([{ q: word }, ([f, m, , seq]) => [f, m, bad, seq]]);
+    for (const [query, edit] of edited) {
+      const first = await list({ ...query, limit: 1 });
+      const cursor = encode(edit(decode(first.nextCursor)));
+      const res = await h.app.inject({
+        method: 'GET',
+        url: `/api/products?${new URLSearchParams({ ...query, limit: '1', cursor })}`,
+      });
+      expect(res.statusCode, `${JSON.stringify(query)} ${JSON.stringify(decode(cursor))}: ${res.body}`).toBe(400);
+      expect(res.json().error.code).toBe('VALIDATION_FAILED');
+    }
+    // an edited key of the right type is just another position in the list
+    const first = await list({ category, limit: 1 });
+    const [f, m] = decode(first.nextCursor);
+    const res = await h.app.inject({
+      method: 'GET',
+      url: `/api/products?category=${category}&limit=1&cursor=${encode([f, m, Number.MAX_SAFE_INTEGER])}`,
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().items).toHaveLength(1);
+  });
+
   it('keeps price bounds inclusive and refuses minPrice above maxPrice', async () => {
     const category = `bounds-${tag()}`;
     const cheap = await create({ category, price: 1000 });
@@ -182,8 +218,37 @@ describe('search', () => {
     expect(prefix.items.map((i) => i.id)).toContain(p.id);
     const typo = await list({ q: 'gramofone' });
     expect(typo.items.map((i) => i.id)).toContain(p.id);
-    // pages of a fallback search go on in the same mode
+    // the total counts the fallback's matches (later pages: the next test)
     expect(typo.total).toBeGreaterThanOrEqual(1);
+  });
+
+  it('pages a prefix and a typo (trigram) search to its later pages in the same mode', async () => {
+    // letters only, unlike any other name: nothing else is similar enough to match
+    const word = `qv${randomUUID()
+      .replace(/-/g, '')
+      .slice(0, 9)
+      .replace(/[0-9]/g, (d) => 'ghijklmnop'[Number(d)] ?? 'g')}`;
+    const ids = new Set<string>();
+    for (let i = 0; i < 3; i++) ids.add((await create({ name: `Antique ${word} Sextant ${i}` })).id);
+    const typo = `${word.slice(0, -2)}${word.at(-1)}${word.at(-2)}`;
+    for (const [q, mode] of [
+      [word.slice(0, 7), 'prefix'],
+      [typo, 'fuzzy'],
+    ] as const) {
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await list({ q, limit: 1, cursor });
+        expect(page.items, `${mode} page ${pages + 1}`).toHaveLength(1);
+        seen.push(...page.items.map((i) => i.id));
+        cursor = page.nextCursor ?? undefined;
+        if (cursor) expect(JSON.parse(Buffer.from(cursor, 'base64url').toString())[1]).toBe(mode);
+        pages++;
+      } while (cursor && pages < 10);
+      expect(pages, mode).toBe(3);
+      expect(new Set(seen), mode).toEqual(ids);
+    }
   });
 
   it('finds nothing (and says so) for a query that matches nothing at all', async () => {

@@ -25,7 +25,7 @@ export interface PageRow {
 
 export const EXACT_COUNT_LIMIT = 1000;
 
-type KeyKind = 'seq' | 'price' | 'rank';
+export type KeyKind = 'seq' | 'price' | 'rank';
 
 export interface Ordering {
   keys: readonly KeyKind[];
