@@ -240,6 +240,7 @@ describe('user carts', () => {
     const b = await known();
     await call('POST', '/api/cart/items', { token }, { productId: a.productId, quantity: 2 });
     await call('POST', '/api/cart/items', { token }, { productId: b.productId, quantity: 3 });
+    const before = await h.consumed('order.confirmed');
     const confirmed = await h.emit('order.confirmed', {
       orderId: randomUUID(),
       userId,
@@ -255,8 +256,18 @@ describe('user carts', () => {
         [b.productId, 2],
       ]);
     }, WAIT);
+    const once = await eventually(async () => {
+      const now = await h.consumed('order.confirmed');
+      expect(now.handled).toBe(before.handled + 1);
+      return now;
+    }, WAIT);
+    // the redelivery: wait until cart_queue has consumed it, then check it changed nothing
     await h.platform.publish([confirmed]);
-    await new Promise((r) => setTimeout(r, 300));
+    await eventually(async () => {
+      const now = await h.consumed('order.confirmed');
+      expect(now.handled + now.skipped).toBe(once.handled + once.skipped + 1);
+    }, WAIT);
+    expect(await h.consumed('order.confirmed')).toEqual({ ...once, skipped: once.skipped + 1 });
     expect((await call('GET', '/api/cart', { token })).json().items[0].quantity).toBe(2);
   });
 });

@@ -89,6 +89,8 @@ export interface CartHarness {
   emit<T extends EventType>(type: T, data: EventData<T>, occurredAt?: Date): Promise<EventOf<T>>;
   /** a product announced by a product.created event, as the product service does */
   product(over?: Partial<EventData<'product.created'>>): Promise<EventData<'product.created'>>;
+  /** events of `type` cart_queue has consumed and acked so far (events_consumed_total), by outcome */
+  consumed(type: EventType): Promise<{ handled: number; skipped: number }>;
   close(): Promise<void>;
 }
 
@@ -148,6 +150,15 @@ export async function startCartHarness(label: string, env: Env = {}): Promise<Ca
       };
       await emit('product.created', data);
       return data;
+    },
+    async consumed(type) {
+      const metric = app.metrics.registry.getSingleMetric('events_consumed_total');
+      const values = metric ? (await metric.get()).values : [];
+      const count = (outcome: string) =>
+        values
+          .filter((v) => v.labels.type === type && v.labels.outcome === outcome)
+          .reduce((sum, v) => sum + v.value, 0);
+      return { handled: count('handled'), skipped: count('skipped') };
     },
     async close() {
       await app.close();

@@ -76,6 +76,10 @@ export interface PaymentHarness {
     created: EventOf<'order.created'>;
   }>;
   eventsFor(orderId: string, type: AnyEvent['type']): AnyEvent[];
+  /** payment.* events of an order written to the outbox (committed, relayed or not) */
+  outboxed(orderId: string, type: AnyEvent['type']): Promise<number>;
+  /** events of `type` payments_queue has consumed and acked so far (events_consumed_total), by outcome */
+  consumed(type: EventType): Promise<{ handled: number; skipped: number }>;
   database: TestDatabase;
   close(): Promise<void>;
 }
@@ -141,6 +145,22 @@ export async function startPaymentHarness(label: string, env: Env = {}): Promise
     },
     eventsFor: (orderId, type) =>
       published.filter((e) => e.type === type && (e.data as { orderId: string }).orderId === orderId),
+    async outboxed(orderId, type) {
+      const [row] = await db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM outbox WHERE type = $1 AND payload->'data'->>'orderId' = $2`,
+        [type, orderId],
+      );
+      return row?.n ?? 0;
+    },
+    async consumed(type) {
+      const metric = service.app.metrics.registry.getSingleMetric('events_consumed_total');
+      const values = metric ? (await metric.get()).values : [];
+      const count = (outcome: string) =>
+        values
+          .filter((v) => v.labels.type === type && v.labels.outcome === outcome)
+          .reduce((sum, v) => sum + v.value, 0);
+      return { handled: count('handled'), skipped: count('skipped') };
+    },
     database,
     async close() {
       await service.app.close();

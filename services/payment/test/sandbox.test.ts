@@ -23,6 +23,9 @@ beforeAll(async () => {
 afterAll(() => h?.close());
 
 const row = (orderId: string) => paymentStore(h.db).byOrder(orderId);
+const total = (c: { handled: number; skipped: number }) => c.handled + c.skipped;
+const inboxed = async (eventId: string) =>
+  (await h.db.query('SELECT 1 FROM inbox WHERE event_id = $1', [eventId])).length === 1;
 
 async function ledger(orderId: string) {
   return h.db.query<{ kind: string; outcome: string | null; calls: number; key: string }>(
@@ -96,6 +99,7 @@ describe('charging', () => {
   });
 
   it('duplicate and redelivered events charge once', async () => {
+    const before = { created: await h.consumed('order.created'), reserved: await h.consumed('inventory.reserved') };
     const { orderId, created } = await h.order();
     // a redelivery of the same event and a second reservation notice
     await h.platform.publish([created, created]);
@@ -104,8 +108,13 @@ describe('charging', () => {
       lines: [{ productId: created.data.items[0]!.productId, quantity: 1 }],
     });
     await eventually(() => expect(h.eventsFor(orderId, 'payment.succeeded')).toHaveLength(1), WAIT);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(h.eventsFor(orderId, 'payment.succeeded')).toHaveLength(1);
+    // all five deliveries consumed (their charge runs included) before checking they charged nothing more
+    await eventually(async () => {
+      expect(total(await h.consumed('order.created'))).toBe(total(before.created) + 3);
+      expect(total(await h.consumed('inventory.reserved'))).toBe(total(before.reserved) + 2);
+    }, WAIT);
+    expect((await h.consumed('order.created')).skipped).toBe(before.created.skipped + 2);
+    expect(await h.outboxed(orderId, 'payment.succeeded')).toBe(1);
     expect(await capturesFor(h.db, orderId)).toBe(1);
     expect((await row(orderId))?.attempts).toBe(1);
   });
@@ -117,11 +126,17 @@ describe('charging', () => {
       orderId,
       lines: [{ productId: created.data.items[0]!.productId, quantity: 1 }],
     });
+    const before = await h.consumed('inventory.reserved');
     await h.platform.publish([reserved, reserved, reserved]);
     await eventually(() => expect(h.eventsFor(orderId, 'payment.succeeded')).toHaveLength(1), WAIT);
     await h.platform.publish([reserved]);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(h.eventsFor(orderId, 'payment.succeeded')).toHaveLength(1);
+    // one handled, three skipped as seen: only then is "charged once" worth checking
+    await eventually(async () => expect(total(await h.consumed('inventory.reserved'))).toBe(total(before) + 4), WAIT);
+    expect(await h.consumed('inventory.reserved')).toEqual({
+      handled: before.handled + 1,
+      skipped: before.skipped + 3,
+    });
+    expect(await h.outboxed(orderId, 'payment.succeeded')).toBe(1);
     expect(await capturesFor(h.db, orderId)).toBe(1);
     expect((await row(orderId))?.attempts).toBe(1);
   });
@@ -177,6 +192,7 @@ describe('refunds and cancellations', () => {
   it('order.refunded (admin refund of a delivered order) refunds once', async () => {
     const { orderId, userId } = await h.order();
     await eventually(() => expect(h.eventsFor(orderId, 'payment.succeeded')).toHaveLength(1), WAIT);
+    const before = await h.consumed('order.refunded');
     const refunded = await h.emit('order.refunded', {
       orderId,
       userId,
@@ -185,20 +201,25 @@ describe('refunds and cancellations', () => {
     });
     await h.platform.publish([refunded]);
     await eventually(() => expect(h.eventsFor(orderId, 'payment.refunded')).toHaveLength(1), WAIT);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(h.eventsFor(orderId, 'payment.refunded')).toHaveLength(1);
+    await eventually(async () => expect(total(await h.consumed('order.refunded'))).toBe(total(before) + 2), WAIT);
+    expect(await h.consumed('order.refunded')).toEqual({ handled: before.handled + 1, skipped: before.skipped + 1 });
+    expect(await h.outboxed(orderId, 'payment.refunded')).toBe(1);
+    expect((await ledger(orderId)).filter((l) => l.kind === 'refund')).toEqual([
+      { kind: 'refund', outcome: 'refunded', calls: 1, key: `refund-${orderId}` },
+    ]);
   });
 
   it('cancelled before the stock was reserved: voided, never charged, even if the reservation comes later', async () => {
     const { orderId, created } = await h.order({ reserve: false });
     await h.emit('order.cancelled', { ...created.data, reason: 'out_of_stock', previousStatus: 'pending' });
     await eventually(async () => expect((await row(orderId))?.status).toBe('voided'), WAIT);
-    await h.emit('inventory.reserved', {
+    const reserved = await h.emit('inventory.reserved', {
       orderId,
       lines: [{ productId: created.data.items[0]!.productId, quantity: 1 }],
     });
-    await new Promise((r) => setTimeout(r, 500));
-    expect(await row(orderId)).toMatchObject({ status: 'voided', paymentToken: null });
+    // the late reservation was handled (its inbox row is written in the handler's transaction) and did nothing
+    await eventually(async () => expect(await inboxed(reserved.id)).toBe(true), WAIT);
+    expect(await row(orderId)).toMatchObject({ status: 'voided', paymentToken: null, stockReserved: true });
     expect(await capturesFor(h.db, orderId)).toBe(0);
   });
 
