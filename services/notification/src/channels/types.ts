@@ -1,4 +1,4 @@
-// The one interface every outgoing channel implements: email, SMS, and the in-app live stream.
+// What email and SMS implement: one message to one address, retried. In-app notices are stored and streamed (live/).
 
 /** A rendered message for one recipient. */
 export interface OutgoingMessage {
