@@ -1,10 +1,12 @@
 // `npm start`: the whole platform in one Node process on embedded defaults (PGlite, in-memory
 // cache and bus), each service on its own port, the gateway in front. Real backends via their URLs.
-import { ConfigError, stopOnSignals } from '@microbazaar/kit';
+import { CommonEnv, ConfigError, loadEnv, stopOnSignals } from '@microbazaar/kit';
+import { Type } from '@sinclair/typebox';
 import { startPlatform } from './platform.js';
 
 async function main(): Promise<void> {
   const started = Date.now();
+  const { SHUTDOWN_TIMEOUT_MS } = loadEnv(Type.Object({ SHUTDOWN_TIMEOUT_MS: CommonEnv.SHUTDOWN_TIMEOUT_MS }));
   const platform = await startPlatform(process.env);
   const { backends, gateway } = platform;
   const lines = [
@@ -18,10 +20,14 @@ async function main(): Promise<void> {
     lines.push(`  created ${account.role} account: ${account.email} / ${account.password}  (shown once; change it)`);
   }
   console.log(`${lines.join('\n')}\n`);
-  stopOnSignals(platform.stop, {
-    info: (msg) => console.log(`[platform] ${msg}`),
-    error: (o, msg) => console.error(`[platform] ${msg}`, o),
-  });
+  stopOnSignals(
+    platform.stop,
+    {
+      info: (msg) => console.log(`[platform] ${msg}`),
+      error: (o, msg) => console.error(`[platform] ${msg}`, o),
+    },
+    SHUTDOWN_TIMEOUT_MS,
+  );
 }
 
 main().catch((err: unknown) => {

@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { App } from './app.js';
-import { ConfigError } from './config.js';
+import { ConfigError, exitOnConfigError } from './config.js';
 
 export interface RunningService {
   name: string;
@@ -68,16 +68,28 @@ export function isMain(metaUrl: string): boolean {
   return metaUrl === pathToFileURL(resolve(entry)).href;
 }
 
-/** Entry point of a service process: start, print the URL, stop on SIGTERM/SIGINT. */
-export function runMain(start: () => Promise<RunningService>, shutdownTimeoutMs = 10_000): void {
-  start().then(
+/**
+ * Entry point of a service process: load and check the configuration (a bad variable exits 1 naming
+ * it), start, print the URL, stop on SIGTERM/SIGINT within the configured SHUTDOWN_TIMEOUT_MS.
+ */
+export function runMain<C extends { SHUTDOWN_TIMEOUT_MS: number }>(
+  loadConfig: () => C,
+  start: (config: C) => Promise<RunningService>,
+): void {
+  let config: C;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    exitOnConfigError(err);
+  }
+  start(config).then(
     (service) => {
       const log = {
         info: (msg: string) => console.log(`[${service.name}] ${msg}`),
         error: (o: object, msg: string) => console.error(`[${service.name}] ${msg}`, o),
       };
       log.info(`listening on ${service.url}`);
-      stopOnSignals(service.stop, log, shutdownTimeoutMs);
+      stopOnSignals(service.stop, log, config.SHUTDOWN_TIMEOUT_MS);
     },
     (err: unknown) => {
       if (err instanceof ConfigError) {

@@ -61,8 +61,5 @@ export async function startAuth(config: AuthConfig, shared: SharedDeps = {}): Pr
 }
 
 if (isMain(import.meta.url)) {
-  runMain(async () => {
-    const config = loadConfig();
-    return startAuth(config);
-  });
+  runMain(loadConfig, startAuth);
 }

@@ -1,7 +1,6 @@
 // Starts the cart service: config, cart store (Redis or memory), event bus, HTTP; drains on SIGTERM.
 import {
   createLogger,
-  exitOnConfigError,
   isMain,
   listen,
   openBus,
@@ -48,12 +47,4 @@ export async function startCart(config: CartConfig, shared: SharedDeps = {}): Pr
   }
 }
 
-if (isMain(import.meta.url)) {
-  let config: CartConfig;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    exitOnConfigError(err);
-  }
-  runMain(() => startCart(config), config.SHUTDOWN_TIMEOUT_MS);
-}
+if (isMain(import.meta.url)) runMain(loadConfig, startCart);

@@ -44,11 +44,9 @@ it('Redis down → 503 CART_STORE_UNAVAILABLE and not ready; back → works agai
   const cartId = randomUUID();
   expect((await app.inject({ url: '/api/cart', headers: { 'x-cart-id': cartId } })).statusCode).toBe(200);
   await redis.cut();
-  const started = Date.now();
   const down = await app.inject({ url: '/api/cart', headers: { 'x-cart-id': cartId } });
   expect(down.statusCode).toBe(503);
   expect(down.json().error).toMatchObject({ code: 'CART_STORE_UNAVAILABLE', requestId: down.headers['x-request-id'] });
-  expect(Date.now() - started).toBeLessThan(10_000);
   expect((await app.inject('/health/ready')).statusCode).toBe(503);
   await redis.restore();
   let res = down;

@@ -23,4 +23,4 @@ export async function startGateway(config: GatewayConfig, shared?: SharedDeps): 
   }
 }
 
-if (isMain(import.meta.url)) runMain(() => startGateway(loadConfig()));
+if (isMain(import.meta.url)) runMain(loadConfig, startGateway);

@@ -34,4 +34,4 @@ export async function startNotification(config: NotificationConfig, shared: Shar
   }
 }
 
-if (isMain(import.meta.url)) runMain(() => startNotification(loadConfig()));
+if (isMain(import.meta.url)) runMain(loadConfig, startNotification);

@@ -1,7 +1,6 @@
 // Starts the order service: config, database + migrations, event bus, HTTP, workers; drains on SIGTERM.
 import {
   createLogger,
-  exitOnConfigError,
   isMain,
   listen,
   openBus,
@@ -38,12 +37,4 @@ export async function startOrder(config: OrderConfig, shared: SharedDeps = {}): 
   }
 }
 
-if (isMain(import.meta.url)) {
-  let config: OrderConfig;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    exitOnConfigError(err);
-  }
-  runMain(() => startOrder(config), config.SHUTDOWN_TIMEOUT_MS);
-}
+if (isMain(import.meta.url)) runMain(loadConfig, startOrder);

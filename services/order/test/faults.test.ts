@@ -30,12 +30,10 @@ it('PostgreSQL down → 503 and not ready; back → checkout works again', async
     });
   expect((await checkout()).statusCode).toBe(202);
   await pg.cut();
-  const started = Date.now();
   const down = await checkout();
   expect(down.statusCode).toBe(503);
   expect(down.json().error.code).toBe('DATABASE_UNAVAILABLE');
   expect(down.body).not.toMatch(/ECONNREFUSED|postgres|127\.0\.0\.1/);
-  expect(Date.now() - started).toBeLessThan(15_000);
   expect((await h.app.inject('/health/ready')).statusCode).toBe(503);
   await pg.restore();
   let res = await checkout();

@@ -1,7 +1,6 @@
 // Starts the payment service: config, database + migrations, event bus, provider, HTTP, workers; drains on SIGTERM.
 import {
   createLogger,
-  exitOnConfigError,
   isMain,
   listen,
   openBus,
@@ -33,12 +32,4 @@ export async function startPayment(config: PaymentConfig, shared: SharedDeps = {
   }
 }
 
-if (isMain(import.meta.url)) {
-  let config: PaymentConfig;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    exitOnConfigError(err);
-  }
-  runMain(() => startPayment(config), config.SHUTDOWN_TIMEOUT_MS);
-}
+if (isMain(import.meta.url)) runMain(loadConfig, startPayment);

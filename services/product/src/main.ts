@@ -82,5 +82,5 @@ export async function startProduct(config: ProductConfig, shared: SharedDeps = {
 }
 
 if (isMain(import.meta.url)) {
-  runMain(async () => startProduct(loadConfig()));
+  runMain(loadConfig, startProduct);
 }
