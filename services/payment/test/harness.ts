@@ -84,7 +84,12 @@ export interface PaymentHarness {
   close(): Promise<void>;
 }
 
-export async function startPaymentHarness(label: string, env: Env = {}): Promise<PaymentHarness> {
+/** `urls.db`: reach PostgreSQL at another address (a fault proxy); the test database's name is kept. */
+export async function startPaymentHarness(
+  label: string,
+  env: Env = {},
+  urls: { db?: string } = {},
+): Promise<PaymentHarness> {
   const [database, issuer] = await Promise.all([createTestDatabase(label), tokenIssuer()]);
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -97,7 +102,8 @@ export async function startPaymentHarness(label: string, env: Env = {}): Promise
     PAYMENT_RECOVERY_INTERVAL_MS: '200',
     ...env,
   });
-  const db = createPostgresDb({ url: database.url, schema: config.DB_SCHEMA, poolMax: 10 });
+  const dbUrl = urls.db ? urls.db.replace(/\/[^/]*$/, `/${database.name}`) : database.url;
+  const db = createPostgresDb({ url: dbUrl, schema: config.DB_SCHEMA, poolMax: 10 });
   await migratePayment(db);
   const prefix = testPrefix(label);
   const logger = createLogger('payment', config.LOG_LEVEL);
