@@ -10,6 +10,7 @@ import {
   RateLimiter,
   type Role,
   type Sql,
+  TooMany,
   Unauthorized,
 } from '@microbazaar/kit';
 import type { AuthConfig } from './config.js';
@@ -196,8 +197,9 @@ export function createAccounts({ db, cache, keys, hasher, events, config }: Acco
       if (!user || user.disabledAt) return;
       try {
         await resetsPerEmail.consume(email);
-      } catch {
-        return; // quietly stop mailing the same person
+      } catch (err) {
+        if (err instanceof TooMany) return; // quietly stop mailing the same person
+        throw err; // the cache is down: 503, not a 202 that mails nobody
       }
       const token = newSecret();
       const expiresAt = new Date(Date.now() + config.PASSWORD_RESET_TTL_MINUTES * 60_000);

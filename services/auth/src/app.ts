@@ -22,7 +22,7 @@ import type { AuthConfig } from './config.js';
 import { type AuthEvents, outboxEvents } from './events/publisher.js';
 import { adminRoutes } from './http/admin.js';
 import { authRoutes } from './http/routes.js';
-import { KeyRing } from './keys.js';
+import { KEY_REFRESH_MS, KeyRing } from './keys.js';
 import { createPasswordHasher, type PasswordHasher } from './passwords.js';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
@@ -83,7 +83,7 @@ export async function buildApp(deps: AuthDeps) {
   // pick up keys rotated by another instance, and rotate when ours gets old
   const keyTimer = setInterval(() => {
     keys.ensure().catch((err: unknown) => logger.warn({ err }, 'signing key refresh failed'));
-  }, 10 * 60_000);
+  }, KEY_REFRESH_MS);
   keyTimer.unref();
   app.addHook('onClose', async () => clearInterval(keyTimer));
 

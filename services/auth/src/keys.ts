@@ -10,11 +10,17 @@ import {
   type JSONWebKeySet,
   type JWK,
   type JWTVerifyGetKey,
+  errors as joseErrors,
   SignJWT,
 } from 'jose';
 import { signingKeyStore } from './store/signingKeys.js';
 
 const ALG = ACCESS_TOKEN_ALGORITHMS[0] ?? 'EdDSA';
+
+/** How often every instance reloads the ring (and rotates when due): a key another instance made is used within it. */
+export const KEY_REFRESH_MS = 60_000;
+/** An unknown kid reloads the ring at most this often, so forged kids cannot hammer the database. */
+const UNKNOWN_KID_RELOAD_MS = 5_000;
 
 /** AES-256-GCM envelope for private keys at rest when a secret is configured. */
 function sealer(secret: string | undefined) {
@@ -56,6 +62,8 @@ export class KeyRing {
   private jwks: JSONWebKeySet = { keys: [] };
   private localSet: JWTVerifyGetKey = createLocalJWKSet({ keys: [] });
   private readonly sealing: ReturnType<typeof sealer>;
+  private reloadedForKidAt = 0;
+  private reloading: Promise<void> | undefined;
 
   constructor(
     private readonly db: Db,
@@ -85,8 +93,11 @@ export class KeyRing {
 
   /** Reloads keys written by other instances (called periodically). */
   async load(): Promise<void> {
-    // retired keys stay published while tokens they signed can still be alive
-    const rows = await signingKeyStore(this.db).verifying(this.opts.accessTokenTtlSeconds + 60);
+    // retired keys stay published while tokens they signed can still be alive: another instance may
+    // sign with a key for up to KEY_REFRESH_MS after it was retired, and its tokens live a TTL more
+    const rows = await signingKeyStore(this.db).verifying(
+      this.opts.accessTokenTtlSeconds + (2 * KEY_REFRESH_MS) / 1000,
+    );
     const newest = rows.find((r) => r.retiredAt === null) ?? rows[0];
     if (!newest) throw new Error('no signing key: ensure() was not run');
     if (this.active?.kid !== newest.kid) {
@@ -101,8 +112,28 @@ export class KeyRing {
     return this.jwks;
   }
 
-  /** Key resolver for verifying our own tokens without an HTTP round trip. */
-  readonly getKey: JWTVerifyGetKey = (header, token) => this.localSet(header, token);
+  /**
+   * Key resolver for verifying our own tokens without an HTTP round trip. A kid this instance does not
+   * know yet (another instance just rotated) reloads the ring once, instead of refusing the token.
+   */
+  readonly getKey: JWTVerifyGetKey = async (header, token) => {
+    try {
+      return await this.localSet(header, token);
+    } catch (err) {
+      if (
+        !(err instanceof joseErrors.JWKSNoMatchingKey) ||
+        Date.now() - this.reloadedForKidAt < UNKNOWN_KID_RELOAD_MS
+      ) {
+        throw err;
+      }
+      this.reloadedForKidAt = Date.now();
+      this.reloading ??= this.load().finally(() => {
+        this.reloading = undefined;
+      });
+      await this.reloading;
+      return this.localSet(header, token);
+    }
+  };
 
   async sign(claims: { sub: string; role: string; email: string }): Promise<string> {
     if (!this.active) throw new Error('key ring not loaded');

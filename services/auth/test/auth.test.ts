@@ -1,5 +1,7 @@
 import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { KeyRing } from '../src/keys.js';
 import { email, type Harness, PASSWORD, startHarness } from './harness.js';
 
 let h: Harness;
@@ -358,6 +360,34 @@ describe('operations', () => {
     const doc = (await h.app.inject('/openapi.json')).json();
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining(['/api/auth/register', '/api/auth/login', '/api/auth/users/{id}']),
+    );
+  });
+});
+
+describe('signing key rotation across instances', () => {
+  it('a token signed with a key another instance just made verifies here at once', async () => {
+    const address = email('rotation');
+    const user = (await register({ email: address, password: PASSWORD })).json().user;
+    // another instance of the service, on the same database, rotates now
+    const config = loadConfig({ NODE_ENV: 'test' });
+    const other = new KeyRing(h.db, {
+      accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+      rotationDays: 0,
+      encryptionSecret: config.JWT_KEY_ENCRYPTION_SECRET,
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+    });
+    await other.ensure();
+    const fresh = await other.sign({ sub: user.id, role: 'customer', email: address });
+    const res = await h.app.inject({ url: '/api/auth/me', headers: { authorization: `Bearer ${fresh}` } });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().email).toBe(address);
+    // and this instance's own tokens, signed with the key just retired, still verify
+    const own = (
+      await h.app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: address, password: PASSWORD } })
+    ).json().token;
+    expect((await h.app.inject({ url: '/api/auth/me', headers: { authorization: `Bearer ${own}` } })).statusCode).toBe(
+      200,
     );
   });
 });

@@ -60,6 +60,14 @@ describe('dependencies going away', () => {
     const down = await login(address);
     expect(down.statusCode).toBe(503);
     expect(down.json().error.code).toBe('CACHE_UNAVAILABLE');
+    // a reset request must not answer 202 and then mail nobody
+    const forgot = await h.app.inject({
+      method: 'POST',
+      url: '/api/auth/password/forgot',
+      payload: { email: address },
+    });
+    expect(forgot.statusCode).toBe(503);
+    expect(h.events.resets.filter((r) => r.email === address)).toHaveLength(0);
     await redis.restore();
     let res = await login(address);
     for (let i = 0; i < 40 && res.statusCode !== 200; i++) {
