@@ -155,10 +155,14 @@ export function createCatalog(deps: CatalogDeps) {
         let thumbnail: StoredFile | undefined;
         let medium: StoredFile | undefined;
         if (image.thumbnail && image.medium) {
-          [thumbnail, medium] = await Promise.all([
+          // both settle before a failure is thrown: a put still running would store a file after the clean-up
+          const settled = await Promise.allSettled([
             put(`${base}/thumbnail.webp`, image.thumbnail.body, image.thumbnail.contentType),
             put(`${base}/medium.webp`, image.medium.body, image.medium.contentType),
           ]);
+          const failed = settled.find((r) => r.status === 'rejected');
+          if (failed) throw failed.reason;
+          [thumbnail, medium] = settled.map((r) => (r as PromiseFulfilledResult<StoredFile>).value);
         }
         rows.push({
           id,

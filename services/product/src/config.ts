@@ -36,6 +36,11 @@ export const ProductConfigSchema = Type.Object({
   /** override of ImageKit's upload URL (private deployments, tests) */
   IMAGEKIT_UPLOAD_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://' })),
 
+  /** S3 and ImageKit: a connection not made within this is a failed upload (503), never a hung request */
+  MEDIA_CONNECTION_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 3000 }),
+  /** S3 and ImageKit: the longest one storage request may take, a 10 MB original included (S3 retries twice) */
+  MEDIA_REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 10_000 }),
+
   /** largest accepted image file (413 above) */
   IMAGE_MAX_BYTES: Type.Integer({ minimum: 1024, default: 10 * 1024 * 1024 }),
   IMAGES_PER_PRODUCT: Type.Integer({ minimum: 1, maximum: 50, default: 10 }),

@@ -1,10 +1,13 @@
 // The S3 and ImageKit storage adapters behind real HTTP: S3 against s3rver (an S3-compatible server on
-// loopback), ImageKit against a loopback stand-in for its upload and delete APIs (the SDK's own requests).
+// loopback) and a blackhole (accepts, never answers), ImageKit against a loopback stand-in for its upload,
+// list and delete APIs (the SDK's own requests). A storage that hangs is a 503, never a hung request.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
+import { createServer as createTcpServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { eventually } from '@microbazaar/kit/testing';
 import S3rver from 's3rver';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +26,11 @@ async function uploadProduct(h: Harness, name: string, images: Buffer[]) {
     headers: { ...form.headers, ...seller.auth },
   });
   return { res, seller };
+}
+
+async function productsNamed(h: Harness, name: string): Promise<number> {
+  const [row] = await h.db.query<{ n: number }>('SELECT count(*)::int AS n FROM products WHERE name = $1', [name]);
+  return row?.n ?? -1;
 }
 
 describe('S3 (s3rver on loopback)', () => {
@@ -93,6 +101,66 @@ describe('S3 (s3rver on loopback)', () => {
   });
 });
 
+describe('S3 that accepts connections and never answers (a blackhole on loopback)', () => {
+  let server: ReturnType<typeof createTcpServer>;
+  const sockets = new Set<Socket>();
+  let h: Harness;
+
+  beforeAll(async () => {
+    server = createTcpServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.resume();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    h = await startHarness('s3-blackhole', {
+      MEDIA_STORAGE: 's3',
+      S3_BUCKET: 'media',
+      S3_ENDPOINT: `http://127.0.0.1:${port}`,
+      S3_FORCE_PATH_STYLE: 'true',
+      S3_ACCESS_KEY_ID: 'key',
+      S3_SECRET_ACCESS_KEY: 'secret',
+      MEDIA_CONNECTION_TIMEOUT_MS: '200',
+      MEDIA_REQUEST_TIMEOUT_MS: '200',
+    });
+  });
+  afterAll(async () => {
+    await h?.close();
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => server?.close(() => resolve()));
+  });
+
+  it('answers an upload with 503 once the request times out, and leaves no product', async () => {
+    const { res } = await uploadProduct(h, 'Blackholed Camera', [await sampleImage('jpeg', 200, 200)]);
+    expect(res.statusCode, res.body).toBe(503);
+    expect(res.json().error.code).toBe('MEDIA_STORAGE_UNAVAILABLE');
+    expect(res.headers['retry-after']).toBeDefined();
+    expect(await productsNamed(h, 'Blackholed Camera')).toBe(0);
+    expect(
+      (await h.outbox('product.created')).filter((e) => 'name' in e.data && e.data.name === 'Blackholed Camera'),
+    ).toHaveLength(0);
+  });
+
+  it('reports the storage not ready (the bucket check times out too)', async () => {
+    const ready = await h.app.inject({ method: 'GET', url: '/health/ready' });
+    expect(ready.statusCode).toBe(503);
+    expect(ready.json().checks.storage).not.toBe('ok');
+  });
+
+  it('still creates products without images (they need no storage)', async () => {
+    const seller = await h.actor('seller');
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/api/products',
+      payload: { name: 'Imageless Camera', price: 100 },
+      headers: seller.auth,
+    });
+    expect(res.statusCode).toBe(201);
+  });
+});
+
 interface Received {
   method: string;
   url: string;
@@ -106,6 +174,9 @@ describe('ImageKit (its SDK against a loopback stand-in)', () => {
   let h: Harness;
   const received: Received[] = [];
   let lastFileId = '';
+  /** while set, uploads and listings are held unanswered until released */
+  let stall = false;
+  const stalled: Array<() => void> = [];
   const urlEndpoint = 'https://ik.imagekit.io/microbazaar-test';
   // the SDK reaches the management API at a fixed host: its requests are pointed at the stand-in
   const axios = createRequire(import.meta.url)('axios') as {
@@ -115,6 +186,23 @@ describe('ImageKit (its SDK against a loopback stand-in)', () => {
 
   beforeAll(async () => {
     let n = 0;
+    const answerUpload = (body: Buffer, res: ServerResponse) => {
+      const text = body.toString('latin1');
+      const fileName = /name="fileName"\r\n\r\n([^\r]+)/.exec(text)?.[1] ?? 'file';
+      const folder = /name="folder"\r\n\r\n([^\r]+)/.exec(text)?.[1] ?? '/';
+      n += 1;
+      lastFileId = `file_${n}`;
+      const filePath = `${folder}/${fileName}`;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          fileId: `file_${n}`,
+          name: fileName,
+          filePath,
+          url: `${urlEndpoint}${filePath}`,
+          fileType: 'image',
+        }),
+      );
+    };
     server = createServer((req: IncomingMessage, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -122,23 +210,16 @@ describe('ImageKit (its SDK against a loopback stand-in)', () => {
         const body = Buffer.concat(chunks);
         received.push({ method: req.method ?? '', url: req.url ?? '', authorization: req.headers.authorization, body });
         if (req.method === 'POST' && req.url === '/api/v1/files/upload') {
-          const text = body.toString('latin1');
-          const fileName = /name="fileName"\r\n\r\n([^\r]+)/.exec(text)?.[1] ?? 'file';
-          const folder = /name="folder"\r\n\r\n([^\r]+)/.exec(text)?.[1] ?? '/';
-          n += 1;
-          lastFileId = `file_${n}`;
-          const filePath = `${folder}/${fileName}`;
-          res.writeHead(200, { 'content-type': 'application/json' }).end(
-            JSON.stringify({
-              fileId: `file_${n}`,
-              name: fileName,
-              filePath,
-              url: `${urlEndpoint}${filePath}`,
-              fileType: 'image',
-            }),
-          );
+          if (stall) {
+            stalled.push(() => answerUpload(body, res));
+            return;
+          }
+          answerUpload(body, res);
         } else if (req.method === 'DELETE' && req.url?.startsWith('/v1/files/')) {
           res.writeHead(204).end();
+        } else if (req.method === 'GET' && req.url?.startsWith('/v1/files')) {
+          if (stall) stalled.push(() => res.writeHead(200, { 'content-type': 'application/json' }).end('[]'));
+          else res.writeHead(200, { 'content-type': 'application/json' }).end('[]');
         } else {
           res.writeHead(404).end();
         }
@@ -158,9 +239,11 @@ describe('ImageKit (its SDK against a loopback stand-in)', () => {
       IMAGEKIT_PRIVATE_KEY: 'private_test',
       IMAGEKIT_URL_ENDPOINT: urlEndpoint,
       IMAGEKIT_UPLOAD_ENDPOINT: `${base}/api/v1/files/upload`,
+      MEDIA_REQUEST_TIMEOUT_MS: '300',
     });
   });
   afterAll(async () => {
+    for (const release of stalled.splice(0)) release();
     axios.interceptors.request.eject(interceptor);
     await h?.close();
     await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -203,5 +286,35 @@ describe('ImageKit (its SDK against a loopback stand-in)', () => {
     expect(deletes).toHaveLength(1);
     expect(deletes[0]?.url).toBe(`/v1/files/${uploadedAs}`);
     expect(deletes[0]?.authorization).toBe(`Basic ${Buffer.from('private_test:').toString('base64')}`);
+  });
+
+  it('answers 503 when ImageKit does not answer in time, leaves no product, and removes the upload that lands late', async () => {
+    stall = true;
+    try {
+      const ready = await h.app.inject({ method: 'GET', url: '/health/ready' });
+      expect(ready.statusCode).toBe(503);
+      const { res } = await uploadProduct(h, 'Stalled ImageKit Camera', [await sampleImage('jpeg', 100, 100)]);
+      expect(res.statusCode, res.body).toBe(503);
+      expect(res.json().error.code).toBe('MEDIA_STORAGE_UNAVAILABLE');
+      expect(await productsNamed(h, 'Stalled ImageKit Camera')).toBe(0);
+    } finally {
+      stall = false;
+    }
+    received.length = 0;
+    // ImageKit finishes the upload after all: nothing refers to the file, so it goes again
+    for (const release of stalled.splice(0)) release();
+    await eventually(() => {
+      expect(received.filter((r) => r.method === 'DELETE').map((r) => r.url)).toEqual([`/v1/files/${lastFileId}`]);
+    });
+  });
+
+  it('checks readiness with one authenticated API call', async () => {
+    received.length = 0;
+    const ready = await h.app.inject({ method: 'GET', url: '/health/ready' });
+    expect(ready.statusCode, ready.body).toBe(200);
+    expect(ready.json().checks.storage).toBe('ok');
+    const [list] = received.filter((r) => r.method === 'GET');
+    expect(list?.url).toMatch(/^\/v1\/files\/?\?/);
+    expect(list?.authorization).toBe(`Basic ${Buffer.from('private_test:').toString('base64')}`);
   });
 });

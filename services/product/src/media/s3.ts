@@ -16,7 +16,14 @@ export interface S3StorageOptions {
   credentials?: { accessKeyId: string; secretAccessKey: string } | undefined;
   /** e.g. a CloudFront distribution; default the bucket's own URL */
   publicUrl?: string | undefined;
+  /** TCP (and TLS) connect deadline */
+  connectionTimeoutMs?: number | undefined;
+  /** deadline of one request attempt, from sending to the whole answer */
+  requestTimeoutMs?: number | undefined;
 }
+
+export const DEFAULT_CONNECTION_TIMEOUT_MS = 3000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
 /** Keys never change content (every upload gets a new id), so caches may keep them for a year. */
 export const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -36,6 +43,14 @@ export function createS3Storage(opts: S3StorageOptions): MediaStorage & { client
     ...(opts.credentials ? { credentials: opts.credentials } : {}),
     // fail fast rather than hold an upload request for minutes
     maxAttempts: 3,
+    // the SDK's default handler has no deadline at all: a storage that accepts and never answers would
+    // hold the upload (and the product request) forever. These options build its NodeHttpHandler;
+    // requestTimeout only warns unless throwOnRequestTimeout is set.
+    requestHandler: {
+      connectionTimeout: opts.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
+      requestTimeout: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      throwOnRequestTimeout: true,
+    },
   };
   const client = new S3Client(clientConfig);
   const base = (opts.publicUrl ?? defaultPublicUrl(opts)).replace(/\/+$/, '');
