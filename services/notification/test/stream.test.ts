@@ -110,14 +110,26 @@ describe('live stream through the gateway', () => {
     const mine = await streamViaGateway(me);
     const theirs = await streamViaGateway(other);
     await Promise.all([mine.next((e) => e.event === 'ready'), theirs.next((e) => e.event === 'ready')]);
-    await b.publish('order.delivered', { orderId: randomUUID(), userId: other.id });
-    await b.publish('order.delivered', { orderId: randomUUID(), userId: me.id });
-    await mine.next((e) => e.event === 'notification');
-    await theirs.next((e) => e.event === 'notification');
-    await new Promise((r) => setTimeout(r, 200));
-    expect(notices(mine)).toHaveLength(1);
-    expect(notices(theirs)).toHaveLength(1);
-    expect(notices(mine)[0]?.id).not.toBe(notices(theirs)[0]?.id);
+    const orderOf = (e: { data: string }) => JSON.parse(e.data).data.orderId as string;
+    /** publishes one notice and waits for it on the stream */
+    const notify = async (u: { id: string }, stream: SseClient) => {
+      const orderId = randomUUID();
+      await b.publish('order.delivered', { orderId, userId: u.id });
+      await stream.next((e) => e.event === 'notification' && orderOf(e) === orderId);
+      return orderId;
+    };
+    /** what a stream received up to a marker: a notice wrongly sent to it before the marker was would be there */
+    const upTo = (stream: SseClient, marker: string) => {
+      const orders = notices(stream).map(orderOf);
+      return orders.slice(0, orders.indexOf(marker) + 1);
+    };
+    // one after the other: each is out of the fanout before the next is published
+    const theirOrder = await notify(other, theirs);
+    const myOrder = await notify(me, mine);
+    const myMarker = await notify(me, mine);
+    const theirMarker = await notify(other, theirs);
+    expect(upTo(mine, myMarker)).toEqual([myOrder, myMarker]);
+    expect(upTo(theirs, theirMarker)).toEqual([theirOrder, theirMarker]);
   });
 
   it('a reconnect with Last-Event-ID gets what was missed, once', async () => {
