@@ -280,6 +280,19 @@ describe('preferences', () => {
     const other = await svc.app.inject({ url: '/api/notifications/preferences', headers: await auth(user()) });
     expect(other.json().email).toBe(true);
   });
+
+  it('keeps every one of concurrent first changes to different fields', async () => {
+    for (let round = 0; round < 5; round++) {
+      const u = user();
+      const headers = await auth(u);
+      const put = (payload: object) =>
+        svc.app.inject({ method: 'PUT', url: '/api/notifications/preferences', headers, payload });
+      const results = await Promise.all([put({ email: false }), put({ inApp: false }), put({ phone: '+14155550123' })]);
+      expect(results.map((r) => r.statusCode)).toEqual([200, 200, 200]);
+      const now = await svc.app.inject({ url: '/api/notifications/preferences', headers });
+      expect(now.json()).toMatchObject({ email: false, sms: false, inApp: false, phone: '+14155550123' });
+    }
+  });
 });
 
 describe('SMS', () => {

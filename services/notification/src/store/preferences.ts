@@ -28,10 +28,19 @@ export function preferenceStore(sql: Sql) {
       return rows[0] ? present(rows[0]) : { ...DEFAULT_PREFERENCES };
     },
 
-    /** Read under a row lock, so two concurrent changes apply one after the other. */
+    /**
+     * Read under a row lock, so two concurrent changes apply one after the other. A first change has no row to
+     * lock yet: the defaults are inserted first (a concurrent insert waits for this one), then locked.
+     */
     async getForUpdate(userId: string): Promise<Preferences> {
+      const d = DEFAULT_PREFERENCES;
+      await sql.query(
+        `INSERT INTO preferences (user_id, email, sms, in_app, phone) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (user_id) DO NOTHING`,
+        [userId, d.email, d.sms, d.inApp, d.phone],
+      );
       const rows = await sql.query<Row>(`SELECT ${COLUMNS} FROM preferences WHERE user_id = $1 FOR UPDATE`, [userId]);
-      return rows[0] ? present(rows[0]) : { ...DEFAULT_PREFERENCES };
+      return present(rows[0] as Row);
     },
 
     async put(userId: string, p: Omit<Preferences, 'updatedAt'>): Promise<Preferences> {
