@@ -30,9 +30,10 @@ import { adminRoutes } from './http/admin.js';
 import { devMailRoutes } from './http/devmail.js';
 import { noticeRoutes } from './http/notices.js';
 import { preferenceRoutes } from './http/preferences.js';
-import { streamRoutes } from './http/stream.js';
-import { type LiveFanout, memoryFanout, redisFanout } from './live/fanout.js';
+import { REPLAY_LIMIT, streamRoutes } from './http/stream.js';
+import { type LiveFanout, liveNotice, memoryFanout, redisFanout } from './live/fanout.js';
 import { StreamHub } from './live/hub.js';
+import { noticeStore } from './store/notices.js';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
 
@@ -86,14 +87,25 @@ function defaultSms(config: NotificationConfig, logger: Logger): SmsProvider {
   return logProvider(join(config.DATA_DIR, 'sms.log'), logger);
 }
 
+/** Redis pub/sub with REDIS_URL; without it, in-process, which only serves one instance. */
+function defaultLive(config: NotificationConfig, logger: Logger): LiveFanout {
+  if (config.REDIS_URL) return redisFanout(config.REDIS_URL, config.LIVE_CHANNEL, logger);
+  // RabbitMQ means a distributed deployment, likely with several instances behind the gateway
+  if (config.RABBITMQ_URL) {
+    logger.warn(
+      'REDIS_URL is not set: live notices reach only streams on this instance; set REDIS_URL when running several instances',
+    );
+  }
+  return memoryFanout();
+}
+
 export async function buildApp(deps: NotificationDeps): Promise<NotificationApp> {
   const { config, logger, db, cache, bus } = deps;
   const templates = deps.templates ?? createTemplates();
   templates.check(NOTIFYING_EVENTS.map((type) => ({ type, email: true, sms: TEXTED_EVENTS.includes(type) })));
 
   const ownsLive = !deps.live;
-  const live =
-    deps.live ?? (config.REDIS_URL ? redisFanout(config.REDIS_URL, config.LIVE_CHANNEL, logger) : memoryFanout());
+  const live = deps.live ?? defaultLive(config, logger);
   const ownsEmail = !deps.email;
   const email =
     deps.email ??
@@ -120,7 +132,7 @@ export async function buildApp(deps: NotificationDeps): Promise<NotificationApp>
       db: () => db.ping(),
       cache: () => cache.ping(),
       bus: () => bus.ping(),
-      ...(live.kind === 'redis' ? { live: () => live.ping() } : {}),
+      live: () => live.ping(),
     },
   });
 
@@ -147,7 +159,16 @@ export async function buildApp(deps: NotificationDeps): Promise<NotificationApp>
         this.set(hub.size);
       },
     });
-    await live.subscribe((items) => hub.deliver(items));
+    // not awaited: a Redis that is down must not hold the start (readiness says so); once (re)subscribed,
+    // the open streams read what was published meanwhile from the database
+    const notices = noticeStore(db);
+    const catchUp = () =>
+      hub
+        .catchUp(async (from) => (await notices.afterEach(from, REPLAY_LIMIT)).map(liveNotice))
+        .catch((err: unknown) =>
+          logger.warn({ err: (err as Error).message }, 'live notices: catch-up failed, open streams were ended'),
+        );
+    live.listen((items) => hub.deliver(items), catchUp);
 
     const verifier =
       deps.verifier ??

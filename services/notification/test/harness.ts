@@ -143,7 +143,7 @@ export interface Service extends NotificationApp {
 /** One instance of the service on the backends, listening on a random loopback port. */
 export async function startService(
   b: Backends,
-  opts: { env?: Env } & Partial<Pick<NotificationDeps, 'email' | 'sms' | 'background' | 'live'>> = {},
+  opts: { env?: Env } & Partial<Pick<NotificationDeps, 'email' | 'sms' | 'background' | 'live' | 'logger'>> = {},
 ): Promise<Service> {
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -165,7 +165,7 @@ export async function startService(
   const cache = new RedisCache(TEST_REDIS_URL, uniquePrefix(`notification:${b.prefix}`));
   const built = await buildApp({
     config,
-    logger: createLogger('notification-test', config.LOG_LEVEL),
+    logger: opts.logger ?? createLogger('notification-test', config.LOG_LEVEL),
     db,
     cache,
     bus: b.bus,

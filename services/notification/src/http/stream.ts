@@ -12,14 +12,15 @@ import {
   Unauthorized,
 } from '@microbazaar/kit';
 import { Type } from '@sinclair/typebox';
+import { liveNotice } from '../live/fanout.js';
 import type { StreamHub } from '../live/hub.js';
-import { noticeStore, presentNotice } from '../store/notices.js';
+import { noticeStore } from '../store/notices.js';
 import type { Access } from './access.js';
 import { StreamQuery, Ticket } from './schemas.js';
 
 export const STREAM_PATH = '/api/notifications/stream';
-/** notices written to a reconnecting stream at most (older ones are in the list) */
-const REPLAY_LIMIT = 200;
+/** notices written to a reconnecting (or catching-up) stream at most (older ones are in the list) */
+export const REPLAY_LIMIT = 200;
 /** how long a browser waits before reconnecting after the stream drops */
 const RETRY_MS = 3000;
 
@@ -105,13 +106,13 @@ export function streamRoutes(app: App, deps: StreamDeps) {
       // registered first, so nothing published while the replay is read is lost (it is held back)
       const client = hub.open(principal.userId);
       try {
-        const [unread, missed] = await Promise.all([
-          notices.unreadCount(principal.userId),
+        const [feed, missed] = await Promise.all([
+          notices.feedState(principal.userId),
           after === undefined ? Promise.resolve([]) : notices.after(principal.userId, after, REPLAY_LIMIT),
         ]);
         client.stream.write(`retry: ${RETRY_MS}\n\n`);
-        client.event('ready', { unread });
-        client.replay(missed.map((n) => ({ userId: n.userId, seq: n.seq, notice: presentNotice(n) })));
+        client.event('ready', { unread: feed.unread });
+        client.replay(missed.map(liveNotice), after ?? feed.lastSeq);
       } catch (err) {
         client.close();
         throw err;

@@ -7,10 +7,19 @@ const MAX_BUFFERED_BYTES = 1 << 20;
 
 export class StreamClient {
   readonly stream = new PassThrough();
-  private replaying = true;
+  /** live notices wait while missed ones are written from the database (the replay on open, a catch-up) */
+  private holding = true;
   private pending: LiveNotice[] = [];
-  private readonly replayed = new Set<number>();
+  /** the newest feed position written (or the one the stream started from): where a catch-up resumes */
+  private position = 0;
+  /** written from the database ahead of their live push, which may still come (the publisher was late): not twice */
+  private early = new Set<number>();
   private expiry: NodeJS.Timeout | undefined;
+  private markOpened!: () => void;
+  /** settles once the replay on open is written (or the stream ended before) */
+  readonly opened = new Promise<void>((resolve) => {
+    this.markOpened = resolve;
+  });
   closed = false;
 
   constructor(
@@ -18,6 +27,10 @@ export class StreamClient {
     private readonly onClose: (client: StreamClient) => void,
   ) {
     this.stream.on('close', () => this.close());
+  }
+
+  get lastSeq(): number {
+    return this.position;
   }
 
   /** Ends the stream when the credential that opened it expires; the client comes back with a fresh one. */
@@ -46,28 +59,53 @@ export class StreamClient {
     this.write(`: ${text}\n\n`);
   }
 
-  /** A notice from the fanout: held back while the replay of missed notices is being written. */
-  push(item: LiveNotice): void {
-    if (this.replaying) this.pending.push(item);
-    else this.event('notification', item.notice, item.seq);
+  private notify(item: LiveNotice): void {
+    this.event('notification', item.notice, item.seq);
+    if (item.seq > this.position) this.position = item.seq;
   }
 
-  /** Writes notices missed since Last-Event-ID, then what arrived meanwhile (without repeating any). */
-  replay(items: LiveNotice[]): void {
+  /** A notice from the fanout: held back while missed notices are being written. */
+  push(item: LiveNotice): void {
+    if (this.holding) this.pending.push(item);
+    else if (!this.early.delete(item.seq)) this.notify(item);
+  }
+
+  /**
+   * Writes notices missed since `from` (Last-Event-ID, or the newest notice when the stream opened), then what
+   * arrived meanwhile (without repeating any).
+   */
+  replay(items: LiveNotice[], from: number): void {
+    if (from > this.position) this.position = from;
+    this.release(items);
+    this.markOpened();
+  }
+
+  /** Before a catch-up reads the database: holds live notices, answers where to read from. */
+  hold(): number {
+    this.holding = true;
+    return this.position;
+  }
+
+  /** After a catch-up: the notices read (those past this stream's position), then the held ones, none twice. */
+  release(items: LiveNotice[]): void {
+    const written = new Set<number>();
+    const from = this.position;
     for (const item of items) {
-      this.replayed.add(item.seq);
-      this.event('notification', item.notice, item.seq);
+      if (item.seq <= from || written.has(item.seq)) continue;
+      written.add(item.seq);
+      this.notify(item);
     }
-    this.replaying = false;
+    this.holding = false;
     const held = this.pending;
     this.pending = [];
-    for (const item of held) if (!this.replayed.has(item.seq)) this.event('notification', item.notice, item.seq);
-    this.replayed.clear();
+    for (const item of held) if (!written.delete(item.seq)) this.notify(item);
+    this.early = written;
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.markOpened();
     if (this.expiry) clearTimeout(this.expiry);
     this.stream.end();
     this.onClose(this);
@@ -83,6 +121,7 @@ export class StreamHub {
   private readonly byUser = new Map<string, Set<StreamClient>>();
   private readonly pinger: NodeJS.Timeout;
   private count = 0;
+  private catching: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: HubOptions) {
     // one timer for every stream: a comment frame keeps proxies and the browser from closing an idle stream
@@ -124,6 +163,46 @@ export class StreamHub {
       const set = this.byUser.get(item.userId);
       if (set) for (const client of set) client.push(item);
     }
+  }
+
+  /**
+   * After the fanout was down: every open stream gets the notices stored after the last one it wrote, read with
+   * `load` (from: user id → feed position). Live notices wait meanwhile, so none is lost or written twice. If the
+   * read fails, the streams end: clients reconnect and replay from Last-Event-ID. One catch-up at a time.
+   */
+  catchUp(load: (from: Map<string, number>) => Promise<LiveNotice[]>): Promise<void> {
+    const run = async () => {
+      const clients = [...this.byUser.values()].flatMap((set) => [...set]);
+      // a stream still writing its replay read the database before the subscription was back: wait for it
+      await Promise.all(clients.map((c) => c.opened));
+      const open = clients.filter((c) => !c.closed);
+      if (open.length === 0) return;
+      const from = new Map<string, number>();
+      for (const client of open) {
+        const seq = client.hold();
+        from.set(client.userId, Math.min(seq, from.get(client.userId) ?? seq));
+      }
+      let items: LiveNotice[];
+      try {
+        items = await load(from);
+      } catch (err) {
+        for (const client of open) {
+          client.event('closed', { reason: 'missed notices could not be read, reconnect' });
+          client.close();
+        }
+        throw err;
+      }
+      const byUser = new Map<string, LiveNotice[]>();
+      for (const item of items) {
+        const list = byUser.get(item.userId);
+        if (list) list.push(item);
+        else byUser.set(item.userId, [item]);
+      }
+      for (const client of open) client.release(byUser.get(client.userId) ?? []);
+    };
+    const next = this.catching.then(run);
+    this.catching = next.catch(() => {});
+    return next;
   }
 
   private ping(): void {

@@ -111,12 +111,35 @@ export function noticeStore(sql: Sql) {
       return rows.length;
     },
 
+    /** What a stream starts from: the unread count and the newest position (where live notices take over). */
+    async feedState(userId: string): Promise<{ unread: number; lastSeq: number }> {
+      const rows = await sql.query<{ unread: number | string; lastSeq: number | bigint | string | null }>(
+        `SELECT (SELECT count(*)::int FROM notices WHERE user_id = $1 AND read_at IS NULL) AS unread,
+                (SELECT max(seq) FROM notices WHERE user_id = $1) AS "lastSeq"`,
+        [userId],
+      );
+      return { unread: Number(rows[0]?.unread ?? 0), lastSeq: Number(rows[0]?.lastSeq ?? 0) };
+    },
+
     async unreadCount(userId: string): Promise<number> {
       const rows = await sql.query<{ n: number | string }>(
         'SELECT count(*)::int AS n FROM notices WHERE user_id = $1 AND read_at IS NULL',
         [userId],
       );
       return Number(rows[0]?.n ?? 0);
+    },
+
+    /** For each user, the notices after a position, oldest first, at most `limit` each (open streams catching up). */
+    async afterEach(from: Map<string, number>, limit: number): Promise<StoredNotice[]> {
+      const rows = await sql.query<Row>(
+        `SELECT n.* FROM unnest($1::uuid[], $2::bigint[]) AS f(user_id, after_seq)
+         CROSS JOIN LATERAL (
+           SELECT ${COLUMNS} FROM notices WHERE user_id = f.user_id AND seq > f.after_seq ORDER BY seq LIMIT $3
+         ) n
+         ORDER BY n.seq`,
+        [[...from.keys()], [...from.values()], limit],
+      );
+      return rows.map(stored);
     },
 
     /** Notices after a stream event id, oldest first (Last-Event-ID replay). */
