@@ -117,9 +117,6 @@ export async function buildApp(deps: NotificationDeps): Promise<NotificationApp>
       timeoutMs: config.SMTP_TIMEOUT_MS,
       tlsRejectUnauthorized: config.SMTP_TLS_REJECT_UNAUTHORIZED,
     });
-  if (email.mode === 'file' && config.NODE_ENV === 'production') {
-    logger.warn('SMTP_URL is not set: mails are written to files, nobody receives them');
-  }
   const sms = createSmsChannel(deps.sms ?? defaultSms(config, logger));
 
   const app: App = await createApp({
@@ -207,7 +204,10 @@ export async function buildApp(deps: NotificationDeps): Promise<NotificationApp>
     preferenceRoutes(app, { db, access });
     streamRoutes(app, { db, cache, hub, access, ticketTtlSeconds: config.STREAM_TICKET_TTL_SECONDS });
     adminRoutes(app, { db, access, onRequeued: () => dispatcher?.wake() });
-    if (email.mode === 'file') devMailRoutes(app, { mailbox: createMailbox(mailDir(config)), access });
+    // a development tool (an admin reads every user's mail there, reset links included): never in production
+    if (email.mode === 'file' && config.NODE_ENV !== 'production') {
+      devMailRoutes(app, { mailbox: createMailbox(mailDir(config)), access });
+    }
   } catch (err) {
     // nothing half-built outlives a failed start (Redis connections, timers, the consumer)
     await app.close().catch(() => {});

@@ -37,4 +37,17 @@ describe('loadConfig', () => {
     expect(load).toThrow(/SMTP_URL: .*mailer:\*\*\*@mail\.example/);
     expect(load).not.toThrow(/s3cr3t-pw/);
   });
+
+  it('refuses production without SMTP_URL (mails would only be written to files)', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(
+      expect.objectContaining({
+        name: 'ConfigError',
+        problems: [expect.stringMatching(/^SMTP_URL: is required when NODE_ENV=production/)],
+      }),
+    );
+    const smtp = 'smtps://mailer:pw@mail.example:465';
+    expect(loadConfig({ NODE_ENV: 'production', SMTP_URL: smtp }).SMTP_URL).toBe(smtp);
+    // development and tests keep the embedded mailbox
+    expect(loadConfig({ NODE_ENV: 'development' }).SMTP_URL).toBeUndefined();
+  });
 });

@@ -13,7 +13,10 @@ export const NotificationConfigSchema = Type.Object({
   /** Where the storefront lives: links in mails and SMS are built from it. */
   PUBLIC_URL: Type.String({ pattern: '^https?://', default: 'http://localhost:8080' }),
 
-  /** smtp://user:pass@host:587 or smtps://...:465; unset = mails written as .eml files under MAIL_DIR (embedded). */
+  /**
+   * smtp://user:pass@host:587 or smtps://...:465; unset = mails written as .eml files under MAIL_DIR and listed at
+   * /api/notifications/dev/mail (embedded); required with NODE_ENV=production.
+   */
   SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
   /** false accepts a self-signed certificate on STARTTLS/SMTPS (a local relay) */
   SMTP_TLS_REJECT_UNAUTHORIZED: Type.Boolean({ default: true }),
@@ -60,6 +63,10 @@ export type NotificationConfig = Static<typeof NotificationConfigSchema>;
 
 export function loadConfig(env: Env = process.env): NotificationConfig {
   const config = loadEnv(NotificationConfigSchema, env);
+  if (config.NODE_ENV === 'production' && !config.SMTP_URL) {
+    // without it mails would only be written to files under MAIL_DIR: nobody would receive them
+    throw new ConfigError(['SMTP_URL: is required when NODE_ENV=production (unset, mails are only written to files)']);
+  }
   if (config.SMS_PROVIDER === 'twilio') {
     const missing = (['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'SMS_FROM'] as const).filter((k) => !config[k]);
     if (missing.length) throw new ConfigError(missing.map((k) => `${k}: is required when SMS_PROVIDER=twilio`));

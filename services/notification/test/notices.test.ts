@@ -2,9 +2,11 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { encodeCursor } from '@microbazaar/kit';
 import { eventually } from '@microbazaar/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEmailChannel } from '../src/channels/email.js';
 import { deliveryStore } from '../src/store/deliveries.js';
 import { type Backends, confirmedOrder, money, type Service, startBackends, startService, user } from './harness.js';
 
@@ -378,5 +380,28 @@ describe('embedded mailbox (no SMTP_URL)', () => {
       headers: await auth(stranger, 'admin'),
     });
     expect(traversal.statusCode).toBe(400);
+  });
+
+  it('is not served in production, even with a mail channel writing files', async () => {
+    const email = createEmailChannel({
+      mailDir: join(b.dataDir, 'prod-mail'),
+      from: 'shop <no-reply@shop.example>',
+    });
+    const prod = await startService(b, {
+      background: false,
+      // loadConfig refuses production without SMTP_URL: only an injected channel can still write files
+      env: { NODE_ENV: 'production', SMTP_URL: 'smtp://127.0.0.1:1' },
+      email,
+    });
+    try {
+      const admin = await auth(user(), 'admin');
+      expect((await prod.app.inject({ url: '/api/notifications/dev/mail', headers: admin })).statusCode).toBe(404);
+      const paths = Object.keys((await prod.app.inject('/openapi.json')).json().paths);
+      expect(paths).not.toContain('/api/notifications/dev/mail');
+      expect(paths).toContain('/api/notifications');
+    } finally {
+      await prod.close();
+      await email.close();
+    }
   });
 });
