@@ -63,13 +63,15 @@ export type NotificationConfig = Static<typeof NotificationConfigSchema>;
 
 export function loadConfig(env: Env = process.env): NotificationConfig {
   const config = loadEnv(NotificationConfigSchema, env);
+  const problems: string[] = [];
   if (config.NODE_ENV === 'production' && !config.SMTP_URL) {
     // without it mails would only be written to files under MAIL_DIR: nobody would receive them
-    throw new ConfigError(['SMTP_URL: is required when NODE_ENV=production (unset, mails are only written to files)']);
+    problems.push('SMTP_URL: is required when NODE_ENV=production (unset, mails are only written to files)');
   }
   if (config.SMS_PROVIDER === 'twilio') {
     const missing = (['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'SMS_FROM'] as const).filter((k) => !config[k]);
-    if (missing.length) throw new ConfigError(missing.map((k) => `${k}: is required when SMS_PROVIDER=twilio`));
+    problems.push(...missing.map((k) => `${k}: is required when SMS_PROVIDER=twilio`));
   }
+  if (problems.length) throw new ConfigError(problems);
   return config;
 }
