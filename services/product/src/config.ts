@@ -27,8 +27,13 @@ export const ProductConfigSchema = Type.Object({
   /** unset = the AWS default credential chain (task role, env, profile) */
   S3_ACCESS_KEY_ID: Type.Optional(Type.String({ minLength: 1 })),
   S3_SECRET_ACCESS_KEY: Type.Optional(Type.String({ minLength: 1 })),
-  /** public base URL of the bucket (CloudFront); default the bucket's own URL */
+  /**
+   * public base URL the image URLs start with (CloudFront, a public bucket website); default the bucket's own
+   * URL. Objects are not public by themselves: see "Serving S3 images" in the service README.
+   */
   S3_PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  /** canned ACL on each upload: `public-read` only for buckets with ACLs enabled; `none` = the bucket policy decides */
+  S3_OBJECT_ACL: Type.Union([Type.Literal('none'), Type.Literal('public-read')], { default: 'none' }),
   IMAGEKIT_PUBLIC_KEY: Type.Optional(Type.String({ minLength: 1 })),
   IMAGEKIT_PRIVATE_KEY: Type.Optional(Type.String({ minLength: 1 })),
   IMAGEKIT_URL_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://' })),

@@ -11,6 +11,7 @@ import { eventually } from '@microbazaar/kit/testing';
 import S3rver from 's3rver';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
 import { formData, type Harness, sampleImage, startHarness } from './harness.js';
 
 async function uploadProduct(h: Harness, name: string, images: Buffer[]) {
@@ -98,6 +99,63 @@ describe('S3 (s3rver on loopback)', () => {
     });
     expect(del.statusCode).toBe(204);
     for (const url of [image.url, image.thumbnailUrl, image.mediumUrl]) expect((await fetch(url)).status).toBe(404);
+  });
+});
+
+describe('S3 object ACL (requests recorded by a loopback stand-in)', () => {
+  let server: Server;
+  let endpoint: string;
+  const puts: Array<{ url: string; acl: string | undefined }> = [];
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        if (req.method === 'PUT')
+          puts.push({ url: req.url ?? '', acl: req.headers['x-amz-acl'] as string | undefined });
+        res.writeHead(200, { etag: '"0"' }).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    endpoint = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it.each([
+    [{}, undefined],
+    [{ S3_OBJECT_ACL: 'none' }, undefined],
+    [{ S3_OBJECT_ACL: 'public-read' }, 'public-read'],
+  ] as const)('with %j every rendition is put with ACL %s', async (env, acl) => {
+    const h = await startHarness('s3-acl', {
+      MEDIA_STORAGE: 's3',
+      S3_BUCKET: 'media',
+      S3_ENDPOINT: endpoint,
+      S3_FORCE_PATH_STYLE: 'true',
+      S3_ACCESS_KEY_ID: 'key',
+      S3_SECRET_ACCESS_KEY: 'secret',
+      S3_PUBLIC_URL: 'https://cdn.example.com/',
+      ...env,
+    });
+    try {
+      puts.length = 0;
+      const { res } = await uploadProduct(h, `ACL Camera ${acl}`, [await sampleImage('jpeg', 100, 100)]);
+      expect(res.statusCode, res.body).toBe(201);
+      expect(puts.map((p) => p.url)).toHaveLength(3);
+      for (const put of puts) expect(put.acl, put.url).toBe(acl);
+      // clients fetch from the public base URL, not from the bucket endpoint
+      expect(res.json().images[0].url).toMatch(
+        /^https:\/\/cdn\.example\.com\/products\/[0-9a-f-]+\/[0-9a-f-]+\/original\.jpg$/,
+      );
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('refuses an ACL S3 has no use for here', () => {
+    expect(() => loadConfig({ MEDIA_STORAGE: 's3', S3_BUCKET: 'media', S3_OBJECT_ACL: 'public-read-write' })).toThrow(
+      /S3_OBJECT_ACL/,
+    );
   });
 });
 

@@ -1,4 +1,6 @@
-// S3 storage (and S3-compatible servers): files are public-read through the bucket URL or a CDN (S3_PUBLIC_URL).
+// S3 storage (and S3-compatible servers). Clients fetch the files at S3_PUBLIC_URL (a CDN) or the bucket URL,
+// so reads must be allowed there: a bucket policy or CloudFront (README "Serving S3 images"), or, on buckets
+// that still have ACLs, S3_OBJECT_ACL=public-read on every upload.
 import {
   DeleteObjectsCommand,
   HeadBucketCommand,
@@ -16,6 +18,8 @@ export interface S3StorageOptions {
   credentials?: { accessKeyId: string; secretAccessKey: string } | undefined;
   /** e.g. a CloudFront distribution; default the bucket's own URL */
   publicUrl?: string | undefined;
+  /** canned ACL put on every object (buckets with ACLs enabled only); unset = none, the bucket policy decides */
+  objectAcl?: 'public-read' | undefined;
   /** TCP (and TLS) connect deadline */
   connectionTimeoutMs?: number | undefined;
   /** deadline of one request attempt, from sending to the whole answer */
@@ -68,6 +72,7 @@ export function createS3Storage(opts: S3StorageOptions): MediaStorage & { client
           Body: body,
           ContentType: contentType,
           CacheControl: IMMUTABLE,
+          ...(opts.objectAcl ? { ACL: opts.objectAcl } : {}),
         }),
       );
       return { key, url: `${base}/${key}` };

@@ -40,6 +40,7 @@ export function createStorage(config: ProductConfig): MediaStorage {
             ? { accessKeyId: config.S3_ACCESS_KEY_ID, secretAccessKey: config.S3_SECRET_ACCESS_KEY }
             : undefined,
         publicUrl: config.S3_PUBLIC_URL,
+        objectAcl: config.S3_OBJECT_ACL === 'none' ? undefined : config.S3_OBJECT_ACL,
         connectionTimeoutMs: config.MEDIA_CONNECTION_TIMEOUT_MS,
         requestTimeoutMs: config.MEDIA_REQUEST_TIMEOUT_MS,
       });
