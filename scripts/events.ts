@@ -1,9 +1,15 @@
 // `npm run events -- dlq list|replay|purge <queue>`: inspect and repair dead-letter queues on RABBITMQ_URL.
+// `npm run events -- topology declare`: declare every consumer queue and binding ahead of the services.
 import { parseArgs } from 'node:util';
-import { QUEUES } from '@microbazaar/contracts';
+import { QUEUES, TOPOLOGY } from '@microbazaar/contracts';
 import { RabbitBus } from '@microbazaar/kit/bus/index';
 
 const USAGE = `usage: npm run events -- dlq <command> <queue> [options]
+       npm run events -- topology declare
+
+  topology declare                        declare every consumer queue with its bindings (run at deploy,
+                                          before the services: events published before a consumer's
+                                          first start then wait in its queue)
 
   dlq list <queue> [--limit N] [--json]   show messages of <queue>.dlq (they stay there)
   dlq replay <queue> [--id <eventId>]     move all messages, or the one event, back onto <queue>
@@ -31,7 +37,25 @@ const { values, positionals } = parseArgs({
 });
 
 const [group, command, queue] = positionals;
-if (values.help || group !== 'dlq' || !command) fail(USAGE, values.help ? 0 : 2);
+if (values.help || (group !== 'dlq' && group !== 'topology') || !command) fail(USAGE, values.help ? 0 : 2);
+if (group === 'topology') {
+  if (command !== 'declare') fail(`unknown command "${command}"\n\n${USAGE}`);
+  const bus = new RabbitBus({
+    url: process.env.RABBITMQ_URL || 'amqp://guest:guest@127.0.0.1:5672',
+    name: 'events-cli',
+    prefix: values.prefix,
+    publishTimeoutMs: 5000,
+  });
+  try {
+    for (const q of await bus.declareTopology(TOPOLOGY)) console.log(`declared ${q}`);
+  } catch (err) {
+    console.error(`events topology declare failed: ${(err as Error).message}`);
+    process.exitCode = 1;
+  } finally {
+    await bus.close();
+  }
+  process.exit();
+}
 if (!['list', 'replay', 'purge'].includes(command)) fail(`unknown command "${command}"\n\n${USAGE}`);
 if (!queue) fail(`missing <queue>\n\n${USAGE}`);
 const limit = values.limit === undefined ? 100 : Number(values.limit);

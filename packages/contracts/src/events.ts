@@ -302,3 +302,27 @@ export const QUEUES = {
   assistant: 'assistant_queue',
   cart: 'cart_queue',
 } as const;
+
+/**
+ * What each running consumer's queue is bound to: the broker topology the services declare when they
+ * subscribe. `npm run events -- topology declare` declares it ahead of them at deploy time, so events
+ * published before a consumer's first start wait in its queue instead of being dropped by the broker.
+ * (The assistant's queue joins when that service lands.)
+ */
+export const TOPOLOGY = {
+  [QUEUES.inventory]: ['order.created', 'order.confirmed', 'order.cancelled'],
+  [QUEUES.notifications]: [
+    'user.registered',
+    'user.password_reset_requested',
+    'order.confirmed',
+    'order.cancelled',
+    'order.shipped',
+    'order.delivered',
+    'payment.failed',
+    'payment.refunded',
+    'order.created',
+  ],
+  [QUEUES.orders]: ['inventory.rejected', 'payment.succeeded', 'payment.failed', 'inventory.released'],
+  [QUEUES.payments]: ['order.created', 'inventory.reserved', 'order.cancelled', 'order.refunded'],
+  [QUEUES.cart]: ['product.created', 'product.updated', 'product.deleted', 'order.confirmed'],
+} as const satisfies Partial<Record<(typeof QUEUES)[keyof typeof QUEUES], readonly EventType[]>>;

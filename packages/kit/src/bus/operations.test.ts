@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { QUEUES, TOPOLOGY } from '@microbazaar/contracts';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../app.js';
@@ -120,6 +121,31 @@ describe('operations on RabbitMQ', () => {
       await app.close();
     }
   });
+
+  it('declares the topology ahead of the consumers: what is published before their first start waits', async () => {
+    const cli = await run('npx', ['tsx', 'scripts/events.ts', 'topology', 'declare', '--prefix', bus.prefix], {
+      cwd: ROOT,
+      env: { ...process.env, RABBITMQ_URL: TEST_RABBITMQ_URL },
+    });
+    expect(cli.stdout).toContain(`declared ${bus.prefix}${QUEUES.inventory}`);
+    // the product service has never run: its queue already holds what the order service publishes
+    const early = orderCreated();
+    await bus.publish([early]);
+    const seen: string[] = [];
+    const sub = await bus.subscribe({
+      queue: QUEUES.inventory,
+      bindings: [...TOPOLOGY[QUEUES.inventory]],
+      handler: async ({ event }) => {
+        seen.push(event.id);
+      },
+    });
+    try {
+      await eventually(() => expect(seen).toEqual([early.id]), 20_000);
+    } finally {
+      await sub.close();
+      await bus.deleteTopology(Object.keys(TOPOLOGY));
+    }
+  }, 60_000);
 
   it('lists, replays and purges dead letters from the command line', async () => {
     const queue = 'cli_queue';

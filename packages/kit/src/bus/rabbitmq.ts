@@ -457,6 +457,30 @@ export class RabbitBus implements Bus {
     }
   }
 
+  /**
+   * Declares consumer queues and their bindings ahead of the consumers (deploy time: `npm run events --
+   * topology declare`), so what is published before a consumer's first start waits in its queue. The
+   * queues are declared exactly as a subscription declares them; returns the queues declared.
+   */
+  async declareTopology(topology: Readonly<Record<string, readonly string[]>>): Promise<string[]> {
+    return this.withChannel(async (ch) => {
+      for (const ex of EXCHANGES) await ch.assertExchange(this.exchange(ex), 'topic', { durable: true });
+      const declared: string[] = [];
+      for (const [name, patterns] of Object.entries(topology)) {
+        const queue = this.prefix + name;
+        await ch.assertQueue(queue, { durable: true });
+        await ch.assertQueue(`${queue}.dlq`, { durable: true });
+        for (const pattern of patterns) {
+          for (const exchange of exchangesForPattern(pattern))
+            await ch.bindQueue(queue, this.exchange(exchange), pattern);
+        }
+        this.declaredQueues.add(queue);
+        declared.push(queue);
+      }
+      return declared;
+    });
+  }
+
   /** retry delays used by subscriptions (for deleteTopology) */
   readonly extraDelays = new Set<number>();
 

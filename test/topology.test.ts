@@ -1,0 +1,28 @@
+// The deploy-time topology (contracts' TOPOLOGY, declared by `npm run events -- topology declare`) is
+// exactly what each consumer binds when it subscribes: a queue declared ahead with fewer bindings
+// would drop events, one with more would fill with events nobody handles.
+
+import { CART_BINDINGS } from '@microbazaar/cart/events/handlers';
+import { QUEUES, TOPOLOGY } from '@microbazaar/contracts';
+import { BINDINGS as NOTIFICATION_BINDINGS } from '@microbazaar/notification/events/consumer';
+import { orderSagaHandlers } from '@microbazaar/order/events/handlers';
+import { paymentSagaHandlers } from '@microbazaar/payment/events/handlers';
+import { createInventoryHandlers } from '@microbazaar/product/events/handlers';
+import { describe, expect, it } from 'vitest';
+
+// the handler factories only close over their dependencies: none is used to list the event types
+const unused = {} as never;
+
+const subscribed: Record<keyof typeof TOPOLOGY, readonly string[]> = {
+  [QUEUES.inventory]: Object.keys(createInventoryHandlers(unused).handlers),
+  [QUEUES.notifications]: NOTIFICATION_BINDINGS,
+  [QUEUES.orders]: Object.keys(orderSagaHandlers(unused)),
+  [QUEUES.payments]: Object.keys(paymentSagaHandlers(unused, () => {})),
+  [QUEUES.cart]: CART_BINDINGS,
+};
+
+describe('broker topology', () => {
+  it.each(Object.keys(TOPOLOGY) as Array<keyof typeof TOPOLOGY>)('%s binds what its consumer handles', (queue) => {
+    expect([...TOPOLOGY[queue]].sort()).toEqual([...subscribed[queue]].sort());
+  });
+});
