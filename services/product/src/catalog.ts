@@ -20,8 +20,7 @@ import {
   type ProductRecord,
   type ProductStatus,
   presentProduct,
-  slugify,
-  slugWithSuffix,
+  productSlug,
   snapshotOf,
 } from './domain/products.js';
 import type { ProductEvents } from './events/publisher.js';
@@ -234,13 +233,12 @@ export function createCatalog(deps: CatalogDeps) {
           const products = productStore(tx);
           const category = input.category ?? null;
           if (category) await products.ensureCategory(category, categoryNameFromSlug(category));
-          const base = slugify(input.name);
           let inserted = false;
           for (let attempt = 0; !inserted && attempt < SLUG_ATTEMPTS; attempt++) {
             inserted = await products.insert({
               id,
               sellerId: principal.userId,
-              slug: attempt === 0 ? base : slugWithSuffix(base),
+              slug: productSlug(input.name, attempt),
               name: input.name.trim(),
               description: input.description ?? '',
               priceAmount: input.price,

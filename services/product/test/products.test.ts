@@ -64,6 +64,20 @@ describe('create and read', () => {
     expect((await get(b.slug)).json().id).toBe(b.id);
   });
 
+  it('suffixes the slug of a product named like a UUID, so it can be read by slug', async () => {
+    for (const name of [randomUUID(), randomUUID().toUpperCase(), ` ${randomUUID()} `]) {
+      const res = await create(seller, productBody({ name }));
+      expect(res.statusCode).toBe(201);
+      const p = res.json();
+      expect(p.slug).toMatch(new RegExp(`^${name.trim().toLowerCase()}-[0-9a-z]{6}$`));
+      const read = await get(p.slug);
+      expect(read.statusCode, read.body).toBe(200);
+      expect(read.json().id).toBe(p.id);
+      const patched = await patch(seller, p.slug, { price: 4321 });
+      expect(patched.statusCode, patched.body).toBe(200);
+    }
+  });
+
   it('creates the category on first use and lists it', async () => {
     const slug = `cat-${randomUUID().slice(0, 8)}`;
     expect((await create(seller, productBody({ category: slug }))).statusCode).toBe(201);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { categoryNameFromSlug, slugify, slugWithSuffix } from './products.js';
+import { categoryNameFromSlug, isUuid, productSlug, slugify, slugWithSuffix } from './products.js';
 
 describe('slugify', () => {
   it.each([
@@ -24,6 +24,23 @@ describe('slugify', () => {
     expect(a).toMatch(/^desk-lamp-[0-9a-z]{6}$/);
     expect(slugWithSuffix('desk-lamp')).not.toBe(a);
     expect(slugWithSuffix('x'.repeat(80)).length).toBeLessThanOrEqual(80);
+  });
+});
+
+describe('productSlug', () => {
+  it("is the name's slug first, then the slug with a suffix", () => {
+    expect(productSlug('Desk Lamp', 0)).toBe('desk-lamp');
+    expect(productSlug('Desk Lamp', 1)).toMatch(/^desk-lamp-[0-9a-z]{6}$/);
+  });
+
+  it('never looks like a UUID (a UUID-shaped reference is read as an id)', () => {
+    const name = '3F2504E0-4F89-41D3-9A0C-0305E82C3301';
+    expect(isUuid(slugify(name))).toBe(true);
+    for (const attempt of [0, 1, 2]) {
+      const slug = productSlug(name, attempt);
+      expect(isUuid(slug)).toBe(false);
+      expect(slug).toMatch(/^3f2504e0-4f89-41d3-9a0c-0305e82c3301-[0-9a-z]{6}$/);
+    }
   });
 });
 

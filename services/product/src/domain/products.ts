@@ -154,6 +154,22 @@ export function slugWithSuffix(base: string): string {
   return `${base.slice(0, SLUG_MAX - 7)}-${suffix}`;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether a reference is shaped like an id: products and categories are read by id then, never by slug. */
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
+
+/**
+ * The slug to try for a new product: the name's slug first, a suffixed one after a clash. A name
+ * shaped like a UUID is always suffixed, else its slug would be read as an id and never found.
+ */
+export function productSlug(name: string, attempt: number): string {
+  const base = slugify(name);
+  return attempt === 0 && !isUuid(base) ? base : slugWithSuffix(base);
+}
+
 /** "home-office" → "Home office": the name of a category created on first use. */
 export function categoryNameFromSlug(slug: string): string {
   const words = slug.split('-').filter(Boolean).join(' ');
