@@ -47,7 +47,21 @@ export const ProductSnapshot = Type.Object({
   /** names of the fields that changed (product.updated) */
   changed: Type.Optional(Type.Array(Type.String())),
 });
-export const ProductDeleted = Type.Object({ productId: Id, sellerId: Id, slug: Type.Optional(Type.String()) });
+/**
+ * The product left the catalog (archived: still readable by its orders), with the same snapshot as
+ * product.created|updated and status `archived`. The snapshot fields are optional: events published
+ * before it was added carry only the ids and the slug, and consumers validate what they receive.
+ */
+export const ProductDeleted = Type.Object({
+  productId: Id,
+  sellerId: Id,
+  slug: Type.Optional(Type.String()),
+  name: Type.Optional(ProductSnapshot.properties.name),
+  category: Type.Optional(ProductSnapshot.properties.category),
+  price: Type.Optional(Money),
+  stock: Type.Optional(ProductSnapshot.properties.stock),
+  status: Type.Optional(ProductSnapshot.properties.status),
+});
 
 const StockLine = Type.Object({ productId: Id, quantity: Type.Integer({ minimum: 1 }) });
 export const InventoryReserved = Type.Object({
@@ -292,6 +306,14 @@ export function exchangesForPattern(pattern: string): readonly ExchangeName[] {
   const exchange = exchangeFor(`${first}.x`);
   return exchange ? [exchange] : [];
 }
+
+/**
+ * Fields of an event's data that are secrets (a live reset link): the outbox removes them from its copy
+ * once the broker has the event, so the database keeps no usable token after the send.
+ */
+export const SECRET_FIELDS: { readonly [T in EventType]?: readonly string[] } = {
+  'user.password_reset_requested': ['resetUrl'],
+};
 
 /** Each consumer owns one durable queue, named after it. */
 export const QUEUES = {

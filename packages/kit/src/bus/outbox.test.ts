@@ -206,6 +206,36 @@ describe('outbox', () => {
     );
   });
 
+  it('keeps no secret once sent: the reset link reaches the consumer and leaves the outbox copy', async () => {
+    const received: unknown[] = [];
+    subs.push(
+      await bus.subscribe({
+        queue: 'secret_queue',
+        bindings: ['user.password_reset_requested'],
+        handler: async ({ event }) => {
+          received.push(event.data);
+        },
+      }),
+    );
+    await relay();
+    const resetUrl = 'https://shop.example/reset-password?token=live-secret-token';
+    const data = {
+      userId: crypto.randomUUID(),
+      email: 'ada@example.com',
+      name: 'Ada',
+      resetUrl,
+      expiresAt: new Date().toISOString(),
+    };
+    const event = await tdb.db.transaction((tx) => enqueueEvent(tx, 'user.password_reset_requested', data));
+    await eventually(() => expect(received).toEqual([expect.objectContaining({ resetUrl })]), WAIT);
+    await eventually(async () => expect(await pendingIds([event.id])).toEqual([]), WAIT);
+    const [row] = await tdb.db.query<{ payload: string }>('SELECT payload::text AS payload FROM outbox WHERE id = $1', [
+      event.id,
+    ]);
+    expect(row?.payload).toContain('ada@example.com');
+    expect(row?.payload).not.toContain('live-secret-token');
+  });
+
   it('crash between commit and publish: the sweep publishes the rows, one effect each downstream', async () => {
     const queue = 'sweep_queue';
     const stats = await consumer(queue);

@@ -8,6 +8,7 @@ import {
   type EventData,
   type EventOf,
   type EventType,
+  SECRET_FIELDS,
   validateEvent,
 } from '@microbazaar/contracts';
 import { pino } from 'pino';
@@ -168,6 +169,24 @@ interface OutboxRow {
   headers: Record<string, string> | null;
 }
 
+/** Removes secret fields (contracts' SECRET_FIELDS) from the outbox copy of events the broker confirmed. */
+async function scrubSecrets(
+  tx: Sql,
+  outgoing: readonly { event: AnyEvent }[],
+  confirmedIds: readonly string[],
+  bySeq: ReadonlyMap<string, number>,
+): Promise<void> {
+  const confirmed = new Set(confirmedIds);
+  for (const { event } of outgoing) {
+    const fields = SECRET_FIELDS[event.type];
+    const seq = bySeq.get(event.id);
+    if (!fields?.length || seq === undefined || !confirmed.has(event.id)) continue;
+    for (const field of fields) {
+      await tx.query('UPDATE outbox SET payload = payload #- $2::text[] WHERE seq = $1', [seq, ['data', field]]);
+    }
+  }
+}
+
 /**
  * Starts publishing this service's outbox. Several instances may run against one outbox: each
  * round claims a batch with FOR UPDATE SKIP LOCKED and holds it until the broker confirmed it
@@ -250,6 +269,7 @@ export async function startOutboxRelay(opts: OutboxRelayOptions): Promise<Outbox
           if (confirmed.has(o.event.id)) sentTypes.set(o.event.type, (sentTypes.get(o.event.type) ?? 0) + 1);
         for (const [type, n] of sentTypes) metrics.published(type, n);
       }
+      await scrubSecrets(tx, outgoing, confirmedIds, bySeq);
       if (failure) {
         const sent = new Set(sentSeqs);
         const unsent = [...bySeq.values()].filter((s) => !sent.has(s));
