@@ -41,7 +41,15 @@ const samples: Record<(typeof EVENT_TYPES)[number], unknown> = {
     status: 'active',
     changed: ['stock'],
   },
-  'product.deleted': { productId: id(3), sellerId: id(4) },
+  'product.deleted': {
+    productId: id(3),
+    sellerId: id(4),
+    slug: 'mug',
+    name: 'Mug',
+    price: money,
+    stock: 0,
+    status: 'archived',
+  },
   'inventory.reserved': { orderId: id(2), lines: [{ productId: id(3), quantity: 2 }] },
   'inventory.rejected': {
     orderId: id(2),
@@ -101,6 +109,14 @@ describe('event contracts', () => {
     expect(validateEvent(envelope('order.refunded', refund)).ok).toBe(false);
     const cancelled = { ...(samples['order.cancelled'] as object), reason: 'bored' };
     expect(validateEvent(envelope('order.cancelled', cancelled)).ok).toBe(false);
+  });
+
+  it('accepts product.deleted with ids only (written before it carried a snapshot), checks a snapshot it carries', () => {
+    expect(validateEvent(envelope('product.deleted', { productId: id(3), sellerId: id(4) })).ok).toBe(true);
+    const snapshot = samples['product.deleted'] as object;
+    for (const bad of [{ price: { amount: 19.99, currency: 'USD' } }, { stock: -1 }, { name: '' }, { status: '' }]) {
+      expect(validateEvent(envelope('product.deleted', { ...snapshot, ...bad })).ok, JSON.stringify(bad)).toBe(false);
+    }
   });
 
   it('accepts additive fields (a newer publisher must not dead-letter at an older consumer)', () => {

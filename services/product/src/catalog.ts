@@ -279,7 +279,7 @@ export function createCatalog(deps: CatalogDeps) {
         if (changed.length) {
           await announceCatalogChange(tx);
           if (changed.includes('status') && product.status === 'archived') {
-            await events.productDeleted(tx, { productId: product.id, sellerId: product.sellerId, slug: product.slug });
+            await events.productDeleted(tx, snapshotOf(product));
           } else {
             await events.productUpdated(tx, snapshotOf(product, changed));
           }
@@ -297,8 +297,7 @@ export function createCatalog(deps: CatalogDeps) {
         if (row.status === 'archived') return false;
         await productStore(tx).update(row.id, { status: 'archived' });
         await announceCatalogChange(tx);
-        const product = await mustFind(tx, row.id);
-        await events.productDeleted(tx, { productId: product.id, sellerId: product.sellerId, slug: product.slug });
+        await events.productDeleted(tx, snapshotOf(await mustFind(tx, row.id)));
         return true;
       });
       if (archived) listing.invalidate();

@@ -1,6 +1,7 @@
 // Products and categories over HTTP on PostgreSQL: create, read by id or slug, update, archive, stock,
 // who may do what (seller owns, admin all, customer none), validation, and the events each change writes.
 import { randomUUID } from 'node:crypto';
+import { validateEvent } from '@microbazaar/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Actor, formData, type Harness, productBody, startHarness } from './harness.js';
 
@@ -215,11 +216,26 @@ describe('update and archive', () => {
       (e) => 'productId' in e.data && e.data.productId === p.id,
     );
     expect(deleted).toHaveLength(1);
-    expect(deleted[0]?.data).toMatchObject({ productId: p.id, sellerId: seller.id, slug: p.slug });
+    // the same snapshot as created|updated, so read models keep the name and price of what was sold
+    expect(deleted[0]?.data).toEqual({
+      productId: p.id,
+      sellerId: seller.id,
+      slug: p.slug,
+      name,
+      category: 'home-decor',
+      price: { amount: 1999, currency: 'USD' },
+      stock: 10,
+      status: 'archived',
+    });
+    expect(validateEvent(deleted[0]).ok).toBe(true);
 
-    // an archived product can come back
+    // an archived product can come back, and archiving by PATCH announces the same snapshot
     const back = await patch(seller, p.id, { status: 'active' });
     expect(back.json().status).toBe('active');
+    expect((await patch(seller, p.id, { status: 'archived', price: 2500 })).statusCode).toBe(200);
+    const again = (await h.outbox('product.deleted')).filter((e) => 'productId' in e.data && e.data.productId === p.id);
+    expect(again).toHaveLength(2);
+    expect(again[1]?.data).toMatchObject({ name, price: { amount: 2500 }, stock: 10, status: 'archived' });
   });
 });
 
