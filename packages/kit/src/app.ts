@@ -19,6 +19,7 @@ import { isConnectionError, isDataError } from './db.js';
 import { AppError, type ErrorDetail, errorBody, Invalid } from './errors.js';
 import type { Logger } from './logger.js';
 import { createHttpMetrics, type Metrics } from './metrics.js';
+import { traceRequests } from './telemetry.js';
 
 export type App = FastifyInstance<
   RawServerDefault,
@@ -238,6 +239,9 @@ export async function createApp(opts: AppOptions): Promise<App> {
     if (route.schema?.body) closeObjects(route.schema.body);
     else route.preValidation = [...hookList(route.preValidation), rejectBodyFields] as typeof route.preValidation;
   });
+
+  // SERVER spans when listen() started tracing (OTEL_EXPORTER_OTLP_ENDPOINT); otherwise a no-op
+  traceRequests(app);
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);

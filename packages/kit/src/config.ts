@@ -87,6 +87,14 @@ function shown(name: string, value: string): string {
   return JSON.stringify(value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)[^@/?#\s]*@/i, '$1***@'));
 }
 
+/** OpenTelemetry tracing, standard OTel names: without an endpoint nothing is started (see telemetry.ts). */
+export const TelemetryEnv = {
+  /** OTLP/HTTP collector base URL; spans go to `<endpoint>/v1/traces`. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://' })),
+  /** service.name of the spans; default the service's own name */
+  OTEL_SERVICE_NAME: Type.Optional(Type.String({ minLength: 1 })),
+} satisfies TProperties;
+
 /** Variables every service understands; services extend this with their own. */
 export const CommonEnv = {
   NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], {
@@ -109,6 +117,7 @@ export const CommonEnv = {
   AUTH_JWKS_URL: Type.String({ default: 'http://127.0.0.1:3000/.well-known/jwks.json' }),
   JWT_ISSUER: Type.String({ default: 'microbazaar-auth' }),
   JWT_AUDIENCE: Type.String({ default: 'microbazaar' }),
+  ...TelemetryEnv,
 } satisfies TProperties;
 
 /** Parses a comma-separated list variable. */

@@ -12,3 +12,4 @@ export * from './ratelimit.js';
 export * from './schemas.js';
 export * from './server.js';
 export * from './shared.js';
+export * from './telemetry.js';

@@ -2,7 +2,8 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { App } from './app.js';
-import { ConfigError, exitOnConfigError } from './config.js';
+import { ConfigError, type Env, exitOnConfigError } from './config.js';
+import { startTelemetry, traceRequestsWith } from './telemetry.js';
 
 export interface RunningService {
   name: string;
@@ -10,11 +11,26 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
+/**
+ * Starts tracing when OTEL_EXPORTER_OTLP_ENDPOINT is set (in `opts.env`, else the process
+ * environment), then listens; stop() drains, closes the backends and flushes the last spans.
+ */
 export async function listen(
   app: App,
-  opts: { name: string; port: number; host: string; onClose?: () => Promise<void> },
+  opts: { name: string; port: number; host: string; onClose?: () => Promise<void>; env?: Env },
 ): Promise<RunningService> {
-  await app.listen({ port: opts.port, host: opts.host });
+  const telemetry = await startTelemetry({
+    serviceName: opts.name,
+    logger: app.log,
+    ...(opts.env ? { env: opts.env } : {}),
+  });
+  traceRequestsWith(app, telemetry);
+  try {
+    await app.listen({ port: opts.port, host: opts.host });
+  } catch (err) {
+    await telemetry.shutdown();
+    throw err;
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
   const shownHost = opts.host === '0.0.0.0' || opts.host === '::' ? 'localhost' : opts.host;
@@ -25,8 +41,12 @@ export async function listen(
     stop() {
       stopping ??= (async () => {
         app.draining = true;
-        await app.close();
-        await opts.onClose?.();
+        try {
+          await app.close();
+          await opts.onClose?.();
+        } finally {
+          await telemetry.shutdown();
+        }
       })();
       return stopping;
     },

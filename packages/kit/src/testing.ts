@@ -1,5 +1,6 @@
 // Test helpers: a fresh PostgreSQL database per test file, a Redis key prefix per file, backend checks.
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
 import { connect } from 'node:net';
 import postgres from 'postgres';
 
@@ -128,4 +129,91 @@ export async function deleteRedisPrefix(prefix: string, url: string = TEST_REDIS
     client.disconnect();
   }
   return deleted;
+}
+
+/** A span as an OTLP collector received it, with the service.name of its resource. */
+export interface ReceivedSpan {
+  service: string | undefined;
+  name: string;
+  /** OTLP span kind: 2 server, 3 client, 5 consumer */
+  kind: number;
+  traceId: string;
+  spanId: string;
+  parentSpanId: string | undefined;
+  traceState: string | undefined;
+  /** OTLP status code: 2 error */
+  statusCode: number | undefined;
+  attributes: Record<string, unknown>;
+}
+
+interface OtlpValue {
+  stringValue?: string;
+  intValue?: string | number;
+  boolValue?: boolean;
+  doubleValue?: number;
+}
+type OtlpAttributes = Array<{ key: string; value: OtlpValue }> | undefined;
+
+function otlpAttributes(list: OtlpAttributes): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const { key, value } of list ?? []) {
+    out[key] =
+      value.stringValue ??
+      (value.intValue !== undefined ? Number(value.intValue) : undefined) ??
+      value.boolValue ??
+      value.doubleValue;
+  }
+  return out;
+}
+
+/** A loopback OTLP/HTTP collector taking the JSON encoding the kit's exporter sends, flattened to spans. */
+export async function otlpReceiver(): Promise<{ url: string; spans: ReceivedSpan[]; close(): Promise<void> }> {
+  const spans: ReceivedSpan[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (req.method !== 'POST' || req.url !== '/v1/traces' || !/json/.test(req.headers['content-type'] ?? '')) {
+        res.writeHead(415).end();
+        return;
+      }
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+        resourceSpans?: Array<{
+          resource?: { attributes?: OtlpAttributes };
+          scopeSpans?: Array<{ spans?: Array<Record<string, unknown>> }>;
+        }>;
+      };
+      for (const rs of body.resourceSpans ?? []) {
+        const service = otlpAttributes(rs.resource?.attributes)['service.name'] as string | undefined;
+        for (const ss of rs.scopeSpans ?? []) {
+          for (const s of ss.spans ?? []) {
+            spans.push({
+              service,
+              name: s.name as string,
+              kind: s.kind as number,
+              traceId: s.traceId as string,
+              spanId: s.spanId as string,
+              parentSpanId: (s.parentSpanId as string | undefined) || undefined,
+              traceState: (s.traceState as string | undefined) || undefined,
+              statusCode: (s.status as { code?: number } | undefined)?.code,
+              attributes: otlpAttributes(s.attributes as OtlpAttributes),
+            });
+          }
+        }
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    spans,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
