@@ -1,5 +1,5 @@
 // The product service, asked only about a product the read model has not heard of yet (it came before this service).
-import { Unavailable } from '@microbazaar/kit';
+import { currentTraceHeaders, Unavailable } from '@microbazaar/kit';
 import type { ProductView } from '../domain/cart.js';
 
 export interface CatalogLookup {
@@ -13,7 +13,11 @@ export function httpCatalogLookup(opts: { baseUrl: string; timeoutMs: number }):
       let res: Response;
       try {
         res = await fetch(`${base}/api/products/${encodeURIComponent(id)}`, {
-          headers: { accept: 'application/json', ...(ctx.requestId ? { 'x-request-id': ctx.requestId } : {}) },
+          headers: {
+            accept: 'application/json',
+            ...(ctx.requestId ? { 'x-request-id': ctx.requestId } : {}),
+            ...currentTraceHeaders(),
+          },
           signal: AbortSignal.timeout(opts.timeoutMs),
         });
       } catch (err) {

@@ -4,6 +4,7 @@ import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import {
   type App,
   AppError,
+  currentTraceHeaders,
   type FastifyReply,
   type FastifyRequest,
   GatewayTimeout,
@@ -120,6 +121,13 @@ function forwardHeaders(req: FastifyRequest, hasBody: boolean): IncomingHttpHead
   out['x-forwarded-proto'] = req.protocol;
   out['x-forwarded-host'] = req.host;
   out['x-request-id'] = req.id;
+  // with tracing on the upstream continues the gateway's span; otherwise the client's traceparent passes as it came
+  const trace = currentTraceHeaders();
+  if (trace.traceparent) {
+    out.traceparent = trace.traceparent;
+    if (trace.tracestate) out.tracestate = trace.tracestate;
+    else delete out.tracestate;
+  }
   return out;
 }
 

@@ -1,5 +1,5 @@
 // The buyer's cart as checkout sees it: the lines to order when the request names none.
-import { Unauthorized, Unavailable } from '@microbazaar/kit';
+import { currentTraceHeaders, Unauthorized, Unavailable } from '@microbazaar/kit';
 import { type Dispatcher, Pool } from 'undici';
 import type { WantedLine } from '../domain/order.js';
 
@@ -26,6 +26,7 @@ export function httpCart(opts: { baseUrl: string; timeoutMs: number }): CartRead
             accept: 'application/json',
             authorization,
             ...(ctx.requestId ? { 'x-request-id': ctx.requestId } : {}),
+            ...currentTraceHeaders(),
           },
           headersTimeout: opts.timeoutMs,
           bodyTimeout: opts.timeoutMs,

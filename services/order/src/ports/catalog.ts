@@ -1,5 +1,5 @@
 // The catalog as checkout sees it: current name, price, seller and status, read from the product service.
-import { Unavailable } from '@microbazaar/kit';
+import { currentTraceHeaders, Unavailable } from '@microbazaar/kit';
 import { type Dispatcher, Pool } from 'undici';
 import type { CatalogProduct } from '../domain/order.js';
 
@@ -43,7 +43,11 @@ export function httpCatalog(opts: { baseUrl: string; timeoutMs: number }): Catal
       res = await pool.request({
         method: 'GET',
         path: `${prefix}/api/products/${encodeURIComponent(id)}`,
-        headers: { accept: 'application/json', ...(requestId ? { 'x-request-id': requestId } : {}) },
+        headers: {
+          accept: 'application/json',
+          ...(requestId ? { 'x-request-id': requestId } : {}),
+          ...currentTraceHeaders(),
+        },
         headersTimeout: opts.timeoutMs,
         bodyTimeout: opts.timeoutMs,
       });
