@@ -215,6 +215,31 @@ describe('in-app notices', () => {
     expect((await svc.app.inject({ url: fine, headers: admin })).statusCode).toBe(200);
   });
 
+  it('pages failed deliveries of the same millisecond one by one, none skipped', async () => {
+    const admin = await auth(user(), 'admin');
+    const ids: string[] = [];
+    // three failures within one millisecond, as now() records them (microseconds)
+    for (const micros of [456, 789, 999]) {
+      const [row] = await svc.db.query<{ id: string }>(
+        `INSERT INTO deliveries (event_id, event_type, channel, recipient, status, failed_at, last_error)
+         VALUES ($1, 'order.confirmed', 'sms', '+15550000000', 'failed',
+                 timestamptz '2001-01-01 00:00:00.123+00' + $2::int * interval '1 microsecond', 'gone')
+         RETURNING id`,
+        [randomUUID(), micros],
+      );
+      ids.push(row!.id);
+    }
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = `channel=sms&limit=1${cursor ? `&cursor=${cursor}` : ''}`;
+      const page = (await svc.app.inject({ url: `/api/notifications/admin/failures?${query}`, headers: admin })).json();
+      seen.push(...page.items.map((f: { id: string }) => f.id));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(seen.filter((id) => ids.includes(id)).sort()).toEqual([...ids].sort());
+  });
+
   it('a payment event for an order not seen yet is retried until order.created arrives', async () => {
     const u = user();
     const order = confirmedOrder(u.id);

@@ -51,6 +51,7 @@ export interface DeliveryRecord {
   failedAt: string | null;
 }
 
+const FAILED_MS = "date_trunc('milliseconds', failed_at)";
 const RECORD = `id, event_id AS "eventId", event_type AS "eventType", user_id AS "userId", channel, recipient,
   subject, status, attempts, last_error AS "lastError", created_at AS "createdAt", sent_at AS "sentAt",
   failed_at AS "failedAt"`;
@@ -147,7 +148,11 @@ export function deliveryStore(sql: Sql) {
       return rows.length > 0;
     },
 
-    /** Failed rows, most recent first; `limit + 1` so the caller knows whether another page exists. */
+    /**
+     * Failed rows, most recent first; `limit + 1` so the caller knows whether another page exists.
+     * Ordered by the failure time at millisecond precision, the cursor's: rows failed within one
+     * millisecond are told apart by id instead of being skipped between pages.
+     */
     async failures(q: {
       limit: number;
       before?: { failedAt: string; id: string } | undefined;
@@ -157,14 +162,14 @@ export function deliveryStore(sql: Sql) {
       let where = "status = 'failed'";
       if (q.before) {
         params.push(q.before.failedAt, q.before.id);
-        where += ` AND (failed_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`;
+        where += ` AND (${FAILED_MS}, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`;
       }
       if (q.channel) {
         params.push(q.channel);
         where += ` AND channel = $${params.length}`;
       }
       const rows = await sql.query<RecordRow>(
-        `SELECT ${RECORD} FROM deliveries WHERE ${where} ORDER BY failed_at DESC, id DESC LIMIT $1`,
+        `SELECT ${RECORD} FROM deliveries WHERE ${where} ORDER BY ${FAILED_MS} DESC, id DESC LIMIT $1`,
         params,
       );
       return rows.map(record);
