@@ -262,6 +262,11 @@ async function main() {
       `| ${r.scenario} | ${r.perSecond} | ${r.p50} | ${r.p99} | ${r.max} | ${r.confirmed} | ${r.cancelled} |`,
     );
   }
+  // issue 6's target for the real stack; on a shared 2-core machine a miss may be the neighbours' load
+  for (const r of results.filter((x) => x.scenario.startsWith('distributed'))) {
+    const met = r.perSecond >= 200 && r.p99 < 500;
+    console.log(`\ntarget (distributed): >= 200 confirmed orders/s with p99 < 500 ms: ${met ? 'met' : 'NOT met'}`);
+  }
   for (const r of results) {
     if (!r.cpu) continue;
     const total = Object.values(r.cpu).reduce((a, b) => a + b, 0);
