@@ -18,7 +18,10 @@ export const PaymentConfigSchema = Type.Object({
   STRIPE_API_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   /** one call to the provider; past it the call counts as failed and is retried with the same idempotency key */
   PAYMENT_PROVIDER_TIMEOUT_MS: Type.Integer({ minimum: 50, default: 5000 }),
-  /** calls per charge or refund before giving up (payment.failed provider_unavailable) */
+  /**
+   * calls per charge or refund in one round; a charge left without an answer is `unknown` (never failed) and
+   * recovery asks again, with the same key, after a growing delay
+   */
   PAYMENT_CHARGE_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 20, default: 4 }),
   /** backoff before retry n: base × 2^(n-1) */
   PAYMENT_RETRY_BASE_MS: Type.Integer({ minimum: 1, default: 250 }),

@@ -1,5 +1,6 @@
 // The payment use cases: the saga's inputs decide when to charge or refund; workers call the provider
-// outside any transaction with a key stored before the call; recovery finishes what a crash left half-done.
+// outside any transaction with a key stored before the call; recovery finishes what a crash left half-done
+// and asks again about charges that got no answer.
 import type { EventData } from '@microbazaar/contracts';
 import {
   type Db,
@@ -21,6 +22,7 @@ import { paymentStore } from './store/payments.js';
 
 /** Work to do once the transaction that claimed it has committed, with the payment as claimed. */
 export interface Job {
+  /** charge: call (or call again) with the key; refund: give it back */
   kind: 'charge' | 'refund';
   payment: Payment;
 }
@@ -49,6 +51,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export const refundKey = (orderId: string) => `refund-${orderId}`;
+
+/** Asking again about an unanswered charge waits one lease, doubling per unanswered round up to this many. */
+const MAX_DOUBT_LEASES = 32;
+
+/** payment.refunded's reason when a capture turned up for a payment already failed or voided. */
+export const LATE_CAPTURE_REASON = 'captured after the payment had ended: given back';
 
 export function createPayments({ db, provider, config, logger }: PaymentsDeps) {
   const lease = leaseFor(config);
@@ -84,7 +92,9 @@ export function createPayments({ db, provider, config, logger }: PaymentsDeps) {
         await store.update(p.id, { status: transition(p, 'void'), clearToken: true });
         return undefined;
       case 'charging':
+      case 'unknown':
       case 'processing':
+        // the charge may still land: refund it when it does
         await store.update(p.id, { refundWanted: true, refundReason: reason });
         return undefined;
       case 'succeeded':
@@ -103,15 +113,11 @@ export function createPayments({ db, provider, config, logger }: PaymentsDeps) {
   }
 
   /**
-   * Records how a charge ended, in one guarded statement: the transition table's `from` statuses are the
-   * WHERE clause, so a second answer for a decided charge changes nothing.
+   * Records the provider's answer about a charge, in one guarded statement: the transition table's `from`
+   * statuses are the WHERE clause, so a second answer for a decided charge changes nothing, except that a
+   * capture turning up for a payment that already failed or was voided is refunded.
    */
-  async function settleCharge(
-    tx: Sql,
-    paymentId: string,
-    result: Outcome<ChargeResult>,
-    calls = 0,
-  ): Promise<Job | undefined> {
+  async function settleCharge(tx: Sql, paymentId: string, result: ChargeResult, calls = 0): Promise<Job | undefined> {
     const store = paymentStore(tx);
     const common = { leaseMs: null, addAttempts: calls } as const;
     switch (result.outcome) {
@@ -122,7 +128,8 @@ export function createPayments({ db, provider, config, logger }: PaymentsDeps) {
           charged: true,
           clearToken: true,
         });
-        if (!paid?.amount) return undefined;
+        if (!paid) return giveBackLateCapture(tx, paymentId, result.reference, calls);
+        if (!paid.amount) return undefined;
         await publish(tx, 'payment.succeeded', {
           orderId: paid.orderId,
           paymentId: paid.id,
@@ -133,15 +140,15 @@ export function createPayments({ db, provider, config, logger }: PaymentsDeps) {
         return paid.refundWanted || paid.orderCancelled ? claimRefund(tx, paid, paid.refundReason) : undefined;
       }
       case 'pending':
+        // the provider finishes it and says so by webhook
         await store.transition(paymentId, 'defer', { ...common, providerRef: result.reference });
         return undefined;
-      case 'declined':
-      case 'unavailable': {
-        const reason = result.outcome === 'declined' ? result.reason : 'provider_unavailable';
+      case 'declined': {
+        const reason = result.reason;
         const failed = await store.transition(paymentId, 'fail', {
           ...common,
           failureReason: reason,
-          ...(result.outcome === 'declined' && result.reference ? { providerRef: result.reference } : {}),
+          ...(result.reference ? { providerRef: result.reference } : {}),
           clearToken: true,
         });
         if (failed?.amount) {
@@ -155,6 +162,50 @@ export function createPayments({ db, provider, config, logger }: PaymentsDeps) {
         return undefined;
       }
     }
+  }
+
+  /**
+   * A capture for a payment that already failed or was voided (a late webhook, a replay): the order was told
+   * the payment failed and is cancelled, so the money goes back. No payment.succeeded: the order would get
+   * failed-then-succeeded; it gets payment.refunded once the refund is through.
+   */
+  async function giveBackLateCapture(
+    tx: Sql,
+    paymentId: string,
+    reference: string,
+    calls: number,
+  ): Promise<Job | undefined> {
+    const late = await paymentStore(tx).transition(paymentId, 'refundLateCapture', {
+      providerRef: reference,
+      charged: true,
+      clearToken: true,
+      refundWanted: false,
+      refundReason: LATE_CAPTURE_REASON,
+      addAttempts: calls,
+      leaseMs: lease,
+    });
+    if (!late) return undefined;
+    logger.warn(
+      { orderId: late.orderId, paymentId, reference },
+      'a capture turned up for a payment that had ended; refunding it',
+    );
+    return { kind: 'refund', payment: late };
+  }
+
+  /**
+   * Every call of a round went unanswered (timeouts, connection errors, 5xx). That is no decline: the provider
+   * may have taken the money. The payment stays `unknown`, keeps its token, and recovery asks again with the
+   * same key once the hold runs out: one lease, doubling per unanswered round.
+   */
+  async function holdInDoubt(p: Payment, calls: number, error: string): Promise<void> {
+    const rounds = Math.max(1, Math.ceil((p.attempts + calls) / config.PAYMENT_CHARGE_ATTEMPTS));
+    const holdMs = lease * Math.min(2 ** (rounds - 1), MAX_DOUBT_LEASES);
+    const held = await paymentStore(db).transition(p.id, 'noAnswer', { addAttempts: calls, leaseMs: holdMs });
+    if (held)
+      logger.warn(
+        { orderId: p.orderId, paymentId: p.id, error, retryInMs: holdMs },
+        'no answer about a charge; it stays unknown and will be asked again with the same key',
+      );
   }
 
   async function settleRefund(tx: Sql, paymentId: string, result: Outcome<RefundResult>, calls = 0): Promise<void> {
@@ -231,7 +282,7 @@ export function createPayments({ db, provider, config, logger }: PaymentsDeps) {
   }
 
   async function runCharge(p: Payment): Promise<void> {
-    if (p.status !== 'charging' || !p.amount || !p.idempotencyKey) return;
+    if ((p.status !== 'charging' && p.status !== 'unknown') || !p.amount || !p.idempotencyKey) return;
     const amount = p.amount;
     const key = p.idempotencyKey;
     const token = p.paymentToken;
@@ -257,6 +308,7 @@ export function createPayments({ db, provider, config, logger }: PaymentsDeps) {
       };
       if (await paymentStore(db).succeedPlain(p.id, amount, change, event)) return;
     }
+    if (result.outcome === 'unavailable') return holdInDoubt(p, calls, result.error);
     const next = await db.transaction((tx) => settleCharge(tx, p.id, result, calls));
     if (next) await run(next);
   }
@@ -339,12 +391,15 @@ export function createPayments({ db, provider, config, logger }: PaymentsDeps) {
 
     run,
 
-    /** Takes over charges and refunds whose worker died (lease expired) and finishes them; returns how many. */
+    /**
+     * Takes over what is due and finishes it: charges and refunds whose worker died (lease expired), and
+     * charges left without an answer (asked again with the same key). Returns how many.
+     */
     async recover(limit = 50): Promise<number> {
       const stale = await paymentStore(db).takeOverStale(lease, limit);
-      await Promise.all(
-        stale.map((payment) => run({ kind: payment.status === 'charging' ? 'charge' : 'refund', payment })),
-      );
+      const kindOf = (p: Payment): Job['kind'] =>
+        p.status === 'charging' || p.status === 'unknown' ? 'charge' : 'refund';
+      await Promise.all(stale.map((payment) => run({ kind: kindOf(payment), payment })));
       return stale.length;
     },
 

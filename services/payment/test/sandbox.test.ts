@@ -141,7 +141,7 @@ describe('charging', () => {
     expect((await row(orderId))?.attempts).toBe(1);
   });
 
-  it('a provider that stays down fails the payment (provider_unavailable) after PAYMENT_CHARGE_ATTEMPTS calls', async () => {
+  it('a provider that stays down leaves the charge unknown, never failed; recovery settles it once it answers', async () => {
     const payments = createPayments({
       db: h.db,
       provider: sandboxProvider({ db: h.db, slowMs: 0, transientFailures: 100 }),
@@ -161,12 +161,25 @@ describe('charging', () => {
     });
     expect(job?.kind).toBe('charge');
     await payments.run(job!);
-    expect(await row(orderId)).toMatchObject({ status: 'failed', failureReason: 'provider_unavailable', attempts: 3 });
-    const [outbox] = await h.db.query<{ reason: string }>(
-      `SELECT payload->'data'->>'reason' AS reason FROM outbox WHERE type = 'payment.failed' AND payload->'data'->>'orderId' = $1`,
+    // no answer is no decline: kept with its token, held for recovery, the order told nothing
+    expect(await row(orderId)).toMatchObject({
+      status: 'unknown',
+      failureReason: null,
+      paymentToken: 'tok_error',
+      attempts: 3,
+    });
+    const [held] = await h.db.query<{ due: boolean }>(
+      `SELECT lease_until > now() AS due FROM payments WHERE order_id = $1`,
       [orderId],
     );
-    expect(outbox?.reason).toBe('provider_unavailable');
+    expect(held?.due).toBe(true);
+    expect(await h.outboxed(orderId, 'payment.failed')).toBe(0);
+    // the provider answers again (the service's own sandbox fails a key's first 2 calls only); the hold runs out
+    await h.db.query(`UPDATE payments SET lease_until = now() - interval '1 second' WHERE order_id = $1`, [orderId]);
+    await eventually(() => expect(h.eventsFor(orderId, 'payment.succeeded')).toHaveLength(1), WAIT);
+    expect(await row(orderId)).toMatchObject({ status: 'succeeded', paymentToken: null, attempts: 4 });
+    expect(await ledger(orderId)).toEqual([{ kind: 'charge', outcome: 'captured', calls: 4, key: orderId }]);
+    expect(await h.outboxed(orderId, 'payment.failed')).toBe(0);
   });
 });
 
@@ -284,6 +297,57 @@ describe('recovery', () => {
     expect(ledgerRow?.calls).toBe(2);
     expect((await row(orderId))?.status).toBe('succeeded');
     expect(first.outcome).toBe('succeeded');
+  });
+});
+
+describe('charges without an answer (one call per round)', () => {
+  let one: PaymentHarness;
+  beforeAll(async () => {
+    // tok_slow captures at once but answers after 1 s, past the 300 ms timeout: every first round is unanswered
+    one = await startPaymentHarness('sandboxdoubt', {
+      PAYMENT_CHARGE_ATTEMPTS: '1',
+      PAYMENT_PROVIDER_TIMEOUT_MS: '300',
+      SANDBOX_SLOW_MS: '1000',
+    });
+  });
+  afterAll(() => one?.close());
+
+  const payment = (orderId: string) => paymentStore(one.db).byOrder(orderId);
+  const unknown = (orderId: string) =>
+    eventually(async () => expect((await payment(orderId))?.status).toBe('unknown'), WAIT);
+
+  it('tok_slow: unknown while the provider holds the money, then recovery asks again and the order is paid, once', async () => {
+    const { orderId } = await one.order({ token: 'tok_slow' });
+    await unknown(orderId);
+    expect(await payment(orderId)).toMatchObject({ paymentToken: 'tok_slow', attempts: 1, failureReason: null });
+    expect(await capturesFor(one.db, orderId)).toBe(1);
+    expect(await one.outboxed(orderId, 'payment.failed')).toBe(0);
+    await eventually(() => expect(one.eventsFor(orderId, 'payment.succeeded')).toHaveLength(1), WAIT);
+    expect(await payment(orderId)).toMatchObject({ status: 'succeeded', paymentToken: null, attempts: 2 });
+    expect(await capturesFor(one.db, orderId)).toBe(1);
+    expect(await one.outboxed(orderId, 'payment.failed')).toBe(0);
+    expect(one.eventsFor(orderId, 'payment.failed')).toHaveLength(0);
+  });
+
+  it('tok_slow and the order expires meanwhile: the capture recovery finds is refunded, never kept', async () => {
+    const { orderId, created } = await one.order({ token: 'tok_slow', amount: 6100 });
+    await unknown(orderId);
+    await one.emit('order.cancelled', { ...created.data, reason: 'expired', previousStatus: 'pending' });
+    await eventually(() => expect(one.eventsFor(orderId, 'payment.refunded')).toHaveLength(1), WAIT);
+    expect(one.eventsFor(orderId, 'payment.refunded')[0]?.data).toMatchObject({
+      amount: { amount: 6100, currency: 'USD' },
+      reason: 'order cancelled: expired',
+    });
+    expect(await payment(orderId)).toMatchObject({ status: 'refunded', paymentToken: null });
+    expect(await one.outboxed(orderId, 'payment.failed')).toBe(0);
+    const sandboxLedger = await one.db.query<{ kind: string; outcome: string }>(
+      `SELECT kind, outcome FROM sandbox_ledger WHERE order_id = $1 ORDER BY kind`,
+      [orderId],
+    );
+    expect(sandboxLedger).toEqual([
+      { kind: 'charge', outcome: 'captured' },
+      { kind: 'refund', outcome: 'refunded' },
+    ]);
   });
 });
 

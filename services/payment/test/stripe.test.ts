@@ -1,8 +1,10 @@
 // The Stripe adapter through the official client against a loopback server that answers like Stripe's API
-// (PaymentIntents, refunds, idempotent replays, card errors, 5xx), and signed webhooks, inside the real saga.
+// (PaymentIntents, refunds, idempotent replays, card errors, 5xx, answers that never come), and signed
+// webhooks, inside the real saga.
 import { randomBytes } from 'node:crypto';
 import { eventually } from '@microbazaar/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LATE_CAPTURE_REASON } from '../src/payments.js';
 import { signStripeWebhook } from '../src/providers/stripe.js';
 import { paymentStore } from '../src/store/payments.js';
 import { type Listening, type PaymentHarness, serve, startPaymentHarness } from './harness.js';
@@ -18,7 +20,12 @@ interface SeenRequest {
   params: URLSearchParams;
 }
 
-/** Stripe's API as far as this adapter uses it. Payment methods pick the behaviour. */
+/**
+ * Stripe's API as far as this adapter uses it. Payment methods pick the behaviour: pm_card_* captures,
+ * pm_card_chargeDeclinedInsufficientFunds declines, pm_unknown is refused, pm_flaky answers 500 once per key,
+ * pm_async stays processing (tests move it on through `intents`), pm_hang captures but never answers the
+ * first request of a key (a replay with the key gets the capture).
+ */
 async function fakeStripe() {
   const seen: SeenRequest[] = [];
   const replays = new Map<string, { status: number; body: unknown }>();
@@ -96,6 +103,11 @@ async function fakeStripe() {
         }
         const created = { ...intent, status: method === 'pm_async' ? 'processing' : 'succeeded' };
         intents.set(id, created);
+        if (method === 'pm_hang') {
+          // captured and stored for replays, but this answer never leaves
+          if (key) replays.set(`${req.url} ${key}`, { status: 200, body: created });
+          return;
+        }
         return send(200, created);
       }
       if (req.url === '/v1/refunds' && req.method === 'POST') {
@@ -248,10 +260,9 @@ describe('Stripe webhooks', () => {
     expect(res.json()).toEqual({ received: true, result: 'applied' });
     expect((await paymentStore(h.db).byOrder(orderId))?.status).toBe('succeeded');
     await eventually(() => expect(h.eventsFor(orderId, 'payment.succeeded')).toHaveLength(1), WAIT);
-    // Stripe delivers at least once
+    // Stripe delivers at least once; the answer comes after the webhook's transaction, so the outbox is final
     expect((await webhook(event)).json().result).toBe('duplicate');
-    await new Promise((r) => setTimeout(r, 300));
-    expect(h.eventsFor(orderId, 'payment.succeeded')).toHaveLength(1);
+    expect(await h.outboxed(orderId, 'payment.succeeded')).toBe(1);
   });
 
   it('payment_intent.payment_failed fails a processing payment with the decline code', async () => {
@@ -310,5 +321,80 @@ describe('Stripe webhooks', () => {
     const res = await webhook(stripeEvent('customer.created', { id: 'cus_1', object: 'customer' }));
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ received: true, result: 'ignored' });
+  });
+});
+
+describe('a capture after the payment failed', () => {
+  it('is refunded: payment.refunded after payment.failed, never payment.succeeded', async () => {
+    const { orderId } = await h.order({ token: 'pm_card_chargeDeclinedInsufficientFunds', amount: 4321 });
+    await eventually(() => expect(h.eventsFor(orderId, 'payment.failed')).toHaveLength(1), WAIT);
+    const pi = (await paymentStore(h.db).byOrder(orderId))?.providerRef as string;
+    expect(pi).toMatch(/^pi_/);
+    // Stripe says after all that the PaymentIntent succeeded
+    const event = stripeEvent('payment_intent.succeeded', {
+      id: pi,
+      object: 'payment_intent',
+      status: 'succeeded',
+      metadata: { orderId },
+    });
+    expect((await webhook(event)).json().result).toBe('applied');
+    await eventually(() => expect(h.eventsFor(orderId, 'payment.refunded')).toHaveLength(1), WAIT);
+    expect(h.eventsFor(orderId, 'payment.refunded')[0]?.data).toMatchObject({
+      amount: { amount: 4321, currency: 'USD' },
+      reason: LATE_CAPTURE_REASON,
+    });
+    const p = await paymentStore(h.db).byOrder(orderId);
+    expect(p).toMatchObject({ status: 'refunded', providerRef: pi, refundedAmount: { amount: 4321, currency: 'USD' } });
+    expect(p?.chargedAt).not.toBeNull();
+    const refunds = stripe.seen.filter((r) => r.path === '/v1/refunds' && r.params.get('payment_intent') === pi);
+    expect(refunds.map((r) => r.idempotencyKey)).toEqual([`refund-${orderId}`]);
+    // the same news again, redelivered or under another event id, refunds nothing more
+    expect((await webhook(event)).json().result).toBe('duplicate');
+    expect((await webhook({ ...event, id: `evt_${randomBytes(8).toString('hex')}` })).json().result).toBe('applied');
+    expect(await h.outboxed(orderId, 'payment.refunded')).toBe(1);
+    expect(await h.outboxed(orderId, 'payment.succeeded')).toBe(0);
+    expect(stripe.seen.filter((r) => r.path === '/v1/refunds' && r.params.get('payment_intent') === pi)).toHaveLength(
+      1,
+    );
+  });
+});
+
+describe('charges Stripe does not answer', () => {
+  let d: PaymentHarness;
+  beforeAll(async () => {
+    // one call per round and a short timeout
+    d = await startPaymentHarness('stripedoubt', {
+      PAYMENT_PROVIDER: 'stripe',
+      STRIPE_SECRET_KEY: 'sk_test_microbazaar',
+      STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      STRIPE_API_URL: stripe.url,
+      PAYMENT_PROVIDER_TIMEOUT_MS: '500',
+      PAYMENT_CHARGE_ATTEMPTS: '1',
+    });
+  });
+  afterAll(() => d?.close());
+
+  const status = async (orderId: string) => (await paymentStore(d.db).byOrder(orderId))?.status;
+
+  it('a PaymentIntent captured but never answered: unknown, never failed; recovery replays the key and gets the capture', async () => {
+    const { orderId } = await d.order({ token: 'pm_hang', amount: 2200 });
+    await eventually(async () => expect(await status(orderId)).toBe('unknown'), WAIT);
+    // Stripe has the money; the order must not hear that the payment failed
+    const captured = [...stripe.intents.values()].filter(
+      (i) => (i.metadata as { orderId: string }).orderId === orderId,
+    );
+    expect(captured).toEqual([expect.objectContaining({ status: 'succeeded' })]);
+    expect(await d.outboxed(orderId, 'payment.failed')).toBe(0);
+    expect((await paymentStore(d.db).byOrder(orderId))?.paymentToken).toBe('pm_hang');
+    await eventually(() => expect(d.eventsFor(orderId, 'payment.succeeded')).toHaveLength(1), WAIT);
+    expect(await paymentStore(d.db).byOrder(orderId)).toMatchObject({
+      status: 'succeeded',
+      providerRef: captured[0]?.id,
+      paymentToken: null,
+      attempts: 2,
+    });
+    const requests = intentRequests(orderId);
+    expect(requests.map((r) => r.idempotencyKey)).toEqual([orderId, orderId]);
+    expect(await d.outboxed(orderId, 'payment.failed')).toBe(0);
   });
 });

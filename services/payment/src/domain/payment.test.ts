@@ -37,13 +37,20 @@ const payment = (over: Partial<Payment> = {}): Payment => ({
 describe('payment state machine', () => {
   const allowed: Array<[PaymentStatus, keyof typeof TRANSITIONS, PaymentStatus]> = [
     ['awaiting', 'charge', 'charging'],
+    ['charging', 'noAnswer', 'unknown'],
+    ['unknown', 'noAnswer', 'unknown'],
     ['charging', 'defer', 'processing'],
+    ['unknown', 'defer', 'processing'],
     ['charging', 'succeed', 'succeeded'],
+    ['unknown', 'succeed', 'succeeded'],
     ['processing', 'succeed', 'succeeded'],
     ['charging', 'fail', 'failed'],
+    ['unknown', 'fail', 'failed'],
     ['processing', 'fail', 'failed'],
     ['awaiting', 'void', 'voided'],
     ['succeeded', 'refund', 'refunding'],
+    ['failed', 'refundLateCapture', 'refunding'],
+    ['voided', 'refundLateCapture', 'refunding'],
     ['refunding', 'settleRefund', 'refunded'],
   ];
   for (const status of PAYMENT_STATUSES) {

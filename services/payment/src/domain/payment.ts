@@ -5,6 +5,7 @@ import { Conflict } from '@microbazaar/kit';
 export const PAYMENT_STATUSES = [
   'awaiting',
   'charging',
+  'unknown',
   'processing',
   'succeeded',
   'failed',
@@ -40,17 +41,23 @@ export interface Payment {
 }
 
 /**
- * awaiting → charging (stock reserved, amount known, order not cancelled) → succeeded | failed,
- * or → processing (the provider answers later, by webhook) → succeeded | failed;
+ * awaiting → charging (stock reserved, amount known, order not cancelled) → succeeded | failed (a decline).
+ * charging → unknown: every call of a worker ended without an answer (timeout, connection error, 5xx). That
+ *   is no decline: the provider may have taken the money. Recovery asks again with the same idempotency
+ *   key (the provider answers a replay with the first outcome) until it says → succeeded | failed | processing.
+ * charging | unknown → processing: the provider decides later; its webhook says how it ended → succeeded | failed.
  * awaiting → voided (order cancelled before any charge); succeeded → refunding → refunded.
+ * failed | voided → refunding: a capture turns up after all (a late webhook, a replay) and is given back.
  */
 export const TRANSITIONS = {
   charge: { from: ['awaiting'], to: 'charging' },
-  defer: { from: ['charging'], to: 'processing' },
-  succeed: { from: ['charging', 'processing'], to: 'succeeded' },
-  fail: { from: ['charging', 'processing'], to: 'failed' },
+  noAnswer: { from: ['charging', 'unknown'], to: 'unknown' },
+  defer: { from: ['charging', 'unknown'], to: 'processing' },
+  succeed: { from: ['charging', 'unknown', 'processing'], to: 'succeeded' },
+  fail: { from: ['charging', 'unknown', 'processing'], to: 'failed' },
   void: { from: ['awaiting'], to: 'voided' },
   refund: { from: ['succeeded'], to: 'refunding' },
+  refundLateCapture: { from: ['failed', 'voided'], to: 'refunding' },
   settleRefund: { from: ['refunding'], to: 'refunded' },
 } as const satisfies Record<string, { from: readonly PaymentStatus[]; to: PaymentStatus }>;
 

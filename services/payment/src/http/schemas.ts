@@ -18,7 +18,7 @@ export const Payment = Type.Object({
     PAYMENT_STATUSES.map((s) => Type.Literal(s)),
     {
       description:
-        'awaiting → charging → succeeded | failed (processing: the provider answers later); voided; refunding → refunded',
+        'awaiting → charging → succeeded | failed (a decline); unknown: no answer yet, the provider may have taken the money, asked again until it says; processing: the provider decides later; voided: cancelled before any charge; refunding → refunded (also a capture that turned up after failed or voided)',
     },
   ),
   amount: Nullable(Money),

@@ -80,7 +80,7 @@ export interface PaymentChange {
   clearToken?: boolean;
   /** provider calls made by a worker */
   addAttempts?: number;
-  /** hold the row for this worker for ms (null releases it) */
+  /** hold the row for this worker (or until recovery's next look) for ms; null releases it */
   leaseMs?: number | null;
   charged?: boolean;
   refunded?: boolean;
@@ -160,7 +160,7 @@ export function paymentStore(sql: Sql) {
          VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (order_id) DO UPDATE SET user_id = EXCLUDED.user_id, amount = EXCLUDED.amount,
            currency = EXCLUDED.currency,
-           payment_token = CASE WHEN payments.status = 'awaiting' THEN EXCLUDED.payment_token ELSE NULL END,
+           payment_token = CASE WHEN payments.status = 'awaiting' THEN EXCLUDED.payment_token ELSE payments.payment_token END,
            updated_at = now()
          RETURNING ${COLUMNS}`,
         [o.orderId, o.userId, o.amount, o.currency, o.token, o.provider],
@@ -278,12 +278,15 @@ export function paymentStore(sql: Sql) {
       return update(id, { ...change, status: to }, from);
     },
 
-    /** Charges and refunds whose worker's lease ran out (it crashed or gave up mid-way), taken over for ms. */
+    /**
+     * Payments whose lease ran out, taken over for ms: charges and refunds whose worker crashed or gave up
+     * mid-way, unknown charges due to be asked again.
+     */
     async takeOverStale(leaseMs: number, limit: number): Promise<Payment[]> {
       const rows = await sql.query<PaymentRow>(
         `UPDATE payments SET lease_until = now() + ($1::int * interval '1 millisecond'), updated_at = now()
           WHERE id IN (SELECT id FROM payments
-                        WHERE status IN ('charging', 'refunding') AND lease_until < now()
+                        WHERE status IN ('charging', 'unknown', 'refunding') AND lease_until < now()
                         ORDER BY lease_until LIMIT $2 FOR UPDATE SKIP LOCKED)
           RETURNING ${COLUMNS}`,
         [leaseMs, limit],
