@@ -39,7 +39,9 @@ export function migratePayment(db: Db): Promise<string[]> {
 /** The provider the configuration names: sandbox (default) or Stripe. */
 export function providerFrom(config: PaymentConfig, db: Db): PaymentProvider {
   if (providerName(config) === 'stripe') {
-    if (!config.STRIPE_SECRET_KEY) throw new Error('PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY');
+    // loadConfig refuses a stripe configuration without them; this is for configurations built by hand
+    if (!config.STRIPE_SECRET_KEY || !config.STRIPE_WEBHOOK_SECRET)
+      throw new Error('PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET');
     return stripeProvider({
       secretKey: config.STRIPE_SECRET_KEY,
       webhookSecret: config.STRIPE_WEBHOOK_SECRET,

@@ -1,5 +1,5 @@
 // The payment service's configuration: the only place that reads process.env.
-import { BusEnv, CommonEnv, type Env, loadEnv } from '@microbazaar/kit';
+import { BusEnv, CommonEnv, ConfigError, type Env, loadEnv } from '@microbazaar/kit';
 import { type Static, Type } from '@sinclair/typebox';
 
 export const PaymentConfigSchema = Type.Object({
@@ -12,7 +12,7 @@ export const PaymentConfigSchema = Type.Object({
   /** unset: stripe when STRIPE_SECRET_KEY is set, else sandbox */
   PAYMENT_PROVIDER: Type.Optional(Type.Union([Type.Literal('sandbox'), Type.Literal('stripe')])),
   STRIPE_SECRET_KEY: Type.Optional(Type.String({ minLength: 1 })),
-  /** whsec_...: verifies POST /api/payments/webhooks/stripe; without it the webhook answers 404 */
+  /** whsec_...: verifies POST /api/payments/webhooks/stripe; required with Stripe (webhooks settle async payments) */
   STRIPE_WEBHOOK_SECRET: Type.Optional(Type.String({ minLength: 1 })),
   /** another Stripe API base (stripe-mock, a test server); unset = api.stripe.com */
   STRIPE_API_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
@@ -27,6 +27,8 @@ export const PaymentConfigSchema = Type.Object({
   PAYMENT_RETRY_BASE_MS: Type.Integer({ minimum: 1, default: 250 }),
   /** how often charges and refunds left half-done by a crash are picked up again */
   PAYMENT_RECOVERY_INTERVAL_MS: Type.Integer({ minimum: 50, default: 5000 }),
+  /** a charge the provider is still processing is re-read after this long without a webhook, and again each time */
+  PAYMENT_PROCESSING_RECHECK_MS: Type.Integer({ minimum: 50, default: 600_000 }),
   /** sandbox: tok_slow answers after this long (default: twice the provider timeout) */
   SANDBOX_SLOW_MS: Type.Optional(Type.Integer({ minimum: 0 })),
   /** sandbox: tok_error fails this many calls per idempotency key before it succeeds */
@@ -36,7 +38,16 @@ export const PaymentConfigSchema = Type.Object({
 export type PaymentConfig = Static<typeof PaymentConfigSchema>;
 
 export function loadConfig(env: Env = process.env): PaymentConfig {
-  return loadEnv(PaymentConfigSchema, env);
+  const config = loadEnv(PaymentConfigSchema, env);
+  if (providerName(config) === 'stripe') {
+    // without the webhook, a payment Stripe finishes later is only seen by the slow re-reads
+    const missing = (['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET'] as const).filter((name) => !config[name]);
+    if (missing.length)
+      throw new ConfigError(
+        missing.map((name) => `${name}: is required when the payment provider is stripe (not set)`),
+      );
+  }
+  return config;
 }
 
 export function providerName(config: PaymentConfig): 'sandbox' | 'stripe' {

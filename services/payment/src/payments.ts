@@ -1,6 +1,6 @@
 // The payment use cases: the saga's inputs decide when to charge or refund; workers call the provider
-// outside any transaction with a key stored before the call; recovery finishes what a crash left half-done
-// and asks again about charges that got no answer.
+// outside any transaction with a key stored before the call; recovery finishes what a crash left half-done,
+// asks again about charges that got no answer, and re-reads the ones the provider is still processing.
 import type { EventData } from '@microbazaar/contracts';
 import {
   type Db,
@@ -22,8 +22,8 @@ import { paymentStore } from './store/payments.js';
 
 /** Work to do once the transaction that claimed it has committed, with the payment as claimed. */
 export interface Job {
-  /** charge: call (or call again) with the key; refund: give it back */
-  kind: 'charge' | 'refund';
+  /** charge: call (or call again) with the key; refund: give it back; check: re-read a processing charge */
+  kind: 'charge' | 'refund' | 'check';
   payment: Payment;
 }
 
@@ -37,7 +37,7 @@ interface Called<T> {
 
 export type PaymentsConfig = Pick<
   PaymentConfig,
-  'PAYMENT_PROVIDER_TIMEOUT_MS' | 'PAYMENT_CHARGE_ATTEMPTS' | 'PAYMENT_RETRY_BASE_MS'
+  'PAYMENT_PROVIDER_TIMEOUT_MS' | 'PAYMENT_CHARGE_ATTEMPTS' | 'PAYMENT_RETRY_BASE_MS' | 'PAYMENT_PROCESSING_RECHECK_MS'
 >;
 
 export interface PaymentsDeps {
@@ -60,6 +60,7 @@ export const LATE_CAPTURE_REASON = 'captured after the payment had ended: given 
 
 export function createPayments({ db, provider, config, logger }: PaymentsDeps) {
   const lease = leaseFor(config);
+  const recheck = config.PAYMENT_PROCESSING_RECHECK_MS;
 
   // ---- decisions, inside the caller's transaction ----
 
@@ -140,8 +141,12 @@ export function createPayments({ db, provider, config, logger }: PaymentsDeps) {
         return paid.refundWanted || paid.orderCancelled ? claimRefund(tx, paid, paid.refundReason) : undefined;
       }
       case 'pending':
-        // the provider finishes it and says so by webhook
-        await store.transition(paymentId, 'defer', { ...common, providerRef: result.reference });
+        // a webhook settles it; without one, recovery re-reads it after `recheck`
+        await store.transition(paymentId, 'defer', {
+          addAttempts: calls,
+          leaseMs: recheck,
+          providerRef: result.reference,
+        });
         return undefined;
       case 'declined': {
         const reason = result.reason;
@@ -313,6 +318,23 @@ export function createPayments({ db, provider, config, logger }: PaymentsDeps) {
     if (next) await run(next);
   }
 
+  /** A charge still processing with no webhook for `recheck`: ask the provider where it stands. */
+  async function runCheck(p: Payment): Promise<void> {
+    if (p.status !== 'processing' || !p.providerRef) return;
+    const reference = p.providerRef;
+    const lookUp = provider.lookUpCharge?.bind(provider);
+    const { result, calls }: Called<ChargeResult> = lookUp
+      ? await withRetries(p.id, 'charge look-up', (signal) => lookUp(reference, signal))
+      : { result: { outcome: 'pending', reference }, calls: 0 };
+    if (result.outcome === 'pending' || result.outcome === 'unavailable') {
+      // still open (or no answer): look again after another `recheck`; a webhook may come first
+      await paymentStore(db).update(p.id, { addAttempts: calls, leaseMs: recheck }, ['processing']);
+      return;
+    }
+    const next = await db.transaction((tx) => settleCharge(tx, p.id, result, calls));
+    if (next) await run(next);
+  }
+
   async function runRefund(p: Payment): Promise<void> {
     if (p.status !== 'refunding' || !p.amount || !p.providerRef) return;
     const amount = p.amount;
@@ -336,6 +358,7 @@ export function createPayments({ db, provider, config, logger }: PaymentsDeps) {
   async function run(job: Job): Promise<void> {
     try {
       if (job.kind === 'charge') await runCharge(job.payment);
+      else if (job.kind === 'check') await runCheck(job.payment);
       else await runRefund(job.payment);
     } catch (err) {
       logger.error({ err, kind: job.kind, paymentId: job.payment.id }, 'payment job failed; recovery will retry it');
@@ -392,13 +415,14 @@ export function createPayments({ db, provider, config, logger }: PaymentsDeps) {
     run,
 
     /**
-     * Takes over what is due and finishes it: charges and refunds whose worker died (lease expired), and
-     * charges left without an answer (asked again with the same key). Returns how many.
+     * Takes over what is due and finishes it: charges and refunds whose worker died (lease expired), charges
+     * left without an answer (asked again with the same key), and processing charges no webhook settled
+     * (re-read). Returns how many.
      */
     async recover(limit = 50): Promise<number> {
       const stale = await paymentStore(db).takeOverStale(lease, limit);
       const kindOf = (p: Payment): Job['kind'] =>
-        p.status === 'charging' || p.status === 'unknown' ? 'charge' : 'refund';
+        p.status === 'charging' || p.status === 'unknown' ? 'charge' : p.status === 'processing' ? 'check' : 'refund';
       await Promise.all(stale.map((payment) => run({ kind: kindOf(payment), payment })));
       return stale.length;
     },

@@ -58,6 +58,14 @@ async function fakeStripe() {
         res.end(JSON.stringify(replay.body));
         return;
       }
+      const retrieve = /^\/v1\/payment_intents\/([^/?]+)$/.exec(req.url ?? '');
+      if (retrieve && req.method === 'GET') {
+        const intent = intents.get(retrieve[1] as string);
+        if (intent) return send(200, intent);
+        return send(404, {
+          error: { type: 'invalid_request_error', code: 'resource_missing', message: 'No such payment_intent' },
+        });
+      }
       if (req.url === '/v1/payment_intents' && req.method === 'POST') {
         const method = params.get('payment_method') ?? '';
         const id = `pi_${randomBytes(8).toString('hex')}`;
@@ -359,10 +367,10 @@ describe('a capture after the payment failed', () => {
   });
 });
 
-describe('charges Stripe does not answer', () => {
+describe('charges Stripe does not answer, and payments it finishes without a webhook', () => {
   let d: PaymentHarness;
   beforeAll(async () => {
-    // one call per round and a short timeout
+    // one call per round and a short timeout; processing charges are re-read after 300 ms without a webhook
     d = await startPaymentHarness('stripedoubt', {
       PAYMENT_PROVIDER: 'stripe',
       STRIPE_SECRET_KEY: 'sk_test_microbazaar',
@@ -370,11 +378,14 @@ describe('charges Stripe does not answer', () => {
       STRIPE_API_URL: stripe.url,
       PAYMENT_PROVIDER_TIMEOUT_MS: '500',
       PAYMENT_CHARGE_ATTEMPTS: '1',
+      PAYMENT_PROCESSING_RECHECK_MS: '300',
     });
   });
   afterAll(() => d?.close());
 
   const status = async (orderId: string) => (await paymentStore(d.db).byOrder(orderId))?.status;
+  const retrievals = (pi: string) =>
+    stripe.seen.filter((r) => r.method === 'GET' && r.path === `/v1/payment_intents/${pi}`);
 
   it('a PaymentIntent captured but never answered: unknown, never failed; recovery replays the key and gets the capture', async () => {
     const { orderId } = await d.order({ token: 'pm_hang', amount: 2200 });
@@ -396,5 +407,40 @@ describe('charges Stripe does not answer', () => {
     const requests = intentRequests(orderId);
     expect(requests.map((r) => r.idempotencyKey)).toEqual([orderId, orderId]);
     expect(await d.outboxed(orderId, 'payment.failed')).toBe(0);
+  });
+
+  it('a processing PaymentIntent whose webhook never comes is re-read until Stripe says it succeeded', async () => {
+    const { orderId } = await d.order({ token: 'pm_async', amount: 3100 });
+    await eventually(async () => expect(await status(orderId)).toBe('processing'), WAIT);
+    const pi = (await paymentStore(d.db).byOrder(orderId))?.providerRef as string;
+    // re-read while Stripe is still processing it: it stays processing
+    await eventually(() => expect(retrievals(pi).length).toBeGreaterThan(0), WAIT);
+    expect(await status(orderId)).toBe('processing');
+    expect(d.eventsFor(orderId, 'payment.succeeded')).toHaveLength(0);
+    // Stripe finishes it; the webhook is lost
+    stripe.intents.set(pi, { ...stripe.intents.get(pi), status: 'succeeded' });
+    await eventually(() => expect(d.eventsFor(orderId, 'payment.succeeded')).toHaveLength(1), WAIT);
+    expect(d.eventsFor(orderId, 'payment.succeeded')[0]?.data).toMatchObject({
+      amount: { amount: 3100, currency: 'USD' },
+    });
+    expect(await status(orderId)).toBe('succeeded');
+    const seen = retrievals(pi).length;
+    // settled: nobody asks about it again
+    expect(await d.service.payments.recover()).toBe(0);
+    expect(retrievals(pi)).toHaveLength(seen);
+  });
+
+  it('a processing PaymentIntent that fails without a webhook ends failed with the decline code', async () => {
+    const { orderId } = await d.order({ token: 'pm_async' });
+    await eventually(async () => expect(await status(orderId)).toBe('processing'), WAIT);
+    const pi = (await paymentStore(d.db).byOrder(orderId))?.providerRef as string;
+    stripe.intents.set(pi, {
+      ...stripe.intents.get(pi),
+      status: 'requires_payment_method',
+      last_payment_error: { code: 'card_declined', decline_code: 'insufficient_funds' },
+    });
+    await eventually(() => expect(d.eventsFor(orderId, 'payment.failed')).toHaveLength(1), WAIT);
+    expect(d.eventsFor(orderId, 'payment.failed')[0]?.data).toMatchObject({ reason: 'insufficient_funds' });
+    expect(await status(orderId)).toBe('failed');
   });
 });

@@ -45,7 +45,8 @@ export interface Payment {
  * charging → unknown: every call of a worker ended without an answer (timeout, connection error, 5xx). That
  *   is no decline: the provider may have taken the money. Recovery asks again with the same idempotency
  *   key (the provider answers a replay with the first outcome) until it says → succeeded | failed | processing.
- * charging | unknown → processing: the provider decides later; its webhook says how it ended → succeeded | failed.
+ * charging | unknown → processing: the provider decides later; its webhook says how it ended, and recovery
+ *   re-reads it when no webhook came for a while → succeeded | failed.
  * awaiting → voided (order cancelled before any charge); succeeded → refunding → refunded.
  * failed | voided → refunding: a capture turns up after all (a late webhook, a replay) and is given back.
  */

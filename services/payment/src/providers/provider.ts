@@ -62,6 +62,11 @@ export interface PaymentProvider {
   readonly name: 'sandbox' | 'stripe';
   charge(req: ChargeRequest, signal: AbortSignal): Promise<ChargeResult>;
   refund(req: RefundRequest, signal: AbortSignal): Promise<RefundResult>;
-  /** Verifies and reads a webhook delivery; absent when the provider sends none (or it is not configured). */
+  /**
+   * Where a charge the provider answered `pending` stands now (by its reference), for when no webhook came;
+   * absent when the provider never answers `pending`.
+   */
+  lookUpCharge?(reference: string, signal: AbortSignal): Promise<ChargeResult>;
+  /** Verifies and reads a webhook delivery; absent when the provider sends none (the sandbox). */
   readWebhook?(rawBody: Buffer, headers: Record<string, string | string[] | undefined>): WebhookNews;
 }

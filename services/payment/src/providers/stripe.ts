@@ -14,7 +14,8 @@ import {
 
 export interface StripeOptions {
   secretKey: string;
-  webhookSecret?: string | undefined;
+  /** whsec_...: required, webhooks settle the payments Stripe finishes later */
+  webhookSecret: string;
   /** another API base (a loopback server in tests, stripe-mock); default api.stripe.com */
   apiUrl?: string | undefined;
   timeoutMs: number;
@@ -103,6 +104,17 @@ export function stripeProvider(opts: StripeOptions): PaymentProvider {
       }
     },
 
+    async lookUpCharge(reference: string): Promise<ChargeResult> {
+      try {
+        return fromIntent(await stripe.paymentIntents.retrieve(reference));
+      } catch (err) {
+        if (isTransient(err)) return transient(err);
+        const e = err as Stripe.errors.StripeError;
+        // Stripe knows no such PaymentIntent: nothing was taken
+        return { outcome: 'declined', reason: e.code ?? 'invalid_request', reference };
+      }
+    },
+
     async refund(req: RefundRequest): Promise<RefundResult> {
       try {
         const refund = await stripe.refunds.create(
@@ -129,57 +141,49 @@ export function stripeProvider(opts: StripeOptions): PaymentProvider {
       }
     },
 
-    ...(opts.webhookSecret
-      ? {
-          readWebhook(rawBody: Buffer, headers: Record<string, string | string[] | undefined>): WebhookNews {
-            const signature = headers['stripe-signature'];
-            if (typeof signature !== 'string') throw new InvalidSignature('missing stripe-signature header');
-            let event: Stripe.Event;
-            try {
-              event = stripe.webhooks.constructEvent(rawBody, signature, opts.webhookSecret as string);
-            } catch {
-              throw new InvalidSignature();
-            }
-            const object = event.data.object as unknown as Record<string, unknown>;
-            switch (event.type) {
-              case 'payment_intent.succeeded':
-              case 'payment_intent.payment_failed': {
-                const pi = object as unknown as Stripe.PaymentIntent;
-                return {
-                  kind: 'charge',
-                  eventId: event.id,
-                  type: event.type,
-                  orderId: pi.metadata?.orderId,
-                  reference: pi.id,
-                  result:
-                    event.type === 'payment_intent.succeeded'
-                      ? { outcome: 'succeeded', reference: pi.id }
-                      : fromIntent(pi),
-                };
-              }
-              case 'charge.refunded':
-              case 'refund.updated':
-              case 'refund.created': {
-                const refunded =
-                  event.type === 'charge.refunded' ? object.refunded === true : object.status === 'succeeded';
-                const paymentIntent = object.payment_intent;
-                const intentId =
-                  typeof paymentIntent === 'string' ? paymentIntent : (paymentIntent as { id?: string })?.id;
-                if (!refunded || !intentId) return { kind: 'ignored', eventId: event.id, type: event.type };
-                return {
-                  kind: 'refund',
-                  eventId: event.id,
-                  type: event.type,
-                  chargeReference: intentId,
-                  reference: String(object.id),
-                };
-              }
-              default:
-                return { kind: 'ignored', eventId: event.id, type: event.type };
-            }
-          },
+    readWebhook(rawBody: Buffer, headers: Record<string, string | string[] | undefined>): WebhookNews {
+      const signature = headers['stripe-signature'];
+      if (typeof signature !== 'string') throw new InvalidSignature('missing stripe-signature header');
+      let event: Stripe.Event;
+      try {
+        event = stripe.webhooks.constructEvent(rawBody, signature, opts.webhookSecret);
+      } catch {
+        throw new InvalidSignature();
+      }
+      const object = event.data.object as unknown as Record<string, unknown>;
+      switch (event.type) {
+        case 'payment_intent.succeeded':
+        case 'payment_intent.payment_failed': {
+          const pi = object as unknown as Stripe.PaymentIntent;
+          return {
+            kind: 'charge',
+            eventId: event.id,
+            type: event.type,
+            orderId: pi.metadata?.orderId,
+            reference: pi.id,
+            result:
+              event.type === 'payment_intent.succeeded' ? { outcome: 'succeeded', reference: pi.id } : fromIntent(pi),
+          };
         }
-      : {}),
+        case 'charge.refunded':
+        case 'refund.updated':
+        case 'refund.created': {
+          const refunded = event.type === 'charge.refunded' ? object.refunded === true : object.status === 'succeeded';
+          const paymentIntent = object.payment_intent;
+          const intentId = typeof paymentIntent === 'string' ? paymentIntent : (paymentIntent as { id?: string })?.id;
+          if (!refunded || !intentId) return { kind: 'ignored', eventId: event.id, type: event.type };
+          return {
+            kind: 'refund',
+            eventId: event.id,
+            type: event.type,
+            chargeReference: intentId,
+            reference: String(object.id),
+          };
+        }
+        default:
+          return { kind: 'ignored', eventId: event.id, type: event.type };
+      }
+    },
   };
 }
 

@@ -280,13 +280,13 @@ export function paymentStore(sql: Sql) {
 
     /**
      * Payments whose lease ran out, taken over for ms: charges and refunds whose worker crashed or gave up
-     * mid-way, unknown charges due to be asked again.
+     * mid-way, unknown charges due to be asked again, processing charges due to be re-read.
      */
     async takeOverStale(leaseMs: number, limit: number): Promise<Payment[]> {
       const rows = await sql.query<PaymentRow>(
         `UPDATE payments SET lease_until = now() + ($1::int * interval '1 millisecond'), updated_at = now()
           WHERE id IN (SELECT id FROM payments
-                        WHERE status IN ('charging', 'unknown', 'refunding') AND lease_until < now()
+                        WHERE status IN ('charging', 'unknown', 'processing', 'refunding') AND lease_until < now()
                         ORDER BY lease_until LIMIT $2 FOR UPDATE SKIP LOCKED)
           RETURNING ${COLUMNS}`,
         [leaseMs, limit],
