@@ -18,7 +18,12 @@ export const OrderConfigSchema = Type.Object({
   ORDER_MAX_LINES: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
   ORDER_MAX_QUANTITY: Type.Integer({ minimum: 1, maximum: 100_000, default: 99 }),
   /** an order still pending this long after checkout is cancelled `expired` by the sweeper */
-  ORDER_PENDING_TIMEOUT_SECONDS: Type.Integer({ minimum: 1, default: 900 }),
+  /**
+   * Pending longer than this → cancelled (expired). A minute under the product service's
+   * RESERVATION_TTL_SECONDS (900): an order must expire before its stock reservation does, or a late
+   * payment could confirm an order whose units were already released.
+   */
+  ORDER_PENDING_TIMEOUT_SECONDS: Type.Integer({ minimum: 1, default: 840 }),
   ORDER_SWEEP_INTERVAL_MS: Type.Integer({ minimum: 50, default: 10_000 }),
 });
 
