@@ -2,9 +2,13 @@
 // on PostgreSQL, directly and through the gateway, each in its own process (the load generator here):
 //   (a) list 20 products with price and stock   (b) one product by slug, rotating over 1 000 slugs
 //   (c) search q=ergonomic, limit 20 — at 10 000 products, then again at 100 000
+// and what the search cache hides, on a second product process with SEARCH_CACHE_TTL_MS=0 (direct only):
+//   (c) q=ergonomic uncached   (d) 500 distinct realistic searches in rotation (phrases, single words, brands,
+//   typos, a few that match nothing)   (e) 500 distinct two-word searches that match nothing at all
 // 50 connections after a warm-up, plus 1 connection; prints req/s, p50, p99 and each process's RSS.
 // Env: BENCH_DATABASE_URL (an admin URL; a scratch database is created and dropped), BENCH_SECONDS (15),
-// BENCH_SINGLE_SECONDS (10), BENCH_WARMUP_SECONDS (3), BENCH_LARGE (100000; 0 skips), BENCH_KEEP=1 keeps the database.
+// BENCH_SINGLE_SECONDS (10), BENCH_WARMUP_SECONDS (3), BENCH_LARGE (100000; 0 skips), BENCH_KEEP=1 keeps the
+// database, BENCH_ONLY (letters of the scenarios to run, e.g. `cde`; default all), BENCH_GATEWAY=0 direct only.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -18,6 +22,7 @@ import { createStorage } from '@microbazaar/product/media/storage';
 import { productCount, seedCatalog } from '@microbazaar/product/seed/catalog';
 import autocannon from 'autocannon';
 import postgres from 'postgres';
+import { absentQueries, realisticQueries } from './searches.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -27,6 +32,11 @@ const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
 const LARGE = Number(process.env.BENCH_LARGE ?? 100_000);
 const SMALL = 10_000;
 const SELLER = '00000000-0000-4000-8000-00000000be4c';
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'abcde').toLowerCase().split(''));
+const GATEWAY = process.env.BENCH_GATEWAY !== '0';
+const QUERIES = 500;
+
+const searchPath = (q: string) => `/api/products?q=${encodeURIComponent(q)}&limit=20`;
 
 interface Row {
   scenario: string;
@@ -162,10 +172,18 @@ async function main(): Promise<void> {
     };
     await seed(SMALL);
 
-    let product = await startService('product', 'services/product/src/main.ts', env);
+    const product = await startService('product', 'services/product/src/main.ts', env);
     services.push(product);
-    const gateway = await startService('gateway', 'services/gateway/src/main.ts', { ...env, PRODUCT_URL: product.url });
-    services.push(gateway);
+    // the same service without its search cache: every search pays the database
+    const uncached = await startService('product', 'services/product/src/main.ts', {
+      ...env,
+      SEARCH_CACHE_TTL_MS: '0',
+    });
+    services.push(uncached);
+    const gateway = GATEWAY
+      ? await startService('gateway', 'services/gateway/src/main.ts', { ...env, PRODUCT_URL: product.url })
+      : undefined;
+    if (gateway) services.push(gateway);
 
     const slugs: string[] = [];
     for (let cursor: string | null = null; slugs.length < 1000; ) {
@@ -175,17 +193,30 @@ async function main(): Promise<void> {
       cursor = page.nextCursor;
       if (!cursor) break;
     }
-    const scenarios: Array<[string, string[]]> = [
-      ['(a) list 20 with price and stock', ['/api/products?limit=20']],
-      ['(b) product by slug, 1 000 slugs', slugs.slice(0, 1000).map((s) => `/api/products/${s}`)],
-      ['(c) search q=ergonomic limit 20', ['/api/products?q=ergonomic&limit=20']],
+    const realistic = realisticQueries(QUERIES).map(searchPath);
+    const absent = absentQueries(QUERIES).map(searchPath);
+    const cached: Array<[string, string, string[]]> = [
+      ['a', '(a) list 20 with price and stock', ['/api/products?limit=20']],
+      ['b', '(b) product by slug, 1 000 slugs', slugs.slice(0, 1000).map((s) => `/api/products/${s}`)],
+      ['c', '(c) search q=ergonomic limit 20', [searchPath('ergonomic')]],
+    ];
+    const withoutCache: Array<[string, string, string[]]> = [
+      ['c', '(c) search q=ergonomic, search cache off', [searchPath('ergonomic')]],
+      ['d', `(d) ${QUERIES} rotating realistic searches, cache off`, realistic],
+      ['e', `(e) ${QUERIES} rotating two-word searches matching nothing, cache off`, absent],
     ];
     const targets = () => [
       { via: 'direct', url: product.url },
-      { via: 'gateway', url: gateway.url },
+      ...(gateway ? [{ via: 'gateway', url: gateway.url }] : []),
     ];
 
-    const measure = async (label: string, paths: string[], via: string, target: string) => {
+    const measure = async (
+      label: string,
+      paths: string[],
+      via: string,
+      target: string,
+      service: { child: ChildProcess } = product,
+    ) => {
       if (WARMUP_SECONDS > 0) await run(target, paths, 50, WARMUP_SECONDS);
       for (const [conns, seconds] of [
         [50, SECONDS],
@@ -201,8 +232,8 @@ async function main(): Promise<void> {
           p99: r.latency.p99,
           errors: r.errors + r.timeouts,
           non2xx: r.non2xx,
-          productRss: rssMb(product.child.pid),
-          gatewayRss: via === 'gateway' ? rssMb(gateway.child.pid) : undefined,
+          productRss: rssMb(service.child.pid),
+          gatewayRss: via === 'gateway' && gateway ? rssMb(gateway.child.pid) : undefined,
         };
         rows.push(row);
         console.log(
@@ -211,19 +242,42 @@ async function main(): Promise<void> {
       }
     };
 
-    for (const [label, paths] of scenarios) {
-      for (const t of targets()) await measure(`${label} @10k`, paths, t.via, t.url);
+    /** How many of the rotating searches find nothing (the fallbacks' worst case), once, before measuring. */
+    const describeQueries = async (size: string) => {
+      for (const [letter, name, paths] of [
+        ['d', 'realistic', realistic],
+        ['e', 'matching nothing', absent],
+      ] as const) {
+        if (!ONLY.has(letter)) continue;
+        let empty = 0;
+        for (const path of paths) {
+          const page = (await (await fetch(`${uncached.url}${path}`)).json()) as { items: unknown[] };
+          if (page.items.length === 0) empty++;
+        }
+        console.log(`(${letter}) ${paths.length} ${name} searches @${size}: ${empty} find nothing`);
+      }
+    };
+
+    const measureUncached = async (size: string, letters: string) => {
+      await describeQueries(size);
+      for (const [letter, label, paths] of withoutCache) {
+        if (ONLY.has(letter) && letters.includes(letter)) {
+          await measure(`${label} @${size}`, paths, 'direct', uncached.url, uncached);
+        }
+      }
+    };
+
+    for (const [letter, label, paths] of cached) {
+      if (ONLY.has(letter)) for (const t of targets()) await measure(`${label} @10k`, paths, t.via, t.url);
     }
+    await measureUncached('10k', 'cde');
 
     if (LARGE > SMALL) {
       await seed(LARGE);
-      const search = scenarios[2] as [string, string[]];
-      for (const t of targets()) await measure(`${search[0]} @${LARGE / 1000}k`, search[1], t.via, t.url);
-      // the same search with the search cache off: what the database pays per request
-      await product.stop();
-      product = await startService('product', 'services/product/src/main.ts', { ...env, SEARCH_CACHE_TTL_MS: '0' });
-      services.push(product);
-      await measure(`${search[0]} @${LARGE / 1000}k, search cache off`, search[1], 'direct', product.url);
+      const size = `${LARGE / 1000}k`;
+      const [letter, label, paths] = cached[2] as [string, string, string[]];
+      if (ONLY.has(letter)) for (const t of targets()) await measure(`${label} @${size}`, paths, t.via, t.url);
+      await measureUncached(size, 'cde');
     }
   } finally {
     for (const s of services.reverse()) await s.stop();

@@ -171,7 +171,7 @@ export const CATEGORIES: readonly CategorySpec[] = [
 ];
 
 // The adjective list of the usual fake commerce generators: "Ergonomic" heads about 1 name in 24.
-const ADJECTIVES = [
+export const ADJECTIVES = [
   'Small',
   'Ergonomic',
   'Electronic',
@@ -198,7 +198,7 @@ const ADJECTIVES = [
   'Durable',
 ];
 
-const MATERIALS = [
+export const MATERIALS = [
   'Steel',
   'Wooden',
   'Concrete',
@@ -221,7 +221,7 @@ const MATERIALS = [
   'Carbon',
 ];
 
-const COLORS = [
+export const COLORS = [
   'black',
   'white',
   'grey',
