@@ -1,6 +1,7 @@
-// Product lists and searches: keyset pages, text search with prefix and typo fallbacks, capped totals.
+// Product lists and searches: keyset pages, text search ranked within a bounded window, prefix and typo
+// fallbacks that run only when the catalog's words say they can match, totals without full counts.
 import { createHash } from 'node:crypto';
-import { type Db, encodeCursor, Invalid, invalidCursor, type Logger, type Sql } from '@microbazaar/kit';
+import { type Db, encodeCursor, Invalid, invalidCursor, type Logger } from '@microbazaar/kit';
 import { CatalogCache } from './catalog-cache.js';
 import { type Product, presentProduct } from './domain/products.js';
 import {
@@ -9,10 +10,14 @@ import {
   type Keyset,
   type ListFilter,
   listingStore,
+  type Matcher,
   type MatchMode,
   orderingFor,
   type PageRow,
   type SortOrder,
+  searchWords,
+  type WindowInfo,
+  type WordInfo,
 } from './store/listing.js';
 import { productStore } from './store/products.js';
 
@@ -32,8 +37,11 @@ export interface ProductPage {
 
 interface SearchResult {
   mode: MatchMode;
-  /** the first MAX_CACHED_ROWS + 1 rows: ids and sort keys, the rows themselves are read fresh */
+  /** the first MAX_LIMIT + 1 rows: ids and sort keys, the rows themselves are read fresh */
   rows: PageRow[];
+  /** relevance: the window's floor, carried by the cursor so later pages rank the same candidates */
+  floor?: number | undefined;
+  totals: Totals;
 }
 
 interface Totals {
@@ -43,51 +51,135 @@ interface Totals {
 
 const MAX_LIMIT = 100;
 const MODES: readonly MatchMode[] = ['all', 'text', 'prefix', 'fuzzy'];
-/** how close a misspelt word must be to a word of a name (pg_trgm word similarity) */
-const FUZZY_THRESHOLD = 0.45;
+/**
+ * Relevance is ranked among the newest matches, this many: one more than the exact-count limit, so the
+ * window also tells whether the total is exact. A search with fewer matches ranks every one.
+ */
+export const RANK_WINDOW = EXACT_COUNT_LIMIT + 1;
 
 export interface ListingOptions {
   db: Db;
   logger: Logger;
-  /** pg_trgm is installed: misspelt searches fall back to trigram similarity */
+  /** pg_trgm is installed: misspelt words are corrected to the nearest catalog word */
   trigram: boolean;
   cacheTtlMs: number;
   cacheMaxEntries: number;
+  /** candidates a relevance page is ranked among (tests make it small) */
+  rankWindow?: number;
+}
+
+/**
+ * The words of a typo search: each word no product has is replaced by its nearest catalog word (or the
+ * first one it starts), words with neither are left out. Null when that is the text search again (it found
+ * nothing) or nothing is left, so the fallback is skipped.
+ */
+export function correctedQuery(q: string, typoWords: readonly string[], words: Map<string, WordInfo>): string | null {
+  const out: string[] = [];
+  for (const w of typoWords) {
+    const info = words.get(w);
+    const replacement = info?.known ? w : (info?.nearest ?? info?.completion);
+    if (replacement && !out.includes(replacement)) out.push(replacement);
+  }
+  if (out.length === 0) return null;
+  const asTyped = searchWords(q, 1, 50);
+  return out.length === asTyped.length && out.every((w, i) => w === asTyped[i]) ? null : out.join(' ');
 }
 
 export function createListing(opts: ListingOptions) {
   const { db, logger } = opts;
+  const windowSize = opts.rankWindow ?? RANK_WINDOW;
   const onRefreshError = (err: unknown) => logger.warn({ err }, 'search cache refresh failed');
   const cacheOptions = { ttlMs: opts.cacheTtlMs, maxEntries: opts.cacheMaxEntries, onRefreshError };
   const searches = new CatalogCache<SearchResult>(cacheOptions);
   const totals = new CatalogCache<Totals>(cacheOptions);
-  const fallbacks: MatchMode[] = opts.trigram ? ['text', 'prefix', 'fuzzy'] : ['text', 'prefix'];
 
-  /** Trigram matches need a lower similarity threshold than pg_trgm's default, for this transaction only. */
-  const inMode = <T>(mode: MatchMode, fn: (sql: Sql) => Promise<T>): Promise<T> =>
-    mode === 'fuzzy'
-      ? db.transaction(async (tx) => {
-          await tx.query(`SET LOCAL pg_trgm.word_similarity_threshold = ${FUZZY_THRESHOLD}`);
-          return fn(tx);
-        })
-      : fn(db);
-
-  const search = async (filter: ListFilter, sort: SortOrder): Promise<SearchResult> => {
-    for (const mode of fallbacks) {
-      const rows = await inMode(mode, (sql) => listingStore(sql).pageIds(filter, mode, sort, MAX_LIMIT + 1));
-      if (rows.length > 0) return { mode, rows };
-    }
-    return { mode: 'text', rows: [] };
+  const countMatches = async (filter: ListFilter, matcher: Matcher): Promise<Totals> => {
+    const store = listingStore(db);
+    const counted = await store.cappedCount(filter, matcher);
+    if (counted <= EXACT_COUNT_LIMIT) return { total: counted, exact: true };
+    const estimate = await store.estimate(filter, matcher).catch(() => 0);
+    return { total: Math.max(estimate, counted), exact: false };
   };
 
-  const countMatches = (filter: ListFilter, mode: MatchMode): Promise<Totals> =>
-    inMode(mode, async (sql) => {
-      const store = listingStore(sql);
-      const counted = await store.cappedCount(filter, mode);
-      if (counted <= EXACT_COUNT_LIMIT) return { total: counted, exact: true };
-      const estimate = await store.estimate(filter, mode).catch(() => 0);
-      return { total: Math.max(estimate, counted), exact: false };
+  /** Totals of a relevance page from its window: exact below the window's size, else counted or estimated. */
+  const windowTotals = async (
+    filter: ListFilter,
+    matcher: Matcher,
+    window: WindowInfo,
+    full: boolean,
+    key: string,
+  ): Promise<Totals> => {
+    if (!full) return { total: window.matches, exact: true };
+    if (windowSize <= EXACT_COUNT_LIMIT) return totals.get(key, () => countMatches(filter, matcher));
+    // the window alone holds more than EXACT_COUNT_LIMIT matches: extrapolated from it, no count
+    return { total: Math.max(window.estimate, window.matches), exact: false };
+  };
+
+  /** One mode of a first page: null when it finds nothing (the next fallback gets its turn). */
+  const attempt = async (
+    filter: ListFilter,
+    matcher: Matcher,
+    sort: SortOrder,
+    fingerprint: string,
+  ): Promise<SearchResult | null> => {
+    const { rows, window } = await listingStore(db).pageIds(filter, matcher, sort, MAX_LIMIT + 1, {
+      size: windowSize,
     });
+    if (rows.length === 0) return null;
+    const key = `${fingerprint}:${matcher.mode}`;
+    if (window) {
+      const full = window.matches >= windowSize;
+      const counted = await windowTotals(filter, matcher, window, full, key);
+      return { mode: matcher.mode, rows, floor: full ? window.floor : 0, totals: counted };
+    }
+    // fewer rows than asked for are all the matches
+    const counted =
+      rows.length <= MAX_LIMIT
+        ? { total: rows.length, exact: true }
+        : await totals.get(key, () => countMatches(filter, matcher));
+    return { mode: matcher.mode, rows, totals: counted };
+  };
+
+  /** What the catalog's words say about the words of q (one small query, only when full text found nothing). */
+  const wordsOf = (q: string) => {
+    const prefixWords = searchWords(q, 2, 8);
+    const typoWords = opts.trigram ? searchWords(q, 3, 5) : [];
+    return {
+      prefixWords,
+      typoWords,
+      info: listingStore(db).words([...new Set([...prefixWords, ...typoWords])], opts.trigram),
+    };
+  };
+
+  /**
+   * Full text first; when that finds nothing, word prefixes, but only if every word starts some catalog
+   * word; then the words corrected to catalog words, but only if a correction changes the query.
+   * A search that matches nothing costs the text query and one lookup in search_words.
+   */
+  const search = async (filter: ListFilter, sort: SortOrder, fingerprint: string): Promise<SearchResult> => {
+    const text = await attempt(filter, { mode: 'text' }, sort, fingerprint);
+    if (text) return text;
+    const q = filter.q ?? '';
+    const { prefixWords, typoWords, info } = wordsOf(q);
+    const words = await info;
+    if (prefixWords.length > 0 && prefixWords.every((w) => words.get(w)?.completion)) {
+      const prefix = await attempt(filter, { mode: 'prefix' }, sort, fingerprint);
+      if (prefix) return prefix;
+    }
+    const corrected = opts.trigram ? correctedQuery(q, typoWords, words) : null;
+    if (corrected) {
+      const fuzzy = await attempt(filter, { mode: 'fuzzy', corrected }, sort, fingerprint);
+      if (fuzzy) return fuzzy;
+    }
+    return { mode: 'text', rows: [], totals: { total: 0, exact: true } };
+  };
+
+  /** The matcher a cursor's mode stands for (a typo search corrects its words again). */
+  const matcherFor = async (mode: MatchMode, q: string): Promise<Matcher> => {
+    if (mode !== 'fuzzy') return { mode };
+    const { typoWords, info } = wordsOf(q);
+    return { mode, corrected: correctedQuery(q, typoWords, await info) ?? undefined };
+  };
 
   return {
     /** Drops every cached search (after a catalog write, here or in another instance). */
@@ -116,41 +208,60 @@ export function createListing(opts: ListingOptions) {
       const sort: SortOrder = query.sort ?? (filter.q ? 'relevance' : 'newest');
       const limit = Math.min(Math.max(query.limit, 1), MAX_LIMIT);
       const fingerprint = listFingerprint(filter, sort);
-      const totalsOf = (mode: MatchMode) => totals.get(`${fingerprint}:${mode}`, () => countMatches(filter, mode));
 
       if (query.cursor || !filter.q) {
-        const { mode, keys } = query.cursor
+        const { mode, keys, floor } = query.cursor
           ? decodeListCursor(query.cursor, fingerprint, sort, (mode) =>
               filter.q ? mode !== 'all' && (mode !== 'fuzzy' || opts.trigram) : mode === 'all',
             )
-          : { mode: 'all' as const, keys: undefined };
-        const [rows, counted] = await Promise.all([
-          inMode(mode, (sql) => listingStore(sql).page(filter, mode, sort, limit + 1, keys)),
-          totalsOf(mode),
+          : { mode: 'all' as const, keys: undefined, floor: undefined };
+        const matcher = await matcherFor(mode, filter.q ?? '');
+        const key = `${fingerprint}:${mode}`;
+        const window = { size: windowSize, floor };
+        const ranked = orderingFor(mode, sort).keys.includes('rank');
+        // an index-ordered page and its (cached) count go together; a ranked page counts its own window
+        const [page, counted] = await Promise.all([
+          listingStore(db).page(filter, matcher, sort, limit + 1, window, keys),
+          ranked ? undefined : totals.get(key, () => countMatches(filter, matcher)),
         ]);
-        const page = rows.slice(0, limit);
-        const last = page.at(-1);
+        const rows = page.rows.slice(0, limit);
+        const last = rows.at(-1);
+        const pageTotals =
+          counted ??
+          (page.window
+            ? await windowTotals(
+                filter,
+                matcher,
+                page.window,
+                (floor ?? 0) > 0 || page.window.matches >= windowSize,
+                key,
+              )
+            : await totals.get(key, () => countMatches(filter, matcher)));
         return {
-          items: page.map((r) => presentProduct(r.product)),
-          nextCursor: rows.length > limit && last ? encodeListCursor(fingerprint, mode, last.keys) : null,
-          total: counted.total,
-          totalExact: counted.exact,
+          items: rows.map((r) => presentProduct(r.product)),
+          nextCursor:
+            page.rows.length > limit && last
+              ? encodeListCursor(fingerprint, mode, ranked ? [...last.keys, floor ?? 0] : last.keys)
+              : null,
+          total: pageTotals.total,
+          totalExact: pageTotals.exact,
         };
       }
 
       // first page of a search: the ranked ids come from the cache, the rows are read fresh
-      const result = await searches.get(fingerprint, () => search(filter, sort));
+      const result = await searches.get(fingerprint, () => search(filter, sort, fingerprint));
       const ids = result.rows.slice(0, limit);
-      const [products, counted] = await Promise.all([
-        productStore(db).byIds(ids.map((r) => r.id)),
-        totalsOf(result.mode),
-      ]);
+      const products = await productStore(db).byIds(ids.map((r) => r.id));
       const last = ids.at(-1);
+      const ranked = orderingFor(result.mode, sort).keys.includes('rank');
       return {
         items: products.filter((p) => p.status === 'active').map(presentProduct),
-        nextCursor: result.rows.length > limit && last ? encodeListCursor(fingerprint, result.mode, last.keys) : null,
-        total: counted.total,
-        totalExact: counted.exact,
+        nextCursor:
+          result.rows.length > limit && last
+            ? encodeListCursor(fingerprint, result.mode, ranked ? [...last.keys, result.floor ?? 0] : last.keys)
+            : null,
+        total: result.totals.total,
+        totalExact: result.totals.exact,
       };
     },
   };
@@ -191,7 +302,7 @@ function decodeListCursor(
   fingerprint: string,
   sort: SortOrder,
   possible: (mode: MatchMode) => boolean,
-): { mode: MatchMode; keys: Keyset } {
+): { mode: MatchMode; keys: Keyset; floor: number | undefined } {
   let values: unknown;
   try {
     values = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
@@ -203,10 +314,18 @@ function decodeListCursor(
   }
   const mode = values[1] as MatchMode;
   if (!possible(mode)) throw invalidCursor();
-  const keys = values.slice(2);
   const kinds = orderingFor(mode, sort).keys;
-  if (keys.length !== kinds.length || !kinds.every((kind, i) => isKey(kind, keys[i]))) throw invalidCursor();
-  return { mode, keys: keys as Keyset };
+  // a relevance cursor also carries its window's floor, a seq (0: every match)
+  const ranked = kinds.includes('rank');
+  const expected: readonly KeyKind[] = ranked ? [...kinds, 'seq'] : kinds;
+  const keys = values.slice(2);
+  if (keys.length !== expected.length || !expected.every((kind, i) => isKey(kind, keys[i]))) throw invalidCursor();
+  if (ranked && (keys.at(-1) as number) < 0) throw invalidCursor();
+  return {
+    mode,
+    keys: (ranked ? keys.slice(0, -1) : keys) as Keyset,
+    floor: ranked ? (keys.at(-1) as number) : undefined,
+  };
 }
 
 /** A rank is a PostgreSQL real: 0 or a magnitude it can hold (1e-300 underflows, 1e39 overflows). */

@@ -2,10 +2,11 @@
 // relevance with weighted fields, web-search syntax, filters, typo and prefix fallbacks, capped totals,
 // and cached searches that end when the catalog changes (here or in another instance).
 import { randomUUID } from 'node:crypto';
-import { createLogger, createPostgresDb } from '@microbazaar/kit';
+import { createLogger, createPostgresDb, type Db, type Sql } from '@microbazaar/kit';
 import { eventually } from '@microbazaar/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
+import { createListing } from '../src/listing.js';
 import { seedCatalog } from '../src/seed/catalog.js';
 import { type Actor, type Harness, productBody, startHarness } from './harness.js';
 
@@ -131,9 +132,15 @@ describe('keyset pagination', () => {
       edited.push([{ category }, ([f, m]) => [f, m, bad]]);
       edited.push([{ category, sort: 'price_asc' }, ([f, m, , seq]) => [f, m, bad, seq]]);
       edited.push([{ category, sort: 'price_desc' }, ([f, m, price]) => [f, m, price, bad]]);
-      edited.push([{ q: word }, ([f, m, rank]) => [f, m, rank, bad]]);
+      // a relevance cursor: rank, seq, and the floor of its window of candidates (a seq too)
+      edited.push([{ q: word }, ([f, m, rank, , floor]) => [f, m, rank, bad, floor]]);
+      edited.push([{ q: word }, ([f, m, rank, seq]) => [f, m, rank, seq, bad]]);
     }
-    for (const bad of [1e300, -1e300, 1e-300, 1e39]) edited.push([{ q: word }, ([f, m, , seq]) => [f, m, bad, seq]]);
+    for (const bad of [1e300, -1e300, 1e-300, 1e39]) {
+      edited.push([{ q: word }, ([f, m, , seq, floor]) => [f, m, bad, seq, floor]]);
+    }
+    edited.push([{ q: word }, ([f, m, rank, seq]) => [f, m, rank, seq, -1]]);
+    edited.push([{ q: word }, ([f, m, rank, seq]) => [f, m, rank, seq]]);
     for (const [query, edit] of edited) {
       const first = await list({ ...query, limit: 1 });
       const cursor = encode(edit(decode(first.nextCursor)));
@@ -230,7 +237,8 @@ describe('search', () => {
       .replace(/[0-9]/g, (d) => 'ghijklmnop'[Number(d)] ?? 'g')}`;
     const ids = new Set<string>();
     for (let i = 0; i < 3; i++) ids.add((await create({ name: `Antique ${word} Sextant ${i}` })).id);
-    const typo = `${word.slice(0, -2)}${word.at(-1)}${word.at(-2)}`;
+    // a letter left out (swapping two could give the word itself back)
+    const typo = `${word.slice(0, 5)}${word.slice(6)}`;
     for (const [q, mode] of [
       [word.slice(0, 7), 'prefix'],
       [typo, 'fuzzy'],
@@ -310,6 +318,136 @@ describe('search', () => {
       await other.app.close();
       await otherDb.close();
     }
+  });
+});
+
+/** Letters only and unlike any catalog word: a word only the products of one test have. */
+const word = () =>
+  `qv${randomUUID()
+    .replace(/-/g, '')
+    .slice(0, 9)
+    .replace(/[0-9]/g, (d) => 'ghijklmnop'[Number(d)] ?? 'g')}`;
+
+/** The listing on the harness database with the search cache off, counting the statements it sends. */
+function countingListing(rankWindow?: number) {
+  let statements = 0;
+  const counting = (sql: Sql): Sql => ({
+    query: (text, params) => {
+      statements++;
+      return sql.query(text, params);
+    },
+    exec: (script) => sql.exec(script),
+  });
+  const db: Db = {
+    ...h.db,
+    ...counting(h.db),
+    transaction: (fn) => h.db.transaction((tx) => fn(counting(tx))),
+  };
+  const listing = createListing({
+    db,
+    logger: createLogger('product', 'silent'),
+    trigram: true,
+    cacheTtlMs: 0,
+    cacheMaxEntries: 1,
+    ...(rankWindow ? { rankWindow } : {}),
+  });
+  return {
+    listing,
+    statements: () => statements,
+    reset: () => {
+      statements = 0;
+    },
+  };
+}
+
+describe('search fallbacks and ranking at scale', () => {
+  it('corrects each misspelt word to a catalog word and then requires every word', async () => {
+    const rare = word();
+    const wanted = await create({ name: `Vintage ${rare} Gramophone` });
+    await create({ name: `Modern ${word()} Gramophone` });
+    const typo = `${rare.slice(0, 5)}${rare.slice(6)}`;
+    for (const q of [`${typo} gramophone`, `${typo} gramofone`, `${typo} ${word()}`]) {
+      const page = await list({ q });
+      expect(
+        page.items.map((i) => i.id),
+        q,
+      ).toEqual([wanted.id]);
+      expect(page).toMatchObject({ total: 1, totalExact: true });
+    }
+  });
+
+  it('learns the words of renamed products', async () => {
+    const p = await create({ name: 'Plain Lamp' });
+    const fresh = word();
+    await h.app.inject({
+      method: 'PATCH',
+      url: `/api/products/${p.id}`,
+      payload: { name: `Plain ${fresh} Lamp` },
+      headers: seller.auth,
+    });
+    const typo = `${fresh.slice(0, 4)}${fresh.slice(5)}`;
+    expect((await list({ q: typo })).items.map((i) => i.id)).toEqual([p.id]);
+  });
+
+  it('tries prefixes and typo corrections only when the catalog has words they could match, and counts nothing extra', async () => {
+    const { listing, statements, reset } = countingListing();
+    const rare = word();
+    await create({ name: `Curious ${rare} Barometer` });
+    // each found page also reads its rows (fresh: price and stock); no count statement anywhere
+    const cases: Array<[string, number, number]> = [
+      // full text finds it, and its window counts the matches
+      [`${rare} barometer`, 2, 1],
+      // full text, the catalog's words, the prefix search
+      [rare.slice(0, 6), 4, 1],
+      // full text, the catalog's words (nothing starts with the misspelt word), the corrected search
+      [`${rare.slice(0, 5)}${rare.slice(6)} barometer`, 4, 1],
+      // nothing starts with or resembles these words: full text and the catalog's words, no fallback query
+      [`${word()} ${word()}`, 2, 0],
+    ];
+    for (const [q, expected, found] of cases) {
+      reset();
+      const page = await listing.list({ q, limit: 20 });
+      expect(page.items, q).toHaveLength(found);
+      expect(page.total, q).toBe(found);
+      expect(statements(), q).toBe(expected);
+    }
+  });
+
+  it('ranks among a window of the newest matches and pages it exactly once while matches are added', async () => {
+    const { listing } = countingListing(10);
+    const rare = word();
+    const category = `win-${tag()}`;
+    const ids: string[] = [];
+    for (let i = 0; i < 25; i++) {
+      // every third one has the word in its name (ranks higher), the others only in the description
+      const named = i % 3 === 0;
+      const p = await create({
+        category,
+        name: named ? `${rare} Gadget ${i}` : `Gadget ${i}`,
+        description: named ? 'A gadget.' : `A ${rare} gadget.`,
+      });
+      ids.push(p.id);
+    }
+    const window = new Set(ids.slice(-10));
+    // the first page is the window's best: its products with the word in their name
+    const first = await listing.list({ q: rare, limit: 4 });
+    const named = ids.filter((id, i) => i % 3 === 0 && window.has(id));
+    expect(first.items.map((i) => i.id).sort()).toEqual(named.sort());
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await listing.list({ q: rare, limit: 3, cursor });
+      if (pages === 0) expect(page).toMatchObject({ total: 25, totalExact: true });
+      seen.push(...page.items.map((i) => i.id));
+      cursor = page.nextCursor ?? undefined;
+      pages++;
+      // a match added between pages: newer than the window, it may show up, but pushes nothing out
+      await create({ category, name: `Late Gadget ${pages}`, description: `A ${rare} gadget.` });
+    } while (cursor && pages < 30);
+    expect(new Set(seen).size).toBe(seen.length);
+    for (const id of window) expect(seen).toContain(id);
+    expect(seen.filter((id) => ids.includes(id) && !window.has(id))).toEqual([]);
   });
 });
 
