@@ -71,6 +71,7 @@ export async function buildApp(deps: GatewayDeps): Promise<App> {
     timeoutMs: config.UPSTREAM_TIMEOUT_MS,
     bodyLimit: config.GATEWAY_BODY_LIMIT_BYTES,
     uploadLimit: config.GATEWAY_UPLOAD_LIMIT_BYTES,
+    uploadTimeoutMs: config.GATEWAY_UPLOAD_TIMEOUT_MS,
   });
   return app;
 }

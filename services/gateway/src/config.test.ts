@@ -13,6 +13,7 @@ describe('loadConfig', () => {
       CORS_ORIGINS: 'http://localhost:8080,http://localhost:5173',
       GATEWAY_BODY_LIMIT_BYTES: 1024 * 1024,
       GATEWAY_UPLOAD_LIMIT_BYTES: 101 * 1024 * 1024,
+      GATEWAY_UPLOAD_TIMEOUT_MS: 120_000,
       AUTH_JWKS_URL: 'http://127.0.0.1:3000/.well-known/jwks.json',
     });
     expect(config.PRODUCT_URL).toBe('http://127.0.0.1:3001');

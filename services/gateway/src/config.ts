@@ -34,6 +34,11 @@ export const GatewayConfigSchema = Type.Object({
    * (default 10 images of 10 MiB, the product service's own limits, plus the form fields).
    */
   GATEWAY_UPLOAD_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 101 * 1024 * 1024 }),
+  /**
+   * No answer to such an upload within this → 504: the service makes renditions of every image and
+   * stores them (S3 or ImageKit with their own deadlines), which outlasts UPSTREAM_TIMEOUT_MS.
+   */
+  GATEWAY_UPLOAD_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 120_000 }),
 });
 
 export type GatewayConfig = Static<typeof GatewayConfigSchema>;

@@ -46,7 +46,7 @@ beforeAll(async () => {
       res.writeHead(204);
       return res.end();
     }
-    if (path === '/api/auth/slow') {
+    if (path === '/api/auth/slow' || path === '/api/products/slow') {
       await sleep(3000);
       return json(res, 200, { late: true });
     }
@@ -335,6 +335,32 @@ describe('body limit', () => {
     });
     expect(chunked.status).toBe(413);
     expect(chunked.json().error.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it('waits longer for an upload to be processed than for other requests', async () => {
+    const impatient = await startTestGateway({
+      AUTH_JWKS_URL: jwks.url,
+      PRODUCT_URL: upstream.url,
+      UPSTREAM_TIMEOUT_MS: '200',
+      GATEWAY_UPLOAD_TIMEOUT_MS: '30000',
+    });
+    try {
+      // the upstream answers after 3 s: beyond UPSTREAM_TIMEOUT_MS, within the upload timeout
+      const upload = await send(impatient.url, '/api/products/slow', {
+        method: 'POST',
+        headers: multipart(),
+        body: randomBytes(1024),
+      });
+      expect(upload.status).toBe(200);
+      const json = await send(impatient.url, '/api/products/slow', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...seller },
+        body: '{}',
+      });
+      expect(json.status).toBe(504);
+    } finally {
+      await impatient.close();
+    }
   });
 
   it('keeps the body limit for JSON on upload routes and for multipart elsewhere', async () => {

@@ -56,6 +56,8 @@ export interface ProxyOptions {
   bodyLimit: number;
   /** multipart/form-data bodies on entries that take uploads */
   uploadLimit: number;
+  /** how long an upload's service may take to answer (renditions and storage of every image) */
+  uploadTimeoutMs: number;
 }
 
 const isMultipart = (req: FastifyRequest) => /^multipart\/form-data\b/i.test(req.headers['content-type'] ?? '');
@@ -223,7 +225,8 @@ export async function proxyRoutes(app: App, opts: ProxyOptions): Promise<void> {
     const bodyTimeout = stream ? 0 : timeoutMs;
 
     const handler = async (req: FastifyRequest, reply: FastifyReply) => {
-      const bodyLimit = entry.uploads && isMultipart(req) ? opts.uploadLimit : opts.bodyLimit;
+      const upload = entry.uploads === true && isMultipart(req);
+      const bodyLimit = upload ? opts.uploadLimit : opts.bodyLimit;
       const length = req.headers['content-length'];
       if (length !== undefined && Number(length) > bodyLimit) {
         reply.header('connection', 'close');
@@ -241,7 +244,7 @@ export async function proxyRoutes(app: App, opts: ProxyOptions): Promise<void> {
           path: req.url,
           headers: forwardHeaders(req, body !== undefined),
           body: body ?? null,
-          headersTimeout: timeoutMs,
+          headersTimeout: upload ? opts.uploadTimeoutMs : timeoutMs,
           bodyTimeout,
         });
       } catch (err) {
