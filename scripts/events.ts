@@ -37,15 +37,18 @@ const { values, positionals } = parseArgs({
 });
 
 const [group, command, queue] = positionals;
-if (values.help || (group !== 'dlq' && group !== 'topology') || !command) fail(USAGE, values.help ? 0 : 2);
-if (group === 'topology') {
-  if (command !== 'declare') fail(`unknown command "${command}"\n\n${USAGE}`);
-  const bus = new RabbitBus({
+const openBus = () =>
+  new RabbitBus({
     url: process.env.RABBITMQ_URL || 'amqp://guest:guest@127.0.0.1:5672',
     name: 'events-cli',
     prefix: values.prefix,
     publishTimeoutMs: 5000,
   });
+
+if (values.help || (group !== 'dlq' && group !== 'topology') || !command) fail(USAGE, values.help ? 0 : 2);
+if (group === 'topology') {
+  if (command !== 'declare') fail(`unknown command "${command}"\n\n${USAGE}`);
+  const bus = openBus();
   try {
     for (const q of await bus.declareTopology(TOPOLOGY)) console.log(`declared ${q}`);
   } catch (err) {
@@ -61,12 +64,7 @@ if (!queue) fail(`missing <queue>\n\n${USAGE}`);
 const limit = values.limit === undefined ? 100 : Number(values.limit);
 if (!Number.isInteger(limit) || limit < 1) fail('--limit must be a positive integer');
 
-const bus = new RabbitBus({
-  url: process.env.RABBITMQ_URL || 'amqp://guest:guest@127.0.0.1:5672',
-  name: 'events-cli',
-  prefix: values.prefix,
-  publishTimeoutMs: 5000,
-});
+const bus = openBus();
 
 try {
   if (command === 'list') {

@@ -1,6 +1,6 @@
 // Test helpers: a fresh PostgreSQL database per test file, a Redis key prefix per file, backend checks.
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import postgres from 'postgres';
 
@@ -210,6 +210,35 @@ export async function otlpReceiver(): Promise<{ url: string; spans: ReceivedSpan
   return {
     url: `http://127.0.0.1:${port}`,
     spans,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A loopback HTTP server that records every request's headers: a stand-in for another service. */
+export interface RecordingServer {
+  url: string;
+  /** headers of every request, oldest first */
+  seen: IncomingHttpHeaders[];
+  close(): Promise<void>;
+}
+
+export async function recordingServer(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<RecordingServer> {
+  const seen: RecordingServer['seen'] = [];
+  const server = createServer((req, res) => {
+    seen.push(req.headers);
+    handler(req, res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  return {
+    url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`,
+    seen,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -1,7 +1,6 @@
 // The catalog lookup against a loopback product service: the request id and the trace context go along.
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { parseTraceparent, runWithEventContext, startTelemetry } from '@microbazaar/kit';
-import { otlpReceiver } from '@microbazaar/kit/testing';
+import { otlpReceiver, type RecordingServer, recordingServer } from '@microbazaar/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpCatalogLookup } from './catalog.js';
 
@@ -9,13 +8,12 @@ const PRODUCT_ID = '0b6f3c1e-7d2a-4e8b-9c55-1a2b3c4d5e6f';
 const INCOMING = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
 describe('httpCatalogLookup', () => {
-  let upstream: Server;
+  let upstream: RecordingServer;
   let baseUrl: string;
-  const seen: IncomingHttpHeaders[] = [];
+  let seen: RecordingServer['seen'];
 
   beforeAll(async () => {
-    upstream = createServer((req, res) => {
-      seen.push(req.headers);
+    upstream = await recordingServer((req, res) => {
       if (req.url !== `/api/products/${PRODUCT_ID}`) return res.writeHead(404).end();
       res.writeHead(200, { 'content-type': 'application/json' }).end(
         JSON.stringify({
@@ -29,14 +27,10 @@ describe('httpCatalogLookup', () => {
         }),
       );
     });
-    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-    const address = upstream.address();
-    baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    baseUrl = upstream.url;
+    seen = upstream.seen;
   });
-  afterAll(async () => {
-    upstream.closeAllConnections();
-    await new Promise<void>((resolve) => upstream.close(() => resolve()));
-  });
+  afterAll(() => upstream.close());
 
   it('sends the request id and, with tracing off, the trace context the request came with', async () => {
     const catalog = httpCatalogLookup({ baseUrl, timeoutMs: 2000 });

@@ -1,7 +1,6 @@
 // The catalog port against a loopback product service: it sends the request id and the trace context it is called in.
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { createApp, createLogger, listen, parseTraceparent, runWithEventContext } from '@microbazaar/kit';
-import { otlpReceiver } from '@microbazaar/kit/testing';
+import { otlpReceiver, type RecordingServer, recordingServer } from '@microbazaar/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpCatalog } from './catalog.js';
 
@@ -9,13 +8,12 @@ const PRODUCT_ID = '6f1c1e9a-3b0f-4c55-9a57-5b7c1e2d4a10';
 const INCOMING = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
 describe('httpCatalog', () => {
-  let upstream: Server;
+  let upstream: RecordingServer;
   let baseUrl: string;
-  const seen: IncomingHttpHeaders[] = [];
+  let seen: RecordingServer['seen'];
 
   beforeAll(async () => {
-    upstream = createServer((req, res) => {
-      seen.push(req.headers);
+    upstream = await recordingServer((req, res) => {
       if (req.url !== `/api/products/${PRODUCT_ID}`) return res.writeHead(404).end();
       res.writeHead(200, { 'content-type': 'application/json' }).end(
         JSON.stringify({
@@ -27,14 +25,10 @@ describe('httpCatalog', () => {
         }),
       );
     });
-    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-    const address = upstream.address();
-    baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    baseUrl = upstream.url;
+    seen = upstream.seen;
   });
-  afterAll(async () => {
-    upstream.closeAllConnections();
-    await new Promise<void>((resolve) => upstream.close(() => resolve()));
-  });
+  afterAll(() => upstream.close());
 
   it('sends the request id and, with tracing off, the trace context the request came with', async () => {
     const catalog = httpCatalog({ baseUrl, timeoutMs: 2000 });
