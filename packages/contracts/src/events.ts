@@ -344,7 +344,13 @@ export const TOPOLOGY = {
     'payment.refunded',
     'order.created',
   ],
-  [QUEUES.orders]: ['inventory.rejected', 'payment.succeeded', 'payment.failed', 'inventory.released'],
+  [QUEUES.orders]: [
+    'inventory.rejected',
+    'payment.succeeded',
+    'payment.failed',
+    'inventory.released',
+    'payment.refunded',
+  ],
   [QUEUES.payments]: ['order.created', 'inventory.reserved', 'order.cancelled', 'order.refunded'],
   [QUEUES.cart]: ['product.created', 'product.updated', 'product.deleted', 'order.confirmed'],
 } as const satisfies Partial<Record<(typeof QUEUES)[keyof typeof QUEUES], readonly EventType[]>>;

@@ -271,6 +271,15 @@ export function createOrders({ db, catalog, cart, config }: OrdersDeps) {
       return { order: await apply(tx, order, step, cause), changed: true };
     },
 
+    /** Records in the order's history what happened to its money without changing its status (a refund). */
+    async noteInHistory(tx: Sql, orderId: string, cause: string): Promise<Order | null> {
+      const store = orderStore(tx);
+      const order = await store.lock(orderId);
+      if (!order) return null;
+      await store.appendHistory(orderId, { at: new Date().toISOString(), cause });
+      return order;
+    },
+
     /**
      * step() for the common case, without a transaction: reads the order, and if the step applies,
      * writes it in one statement with the event's inbox row, guarded by the order being unchanged

@@ -99,6 +99,47 @@ describe('order saga', () => {
     });
   });
 
+  it('payment.refunded is written in the history once, the status unchanged', async () => {
+    const { order, buyer } = await place(1, 2599);
+    const paymentId = randomUUID();
+    await h.emit('payment.succeeded', { orderId: order.id, paymentId, amount: order.total, provider: 'sandbox' });
+    await eventually(async () => expect((await read(order.id, buyer.token)).status).toBe('confirmed'), WAIT);
+    const cancelled = await h.app.inject({
+      method: 'POST',
+      url: `/api/orders/${order.id}/cancel`,
+      headers: { authorization: `Bearer ${buyer.token}` },
+    });
+    expect(cancelled.statusCode).toBe(200);
+    // the same event three times (a broker redelivery), then a marker that is consumed after them
+    const refund = newEvent('payment.refunded', {
+      orderId: order.id,
+      paymentId,
+      amount: order.total,
+      reason: 'order cancelled',
+    });
+    await h.platform.publish([refund, refund, refund]);
+    const marker = await h.emit('payment.failed', {
+      orderId: order.id,
+      paymentId,
+      amount: order.total,
+      reason: 'marker',
+    });
+    await eventually(async () => {
+      const rows = await h.db.query('SELECT 1 FROM inbox WHERE event_id = $1', [marker.id]);
+      expect(rows).toHaveLength(1);
+    }, WAIT);
+    const after = await read(order.id, buyer.token);
+    const refunds = after.history.filter((e: { cause: string }) => e.cause.startsWith('payment.refunded'));
+    expect(after.status).toBe('cancelled');
+    expect(refunds).toEqual([
+      {
+        status: 'cancelled',
+        at: expect.any(String),
+        cause: `payment.refunded: $25.99 (payment ${paymentId}, order cancelled)`,
+      },
+    ]);
+  });
+
   it('a redelivered event is handled once; a late payment for a cancelled order changes nothing', async () => {
     const { order, buyer, product } = await place();
     const rejected = newEvent('inventory.rejected', {

@@ -1,5 +1,5 @@
 // The order's side of the saga, consumed on orders_queue through the inbox: stock and payment outcomes move the order on.
-import type { EventOf } from '@microbazaar/contracts';
+import { type EventOf, formatMoney } from '@microbazaar/contracts';
 import { type EventHandlers, type FastEventHandlers, type HandlerOutcome, PermanentEventError } from '@microbazaar/kit';
 import type { Order } from '../domain/order.js';
 import type { Orders, StepResult } from '../orders.js';
@@ -73,6 +73,18 @@ export function orderSagaHandlers(orders: Orders): EventHandlers {
         `payment.failed: ${reason}`,
       );
       return outcome(result, orderId);
+    },
+
+    // the payment service gave money back (a cancelled order, an admin refund, a capture found late)
+    'payment.refunded': async (tx, event) => {
+      const { orderId, paymentId, amount, reason } = event.data;
+      const order = await orders.noteInHistory(
+        tx,
+        orderId,
+        `payment.refunded: ${formatMoney(amount)} (payment ${paymentId}${reason ? `, ${reason}` : ''})`,
+      );
+      if (!order) throw new PermanentEventError(`order ${orderId} is unknown here`);
+      return { status: 'handled' };
     },
 
     // the product service's sweeper gave the stock of an unpaid order back

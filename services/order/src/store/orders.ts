@@ -112,6 +112,16 @@ export function orderStore(sql: Sql) {
       return rows[0] ? toOrder(rows[0]) : null;
     },
 
+    /** Adds a history entry that changes no status (a refund the payment service made). */
+    async appendHistory(id: string, entry: { at: string; cause: string }): Promise<void> {
+      await sql.query(
+        `UPDATE orders SET history = history || jsonb_build_array(
+           jsonb_build_object('status', status, 'at', $2::text, 'cause', $3::text)), updated_at = $2::timestamptz
+          WHERE id = $1`,
+        [id, entry.at, entry.cause],
+      );
+    },
+
     /** Writes what transition() produced (status, reason, payment, history) and its event, in one statement. */
     async saveTransition(order: Order, event: AnyEvent): Promise<void> {
       await writeWithEvents(
