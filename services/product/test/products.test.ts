@@ -388,6 +388,8 @@ describe('categories', () => {
     expect(created.json()).toMatchObject({ slug, name: 'Garden & Patio', description: 'Outside' });
     expect((await post(admin, { slug })).statusCode).toBe(409);
     expect((await post(admin, { slug: 'Not A Slug' })).statusCode).toBe(400);
+    // it would read as an id and the category could never be found by its slug
+    expect((await post(admin, { slug: randomUUID() })).statusCode).toBe(400);
 
     const renamed = await h.app.inject({
       method: 'PATCH',

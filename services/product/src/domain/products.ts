@@ -1,7 +1,8 @@
 // Rules about products and categories: slugs, how a product is shown, what a snapshot event carries.
 import { randomBytes } from 'node:crypto';
 
-export const CATEGORY_SLUG = '^[a-z0-9-]{1,64}$';
+/** Lower-case letters, digits and hyphens; never shaped like a UUID, which reads as a category id. */
+export const CATEGORY_SLUG = '^(?![0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$)[a-z0-9-]{1,64}$';
 export const NAME_MAX = 200;
 export const DESCRIPTION_MAX = 10_000;
 /** 10^12 minor units: far above any real price, far below 2^53 */
