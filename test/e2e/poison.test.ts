@@ -19,7 +19,7 @@ beforeAll(async () => {
   });
   shop = new Shop(stack.gateway);
   seller = await shop.seller();
-  bus = new RabbitBus({ url: stack.rabbitUrl as string, name: 'e2e-poison' });
+  bus = new RabbitBus({ url: stack.rabbitUrl as string, prefix: stack.busPrefix as string, name: 'e2e-poison' });
   await bus.ready();
   payments = createPostgresDb({ url: stack.databaseUrl as string, schema: 'payments', poolMax: 2 });
 }, 180_000);

@@ -1,14 +1,16 @@
 // The whole shop for end-to-end tests and the checkout bench: auth, product, cart, order, payment and the
-// gateway, either as separate processes on real PostgreSQL, Redis and RabbitMQ (each run in a RabbitMQ
-// vhost of its own, since the product service names its queues without a prefix), or embedded in this
+// gateway, either as separate processes on real PostgreSQL, Redis and RabbitMQ (each run under a BUS_PREFIX
+// of its own on the broker's default vhost, so any broker the tests can reach will do), or embedded in this
 // process (PGlite, in-memory cache and bus) through the same start functions the platform uses.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { QUEUES } from '@microbazaar/contracts';
+import { DEFAULT_RETRY_POLICY, RabbitBus } from '@microbazaar/kit';
+import { retryDelays } from '@microbazaar/kit/bus/consume';
+import { testPrefix } from '@microbazaar/kit/bus/testkit';
 import { createFaultProxy, type FaultProxy } from '@microbazaar/kit/faults';
 import {
   createTestDatabase,
@@ -20,7 +22,6 @@ import {
 } from '@microbazaar/kit/testing';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
-const run = promisify(execFile);
 
 export const SERVICES = ['auth', 'product', 'cart', 'order', 'payment', 'gateway'] as const;
 export type ServiceName = (typeof SERVICES)[number];
@@ -54,31 +55,32 @@ export async function waitReady(url: string, timeoutMs = 90_000, isAlive: () => 
   throw new Error(`${url} not ready in ${timeoutMs} ms: ${last}`);
 }
 
-/** A RabbitMQ vhost of our own (rabbitmqctl on this machine); the same broker, isolated names. */
-export async function createVhost(label: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const vhost = `mbt_${label}_${randomBytes(4).toString('hex')}`;
-  try {
-    await run('rabbitmqctl', ['add_vhost', vhost], { timeout: 60_000 });
-    await run(
-      'rabbitmqctl',
-      ['set_permissions', '-p', vhost, new URL(TEST_RABBITMQ_URL).username || 'guest', '.*', '.*', '.*'],
-      {
-        timeout: 60_000,
-      },
-    );
-  } catch (err) {
-    throw new Error(
-      `the end-to-end tests need a RabbitMQ vhost of their own (rabbitmqctl add_vhost failed: ${(err as Error).message})`,
-    );
+/**
+ * Deletes what the services declared under `prefix`: every consumer queue with its .dlq and .retry.<delay>
+ * queues (one per delay the given environments' retry policies can ask for), and the exchanges.
+ */
+export async function deleteBusTopology(prefix: string, envs: readonly Env[]): Promise<void> {
+  const delays = new Set<number>();
+  for (const env of envs) {
+    const policy = {
+      ...DEFAULT_RETRY_POLICY,
+      ...(env.BUS_MAX_ATTEMPTS ? { maxAttempts: Number(env.BUS_MAX_ATTEMPTS) } : {}),
+      ...(env.BUS_RETRY_DELAYS_MS ? { retryDelaysMs: env.BUS_RETRY_DELAYS_MS.split(',').map(Number) } : {}),
+    };
+    for (const delay of retryDelays(policy)) delays.add(delay);
   }
-  const url = new URL(TEST_RABBITMQ_URL);
-  url.pathname = `/${vhost}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      await run('rabbitmqctl', ['delete_vhost', vhost], { timeout: 60_000 }).catch(() => {});
-    },
-  };
+  // one policy whose retries ask for every one of those delays, so deleteTopology names each retry queue
+  const cleaner = new RabbitBus({
+    url: TEST_RABBITMQ_URL,
+    prefix,
+    name: 'e2e-cleanup',
+    policy: { retryDelaysMs: [...delays], maxAttempts: delays.size + 1 },
+  });
+  try {
+    await cleaner.deleteTopology(Object.values(QUEUES));
+  } finally {
+    await cleaner.close();
+  }
 }
 
 export class ServiceProcess {
@@ -147,8 +149,10 @@ export interface Stack {
   processes?: Map<ServiceName, ServiceProcess>;
   /** the TCP proxy every service reaches RabbitMQ through (distributed mode with brokerProxy) */
   broker?: FaultProxy;
-  /** the RabbitMQ URL of this stack's vhost (distributed mode) */
+  /** the RabbitMQ URL the services use, without the proxy (distributed mode) */
   rabbitUrl?: string;
+  /** the BUS_PREFIX of every service's exchanges and queues: a bus of the test's own must use it too */
+  busPrefix?: string;
   /** the in-memory broker every service shares (embedded mode) */
   memoryBroker?: import('@microbazaar/kit').MemoryBroker;
   stop(): Promise<void>;
@@ -166,8 +170,8 @@ export interface StackOptions {
 /** Every service as its own process, on real backends. */
 export async function startDistributedStack(opts: StackOptions): Promise<Stack> {
   const database: TestDatabase = await createTestDatabase(opts.label);
-  const vhost = await createVhost(opts.label);
-  const broker = opts.brokerProxy ? await createFaultProxy(vhost.url) : undefined;
+  const busPrefix = testPrefix(opts.label);
+  const broker = opts.brokerProxy ? await createFaultProxy(TEST_RABBITMQ_URL) : undefined;
   const ports = Object.fromEntries(
     await Promise.all(SERVICES.map(async (s) => [s, await freePort()] as const)),
   ) as Record<ServiceName, number>;
@@ -177,7 +181,8 @@ export async function startDistributedStack(opts: StackOptions): Promise<Stack> 
     LOG_LEVEL: 'warn',
     HOST: '127.0.0.1',
     DATABASE_URL: database.url,
-    RABBITMQ_URL: broker?.url ?? vhost.url,
+    RABBITMQ_URL: broker?.url ?? TEST_RABBITMQ_URL,
+    BUS_PREFIX: busPrefix,
     AUTH_JWKS_URL: `${url('auth')}/.well-known/jwks.json`,
     AUTH_URL: url('auth'),
     PRODUCT_URL: url('product'),
@@ -207,10 +212,16 @@ export async function startDistributedStack(opts: StackOptions): Promise<Stack> 
   const stop = async () => {
     await Promise.all([...processes.values()].map((p) => p.stop('SIGTERM')));
     await broker?.close();
-    await vhost.drop();
+    // thrown after the rest is cleaned up: a run that leaves queues on the shared broker should say so
+    const topology = await deleteBusTopology(
+      busPrefix,
+      [...processes.values()].map((p) => p.env),
+    ).catch((err: Error) => err);
     await database.drop().catch(() => {});
     await deleteRedisPrefix(perService.cart.CART_KEY_PREFIX as string).catch(() => {});
     rmSync(perService.product.DATA_DIR as string, { recursive: true, force: true });
+    if (topology instanceof Error)
+      throw new Error(`could not delete the RabbitMQ queues and exchanges under ${busPrefix}: ${topology.message}`);
   };
   try {
     // auth first: the others fetch its keys; product before the order and cart services ask it things
@@ -219,7 +230,7 @@ export async function startDistributedStack(opts: StackOptions): Promise<Stack> 
       ['product', 'cart', 'order', 'payment', 'gateway'].map((s) => processes.get(s as ServiceName)?.start()),
     );
   } catch (err) {
-    await stop();
+    await stop().catch(() => {}); // the start's failure is the one to report
     throw err;
   }
   return {
@@ -229,7 +240,8 @@ export async function startDistributedStack(opts: StackOptions): Promise<Stack> 
     databaseUrl: database.url,
     processes,
     ...(broker ? { broker } : {}),
-    rabbitUrl: vhost.url,
+    rabbitUrl: TEST_RABBITMQ_URL,
+    busPrefix,
     stop,
   };
 }
