@@ -116,7 +116,7 @@ async function run(stack: Stack): Promise<Figures> {
   // the bench's own queue on the bus: every order outcome arrives here
   const bus: Bus = stack.memoryBroker
     ? new MemoryBus({ broker: stack.memoryBroker })
-    : new RabbitBus({ url: stack.rabbitUrl as string, name: 'bench-checkout' });
+    : new RabbitBus({ url: stack.rabbitUrl as string, name: 'bench-checkout', prefix: stack.busPrefix as string });
   const waiting = new Map<string, (outcome: 'confirmed' | 'cancelled') => void>();
   const early = new Map<string, 'confirmed' | 'cancelled'>();
   const subscription = await bus.subscribe({
@@ -201,6 +201,8 @@ async function run(stack: Stack): Promise<Figures> {
   stopAt = 0;
   await Promise.all(loops);
   await subscription.close();
+  // the stack deletes the services' queues; this one is the bench's own
+  if (bus instanceof RabbitBus) await bus.deleteTopology();
   await bus.close();
   await http.close();
   if (failures) console.log(`  ${failures} checkouts answered something else than 202`);
