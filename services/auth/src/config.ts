@@ -10,8 +10,6 @@ export const AuthConfigSchema = Type.Object({
   ...BusEnv,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
   DB_SCHEMA: Type.String({ default: 'auth' }),
-  /** prepended to exchange and queue names; empty in production (tests and side-by-side stacks) */
-  BUS_PREFIX: Type.String({ default: '', pattern: '^[A-Za-z0-9_.-]*$' }),
   ACCESS_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 30, maximum: 3600, default: 900 }),
   REFRESH_TOKEN_TTL_DAYS: Type.Integer({ minimum: 1, maximum: 365, default: 30 }),
   PASSWORD_RESET_TTL_MINUTES: Type.Integer({ minimum: 5, maximum: 1440, default: 30 }),

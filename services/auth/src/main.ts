@@ -26,7 +26,7 @@ export async function startAuth(config: AuthConfig, shared: SharedDeps = {}): Pr
   const logger = createLogger('auth', config.LOG_LEVEL);
   const { db, close: closeDb } = await openDb(config, config.DB_SCHEMA, shared);
   const cache = openCache(config, 'auth:', shared.cache);
-  const bus = openBus(config, { name: 'auth', logger, shared: shared.bus, prefix: config.BUS_PREFIX });
+  const bus = openBus(config, { name: 'auth', logger, shared: shared.bus });
   const closeAll = async () => {
     await bus.close().catch(() => {});
     await cache.close();

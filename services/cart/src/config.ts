@@ -6,8 +6,6 @@ export const CartConfigSchema = Type.Object({
   ...CommonEnv,
   ...BusEnv,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3002 }),
-  /** prepended to exchange and queue names; empty in production (tests and side-by-side stacks) */
-  BUS_PREFIX: Type.String({ default: '', pattern: '^[A-Za-z0-9_.-]*$' }),
   /** Redis key prefix of carts and the product read model */
   CART_KEY_PREFIX: Type.String({ default: 'cart:' }),
   /** a cart untouched this long is gone (guest and user carts alike) */

@@ -24,7 +24,7 @@ export function openCartStore(config: CartConfig): CartStore {
 export async function startCart(config: CartConfig, shared: SharedDeps = {}): Promise<RunningService> {
   const logger = createLogger('cart', config.LOG_LEVEL);
   const store = openCartStore(config);
-  const bus = openBus(config, { name: 'cart', logger, shared: shared.bus, prefix: config.BUS_PREFIX });
+  const bus = openBus(config, { name: 'cart', logger, shared: shared.bus });
   const closeBackends = async () => {
     await bus.close().catch(() => {});
     await store.close();

@@ -10,8 +10,6 @@ export const NotificationConfigSchema = Type.Object({
   ...BusEnv,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3005 }),
   DB_SCHEMA: Type.String({ default: 'notification' }),
-  /** prepended to exchange and queue names; empty in production (tests and side-by-side stacks) */
-  BUS_PREFIX: Type.String({ default: '', pattern: '^[A-Za-z0-9_.-]*$' }),
   /** Where the storefront lives: links in mails and SMS are built from it. */
   PUBLIC_URL: Type.String({ pattern: '^https?://', default: 'http://localhost:8080' }),
 

@@ -17,7 +17,7 @@ export async function startNotification(config: NotificationConfig, shared: Shar
   const logger = createLogger('notification', config.LOG_LEVEL);
   const { db, close: closeDb } = await openDb(config, config.DB_SCHEMA, shared);
   const cache = openCache(config, 'notification:', shared.cache);
-  const bus = openBus(config, { name: 'notification', logger, shared: shared.bus, prefix: config.BUS_PREFIX });
+  const bus = openBus(config, { name: 'notification', logger, shared: shared.bus });
   const closeBackends = async () => {
     await bus.close();
     await cache.close();

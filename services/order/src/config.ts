@@ -7,8 +7,6 @@ export const OrderConfigSchema = Type.Object({
   ...BusEnv,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3003 }),
   DB_SCHEMA: Type.String({ default: 'orders' }),
-  /** prepended to exchange and queue names; empty in production (tests and side-by-side stacks) */
-  BUS_PREFIX: Type.String({ default: '', pattern: '^[A-Za-z0-9_.-]*$' }),
   /** the product service: prices, names and sellers are re-read from it at checkout */
   PRODUCT_URL: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:3001' }),
   /** the cart service: an order without `items` takes the lines of the buyer's cart */

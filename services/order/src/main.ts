@@ -17,7 +17,7 @@ import { httpCatalog } from './ports/catalog.js';
 export async function startOrder(config: OrderConfig, shared: SharedDeps = {}): Promise<RunningService> {
   const logger = createLogger('order', config.LOG_LEVEL);
   const { db, close: closeDb } = await openDb(config, config.DB_SCHEMA, shared);
-  const bus = openBus(config, { name: 'order', logger, shared: shared.bus, prefix: config.BUS_PREFIX });
+  const bus = openBus(config, { name: 'order', logger, shared: shared.bus });
   const timeoutMs = config.UPSTREAM_TIMEOUT_MS;
   const catalog = httpCatalog({ baseUrl: config.PRODUCT_URL, timeoutMs });
   const cart = httpCart({ baseUrl: config.CART_URL, timeoutMs });

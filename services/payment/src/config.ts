@@ -7,8 +7,6 @@ export const PaymentConfigSchema = Type.Object({
   ...BusEnv,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3004 }),
   DB_SCHEMA: Type.String({ default: 'payments' }),
-  /** prepended to exchange and queue names; empty in production (tests and side-by-side stacks) */
-  BUS_PREFIX: Type.String({ default: '', pattern: '^[A-Za-z0-9_.-]*$' }),
   /** unset: stripe when STRIPE_SECRET_KEY is set, else sandbox */
   PAYMENT_PROVIDER: Type.Optional(Type.Union([Type.Literal('sandbox'), Type.Literal('stripe')])),
   STRIPE_SECRET_KEY: Type.Optional(Type.String({ minLength: 1 })),

@@ -15,7 +15,7 @@ import { loadConfig, type PaymentConfig } from './config.js';
 export async function startPayment(config: PaymentConfig, shared: SharedDeps = {}): Promise<RunningService> {
   const logger = createLogger('payment', config.LOG_LEVEL);
   const { db, close: closeDb } = await openDb(config, config.DB_SCHEMA, shared);
-  const bus = openBus(config, { name: 'payment', logger, shared: shared.bus, prefix: config.BUS_PREFIX });
+  const bus = openBus(config, { name: 'payment', logger, shared: shared.bus });
   const closeBackends = async () => {
     await bus.close().catch(() => {});
     await closeDb();

@@ -10,8 +10,6 @@ export const ProductConfigSchema = Type.Object({
   ...BusEnv,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3001 }),
   DB_SCHEMA: Type.String({ default: 'product' }),
-  /** prepended to exchange and queue names; empty in production (tests and side-by-side stacks) */
-  BUS_PREFIX: Type.String({ default: '', pattern: '^[A-Za-z0-9_.-]*$' }),
 
   /** Where image files live: local disk (served at /media), S3, or ImageKit (resized by URL). */
   MEDIA_STORAGE: Type.Union([Type.Literal('local'), Type.Literal('s3'), Type.Literal('imagekit')], {

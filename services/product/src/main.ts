@@ -24,7 +24,7 @@ export interface StartedProduct extends RunningService {
 export async function startProduct(config: ProductConfig, shared: SharedDeps = {}): Promise<StartedProduct> {
   const logger = createLogger('product', config.LOG_LEVEL);
   const { db, close: closeDb } = await openDb(config, config.DB_SCHEMA, shared);
-  const bus = openBus(config, { name: 'product', logger, shared: shared.bus, prefix: config.BUS_PREFIX });
+  const bus = openBus(config, { name: 'product', logger, shared: shared.bus });
   const storage = createStorage(config);
   const closeAll = async () => {
     await bus.close().catch(() => {});

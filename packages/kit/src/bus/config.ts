@@ -18,6 +18,8 @@ export const BusEnv = {
     pattern: '^\\s*\\d+(\\s*,\\s*\\d+)*\\s*$',
     default: DEFAULT_RETRY_POLICY.retryDelaysMs.join(','),
   }),
+  /** prepended to every exchange and queue name: several platforms (or test runs) on one broker */
+  BUS_PREFIX: Type.String({ default: '', pattern: '^[A-Za-z0-9_.-]*$' }),
   /** how long a publish waits for the broker (connection + confirms) before failing */
   BUS_PUBLISH_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
   /** rows the outbox relay publishes per confirmed batch */
@@ -34,6 +36,7 @@ export interface BusConfig {
   BUS_MAX_ATTEMPTS: number;
   BUS_RETRY_DELAYS_MS: string;
   BUS_PUBLISH_TIMEOUT_MS: number;
+  BUS_PREFIX?: string;
   OUTBOX_BATCH_SIZE: number;
   OUTBOX_SWEEP_INTERVAL_MS: number;
   OUTBOX_RETENTION_HOURS: number;
@@ -62,17 +65,18 @@ export interface OpenBusOptions {
   logger?: Logger;
   /** the embedded platform's broker (SharedDeps.bus), used when RABBITMQ_URL is unset */
   shared?: MemoryBroker | undefined;
-  /** prepended to exchange and queue names (tests) */
+  /** prepended to exchange and queue names; default the config's BUS_PREFIX */
   prefix?: string;
 }
 
 /** RabbitMQ when RABBITMQ_URL is set, else the shared in-memory broker (or a private one). */
 export function openBus(config: BusConfig, opts: OpenBusOptions): Bus {
   const policy = retryPolicyFrom(config);
+  const prefix = opts.prefix ?? config.BUS_PREFIX;
   const common = {
     policy,
     ...(opts.logger ? { logger: opts.logger } : {}),
-    ...(opts.prefix ? { prefix: opts.prefix } : {}),
+    ...(prefix ? { prefix } : {}),
   };
   if (config.RABBITMQ_URL) {
     return new RabbitBus({
