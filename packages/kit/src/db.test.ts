@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresDb, type Db, isConnectionError, isDataError, migrate, PgliteHost } from './db.js';
 import { Unavailable } from './errors.js';
@@ -455,6 +456,30 @@ describe('PostgreSQL unreachable', () => {
     const err = await db.query('SELECT * FROM no_such_table').catch((e: unknown) => e);
     expect(err).not.toBeInstanceOf(Unavailable);
     expect(err).toMatchObject({ code: '42P01' });
+  });
+});
+
+describe('postgres.js with a dead backend (driver patched by patches/postgres+3.4.9.patch)', () => {
+  it('a query on a reserved connection whose backend died rejects CONNECTION_CLOSED instead of crashing the process', async () => {
+    // unpatched, the query's write runs from a setImmediate on a null socket: an uncaught TypeError
+    const sql = postgres(testDb.url, { max: 2, onnotice: () => {} });
+    const killer = postgres(testDb.url, { max: 1, onnotice: () => {} });
+    try {
+      const reserved = await sql.reserve();
+      const [{ pid }] = (await reserved`SELECT pg_backend_pid() AS pid`) as unknown as [{ pid: number }];
+      await killer`SELECT pg_terminate_backend(${pid})`;
+      await sleep(200); // the client sees the socket close
+      const err = await reserved`SELECT 1`.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toMatchObject({ code: 'CONNECTION_CLOSED' });
+      expect(isConnectionError(err)).toBe(true);
+      // the pool goes on working (it reconnects the closed connection)
+      for (const n of [1, 2, 3]) expect(await sql`SELECT ${n}::int AS n`).toEqual([{ n }]);
+    } finally {
+      await Promise.all([sql.end({ timeout: 1 }), killer.end({ timeout: 1 })]);
+    }
   });
 });
 
