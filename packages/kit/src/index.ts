@@ -13,3 +13,4 @@ export * from './schemas.js';
 export * from './server.js';
 export * from './shared.js';
 export * from './telemetry.js';
+export * from './workers.js';

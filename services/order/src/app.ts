@@ -17,9 +17,9 @@ import {
   outboxOptionsFrom,
   type Periodic,
   retryPolicyFrom,
-  type Subscription,
   startOutboxRelay,
   startPeriodic,
+  startWorkers,
   subscribeWithInbox,
   type TokenVerifier,
 } from '@microbazaar/kit';
@@ -78,40 +78,33 @@ export async function buildApp(deps: OrderDeps): Promise<OrderService> {
   if (deps.workers === false) return { app, orders };
 
   const metrics = busMetrics(app.metrics.registry);
-  let subscription: Subscription | undefined;
-  let relay: OutboxRelay | undefined;
-  let sweeper: Periodic | undefined;
-  const stopWorkers = async () => {
-    // stop taking events first (in-flight handlers finish and ack), then the jobs that write, then the relay
-    await subscription?.close();
-    await sweeper?.stop();
-    await relay?.stop();
-  };
-  app.addHook('onClose', stopWorkers);
-  try {
-    relay = await startOutboxRelay({ db, bus, logger, metrics, ...outboxOptionsFrom(config) });
-    subscription = await subscribeWithInbox({
-      bus,
-      db,
-      queue: QUEUES.orders,
-      handlers: orderSagaHandlers(orders),
-      fastPaths: orderSagaFastPaths(orders),
-      logger,
-      metrics,
-      ...retryPolicyFrom(config),
-    });
-    sweeper = startPeriodic(
-      'expire-pending-orders',
-      config.ORDER_SWEEP_INTERVAL_MS,
-      async () => {
-        const expired = await orders.expireStale();
-        if (expired) logger.info({ expired }, 'pending orders expired');
-      },
-      logger,
+  const { relay, sweeper } = await startWorkers(app, async (add) => {
+    const relay = add(await startOutboxRelay({ db, bus, logger, metrics, ...outboxOptionsFrom(config) }));
+    const sweeper = add(
+      startPeriodic(
+        'expire-pending-orders',
+        config.ORDER_SWEEP_INTERVAL_MS,
+        async () => {
+          const expired = await orders.expireStale();
+          if (expired) logger.info({ expired }, 'pending orders expired');
+        },
+        logger,
+      ),
     );
-  } catch (err) {
-    await stopWorkers();
-    throw err;
-  }
+    // started last, stopped first: no new events while the jobs and the relay finish
+    add(
+      await subscribeWithInbox({
+        bus,
+        db,
+        queue: QUEUES.orders,
+        handlers: orderSagaHandlers(orders),
+        fastPaths: orderSagaFastPaths(orders),
+        logger,
+        metrics,
+        ...retryPolicyFrom(config),
+      }),
+    );
+    return { relay, sweeper };
+  });
   return { app, orders, relay, sweeper };
 }

@@ -17,9 +17,9 @@ import {
   outboxOptionsFrom,
   type Periodic,
   retryPolicyFrom,
-  type Subscription,
   startOutboxRelay,
   startPeriodic,
+  startWorkers,
   type TokenVerifier,
 } from '@microbazaar/kit';
 import { type PaymentConfig, providerName } from './config.js';
@@ -99,37 +99,31 @@ export async function buildApp(deps: PaymentDeps): Promise<PaymentService> {
   if (deps.workers === false) return { app, payments, provider };
 
   const metrics = busMetrics(app.metrics.registry);
-  let subscription: Subscription | undefined;
-  let relay: OutboxRelay | undefined;
-  let recovery: Periodic | undefined;
-  const stopWorkers = async () => {
-    await subscription?.close();
-    await recovery?.stop();
-    await relay?.stop();
-  };
-  app.addHook('onClose', stopWorkers);
-  try {
-    relay = await startOutboxRelay({ db, bus, logger, metrics, ...outboxOptionsFrom(config) });
-    subscription = await bus.subscribe({
-      queue: QUEUES.payments,
-      bindings: Object.keys(paymentSagaHandlers(payments, () => {})),
-      handler: paymentDeliveryHandler(db, QUEUES.payments, payments),
-      logger,
-      metrics,
-      ...retryPolicyFrom(config),
-    });
-    recovery = startPeriodic(
-      'recover-payments',
-      config.PAYMENT_RECOVERY_INTERVAL_MS,
-      async () => {
-        const recovered = await payments.recover();
-        if (recovered) logger.info({ recovered }, 'half-done charges and refunds taken over');
-      },
-      logger,
+  const { relay, recovery } = await startWorkers(app, async (add) => {
+    const relay = add(await startOutboxRelay({ db, bus, logger, metrics, ...outboxOptionsFrom(config) }));
+    const recovery = add(
+      startPeriodic(
+        'recover-payments',
+        config.PAYMENT_RECOVERY_INTERVAL_MS,
+        async () => {
+          const recovered = await payments.recover();
+          if (recovered) logger.info({ recovered }, 'half-done charges and refunds taken over');
+        },
+        logger,
+      ),
     );
-  } catch (err) {
-    await stopWorkers();
-    throw err;
-  }
+    // started last, stopped first: no new events while recovery and the relay finish
+    add(
+      await bus.subscribe({
+        queue: QUEUES.payments,
+        bindings: Object.keys(paymentSagaHandlers(payments, () => {})),
+        handler: paymentDeliveryHandler(db, QUEUES.payments, payments),
+        logger,
+        metrics,
+        ...retryPolicyFrom(config),
+      }),
+    );
+    return { relay, recovery };
+  });
   return { app, payments, provider, relay, recovery };
 }
