@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from './logger.js';
-import { startPeriodic } from './periodic.js';
+import { startPeriodic, wakeLoop } from './periodic.js';
 import { eventually } from './testing.js';
 
 const log = createLogger('periodic-test', 'silent');
@@ -58,5 +58,36 @@ describe('startPeriodic', () => {
     await job.runNow();
     expect(done).toBe(1);
     await job.stop();
+  });
+});
+
+describe('wakeLoop', () => {
+  it('never runs twice at once, turns the wakes of a run into one more run, and stops after the run in progress', async () => {
+    let runs = 0;
+    let running = 0;
+    let maxRunning = 0;
+    let release: () => void = () => {};
+    const loop = wakeLoop(async () => {
+      runs++;
+      running++;
+      maxRunning = Math.max(maxRunning, running);
+      await new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      running--;
+    }, 3_600_000);
+    loop.wake();
+    loop.wake();
+    loop.wake(); // both during the first run: one more run
+    release();
+    await new Promise((r) => setImmediate(r));
+    expect(runs).toBe(2);
+    const stopping = loop.stop(() => release());
+    await stopping;
+    expect(loop.stopped).toBe(true);
+    loop.wake();
+    await loop.idle();
+    expect(runs).toBe(2);
+    expect(maxRunning).toBe(1);
   });
 });

@@ -38,3 +38,54 @@ export function startPeriodic(name: string, intervalMs: number, job: () => Promi
     },
   };
 }
+
+export interface WakeLoop {
+  /** asks for a run: starts one, or one more after the run in progress (wakes meanwhile coalesce) */
+  wake(): void;
+  /** true once stop() was called: long runs check it between steps */
+  readonly stopped: boolean;
+  /** resolves when no run is in progress */
+  idle(): Promise<void>;
+  /** no new runs; `interrupt` cuts a run's wait short; then waits for the run in progress */
+  stop(interrupt?: () => void): Promise<void>;
+}
+
+/**
+ * A job run on demand (a NOTIFY, a new row) and by a sweep every `sweepIntervalMs` (a missed wake-up):
+ * never two runs at once, never a wake lost while a run is under way.
+ */
+export function wakeLoop(run: () => Promise<void>, sweepIntervalMs: number): WakeLoop {
+  let stopped = false;
+  let wanted = false;
+  let loop: Promise<void> | undefined;
+  const wake = () => {
+    if (stopped) return;
+    wanted = true;
+    if (loop) return;
+    loop = (async () => {
+      while (wanted && !stopped) {
+        wanted = false;
+        await run();
+      }
+    })().finally(() => {
+      loop = undefined;
+    });
+  };
+  const sweep = setInterval(wake, sweepIntervalMs);
+  sweep.unref();
+  return {
+    wake,
+    get stopped() {
+      return stopped;
+    },
+    idle: async () => {
+      await loop;
+    },
+    async stop(interrupt) {
+      stopped = true;
+      clearInterval(sweep);
+      interrupt?.();
+      await loop;
+    },
+  };
+}

@@ -14,6 +14,7 @@ import {
 import { pino } from 'pino';
 import type { Db, Row, Sql } from '../db.js';
 import type { Logger } from '../logger.js';
+import { type WakeLoop, wakeLoop } from '../periodic.js';
 import { type BusMetrics, noBusMetrics } from './metrics.js';
 import { currentEventContext, currentTraceHeaders } from './tracing.js';
 import { type Bus, PublishError } from './types.js';
@@ -202,9 +203,9 @@ export async function startOutboxRelay(opts: OutboxRelayOptions): Promise<Outbox
   const hotPollMs = opts.hotPollMs ?? 5;
   metrics.trackOutbox(db);
 
-  let stopped = false;
-  let wanted = false;
-  let loop: Promise<void> | undefined;
+  // assigned once LISTEN is set up; the rounds only run after that
+  let runs: WakeLoop | undefined;
+  const stopped = () => runs?.stopped === true;
   let failures = 0;
   let lastCleanup = 0;
   let backoff: { timer: NodeJS.Timeout; resolve: () => void } | undefined;
@@ -321,7 +322,7 @@ export async function startOutboxRelay(opts: OutboxRelayOptions): Promise<Outbox
 
   const drain = async (): Promise<number> => {
     let published = 0;
-    while (!stopped) {
+    while (!stopped()) {
       let result: { claimed: number; sent: number };
       try {
         result = await round();
@@ -360,44 +361,33 @@ export async function startOutboxRelay(opts: OutboxRelayOptions): Promise<Outbox
     return published;
   };
 
-  const wake = () => {
-    if (stopped) return;
-    wanted = true;
-    if (loop) return;
-    loop = (async () => {
-      while (wanted && !stopped) {
-        wanted = false;
-        await drain();
-        await cleanup().catch((err: Error) => log.warn({ err: err.message }, 'outbox cleanup failed'));
-      }
-    })().finally(() => {
-      loop = undefined;
-    });
-  };
+  const wake = () => runs?.wake();
 
   if (opts.listen !== false) {
     unlisten = await db.listen(`outbox_${db.schema}`, () => wake()).catch(() => undefined);
     if (!unlisten) log.warn('outbox relay could not LISTEN; relying on the sweep');
     await setArmed(true);
   }
-  const sweep = setInterval(wake, sweepIntervalMs);
-  sweep.unref();
-  wake();
+  runs = wakeLoop(async () => {
+    await drain();
+    await cleanup().catch((err: Error) => log.warn({ err: err.message }, 'outbox cleanup failed'));
+  }, sweepIntervalMs);
+  const loop = runs;
+  loop.wake();
 
   return {
     wake,
     async flush() {
-      await loop;
+      await loop.idle();
       return drain();
     },
     async stop() {
-      stopped = true;
-      clearInterval(sweep);
-      if (backoff) {
-        clearTimeout(backoff.timer);
-        backoff.resolve();
-      }
-      await loop;
+      await loop.stop(() => {
+        if (backoff) {
+          clearTimeout(backoff.timer);
+          backoff.resolve();
+        }
+      });
       if (hot) await setArmed(true);
       await unlisten?.().catch(() => {});
     },

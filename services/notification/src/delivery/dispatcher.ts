@@ -1,5 +1,5 @@
 // Sends queued emails and SMS apart from event handling, so a slow or dead mail server never holds up acks.
-import type { Db, Logger } from '@microbazaar/kit';
+import { type Db, type Logger, wakeLoop } from '@microbazaar/kit';
 import { Counter, type Registry } from 'prom-client';
 import type { Channel } from '../channels/types.js';
 import { PermanentSendError } from '../channels/types.js';
@@ -49,9 +49,6 @@ export function startDispatcher(opts: DispatcherOptions): Dispatcher {
       })
     : undefined;
 
-  let stopped = false;
-  let wanted = false;
-  let loop: Promise<void> | undefined;
   let failing = false;
   let lastCleanup = 0;
 
@@ -100,7 +97,8 @@ export function startDispatcher(opts: DispatcherOptions): Dispatcher {
 
   /** Claims and sends batches until nothing is due. */
   const drain = async (): Promise<void> => {
-    while (!stopped) {
+    // loop is defined below; drain only runs through it, after that
+    while (!loop.stopped) {
       let batch: DueDelivery[];
       try {
         batch = await store.claimDue(opts.concurrency, opts.leaseMs);
@@ -125,35 +123,19 @@ export function startDispatcher(opts: DispatcherOptions): Dispatcher {
     }
   };
 
-  const wake = () => {
-    if (stopped) return;
-    wanted = true;
-    if (loop) return;
-    loop = (async () => {
-      while (wanted && !stopped) {
-        wanted = false;
-        await drain();
-        await cleanup().catch((err: Error) => log.warn({ err: err.message }, 'delivery cleanup failed'));
-      }
-    })().finally(() => {
-      loop = undefined;
-    });
-  };
-
-  const sweep = setInterval(wake, opts.sweepIntervalMs);
-  sweep.unref();
+  const loop = wakeLoop(async () => {
+    await drain();
+    await cleanup().catch((err: Error) => log.warn({ err: err.message }, 'delivery cleanup failed'));
+  }, opts.sweepIntervalMs);
+  const wake = loop.wake;
   wake();
 
   return {
     wake,
     async flush() {
-      await loop;
+      await loop.idle();
       await drain();
     },
-    async stop() {
-      stopped = true;
-      clearInterval(sweep);
-      await loop;
-    },
+    stop: () => loop.stop(),
   };
 }
