@@ -127,6 +127,23 @@ describe.each(backends)('Cache on $name', (backend) => {
     expect(await cache.get('cart')).toBe('{"items":[]}');
   });
 
+  it('decrWindow takes one back from a live counter, never below zero, never creating one', async () => {
+    const cache = backend.open(prefix('decr'));
+    await cache.decrWindow('absent');
+    expect(await cache.get('absent')).toBeNull();
+    await cache.incrWindow('n', 10_000);
+    await cache.incrWindow('n', 10_000);
+    await cache.decrWindow('n');
+    expect(await cache.get('n')).toBe('1');
+    await cache.decrWindow('n');
+    await cache.decrWindow('n');
+    expect(await cache.get('n')).toBe('0');
+    // the window keeps its end: the next increment counts on from zero within it
+    const next = await cache.incrWindow('n', 10_000);
+    expect(next.count).toBe(1);
+    expect(next.ttlMs).toBeLessThanOrEqual(10_000);
+  });
+
   it('isolates key prefixes', async () => {
     const shared = prefix('iso');
     const a = backend.open(`${shared}a:`);
@@ -173,6 +190,7 @@ describe('RedisCache', () => {
       ['set', () => cache.set('k', 'v', 1000)],
       ['del', () => cache.del('k')],
       ['incrWindow', () => cache.incrWindow('k', 1000)],
+      ['decrWindow', () => cache.decrWindow('k')],
       ['ping', () => cache.ping()],
     ];
     // twice: on the first connection attempt and again while it keeps reconnecting

@@ -9,6 +9,8 @@ export interface Cache {
   del(key: string): Promise<void>;
   /** Increments a counter that expires ttlMs after its first increment; returns the count and ms left. */
   incrWindow(key: string, ttlMs: number): Promise<{ count: number; ttlMs: number }>;
+  /** Takes one back from a live incrWindow counter (never below zero, never creates one, keeps its expiry). */
+  decrWindow(key: string): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -26,6 +28,11 @@ if left < 0 then
   left = tonumber(ARGV[1])
 end
 return {count, left}`;
+
+const DECR_WINDOW = `
+local count = tonumber(redis.call('GET', KEYS[1]))
+if count and count > 0 then return redis.call('DECR', KEYS[1]) end
+return 0`;
 
 export class RedisCache implements Cache {
   readonly kind = 'redis' as const;
@@ -83,6 +90,10 @@ export class RedisCache implements Cache {
       const [count, left] = (await this.client.eval(INCR_WINDOW, 1, key, ttlMs)) as [number, number];
       return { count, ttlMs: left > 0 ? left : ttlMs };
     });
+  }
+
+  async decrWindow(key: string) {
+    await this.run(() => this.client.eval(DECR_WINDOW, 1, key));
   }
 
   async ping() {
@@ -153,6 +164,12 @@ export class MemoryCache implements Cache {
     // as in Redis: a value written without ttl gets the window instead of counting forever
     if (entry.expiresAt === Number.POSITIVE_INFINITY) entry.expiresAt = this.now() + ttlMs;
     return { count: Number(entry.value), ttlMs: entry.expiresAt - this.now() };
+  }
+
+  async decrWindow(key: string) {
+    const entry = this.live(key);
+    if (!entry || !/^\d+$/.test(entry.value) || entry.value === '0') return;
+    entry.value = String(Number(entry.value) - 1);
   }
 
   async ping() {}

@@ -15,10 +15,6 @@ export class RateLimiter {
     return `rl:${this.name}:${key}`;
   }
 
-  private blockKey(key: string) {
-    return `rl:${this.name}:block:${key}`;
-  }
-
   private tooMany(ms: number): TooMany {
     return this.message ? new TooMany(ms / 1000, this.message) : new TooMany(ms / 1000);
   }
@@ -29,19 +25,38 @@ export class RateLimiter {
     if (count > this.limit) throw this.tooMany(ttlMs);
   }
 
-  /** Counts an event that already happened (a failed login); at the limit, check() refuses until the window ends. */
-  async record(key: string): Promise<void> {
+  /**
+   * Takes one unit for an attempt that is about to happen (a password check), atomically, before it
+   * starts: however many run in parallel, at most `limit` get a unit per window. A refused attempt
+   * gives its unit back at once; a successful one gives it back with release().
+   */
+  async acquire(key: string): Promise<void> {
     const { count, ttlMs } = await this.cache.incrWindow(this.counterKey(key), this.windowMs);
-    if (count >= this.limit) await this.cache.set(this.blockKey(key), String(Date.now() + ttlMs), ttlMs);
+    if (count > this.limit) {
+      await this.release(key).catch(() => {});
+      throw this.tooMany(ttlMs);
+    }
   }
 
-  /** Refuses (429 with retry-after) while the key is blocked by record(). */
-  async check(key: string): Promise<void> {
-    const until = await this.cache.get(this.blockKey(key));
-    if (until !== null) throw this.tooMany(Math.max(1000, Number(until) - Date.now()));
+  /** Gives back a unit taken by acquire() (the attempt did not count as a failure). */
+  async release(key: string): Promise<void> {
+    await this.cache.decrWindow(this.counterKey(key));
+  }
+
+  /** Takes a unit from each limiter, or none: when one refuses, the others give theirs back. */
+  static async acquireAll(pairs: ReadonlyArray<readonly [RateLimiter, string]>): Promise<void> {
+    const results = await Promise.allSettled(pairs.map(([limiter, key]) => limiter.acquire(key)));
+    const refused = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (!refused) return;
+    await Promise.all(
+      pairs.map(([limiter, key], i) =>
+        results[i]?.status === 'fulfilled' ? limiter.release(key).catch(() => {}) : undefined,
+      ),
+    );
+    throw refused.reason;
   }
 
   async reset(key: string): Promise<void> {
-    await Promise.all([this.cache.del(this.counterKey(key)), this.cache.del(this.blockKey(key))]);
+    await this.cache.del(this.counterKey(key));
   }
 }

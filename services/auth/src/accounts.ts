@@ -130,17 +130,26 @@ export function createAccounts({ db, cache, keys, hasher, events, config }: Acco
       } catch {
         throw new Unauthorized(INVALID_CREDENTIALS, 'INVALID_CREDENTIALS');
       }
-      await Promise.all([loginFailuresPerEmail.check(email), loginFailuresPerIp.check(ctx.ip)]);
-      const user = await userStore(db).byEmail(email);
-      const ok = user
-        ? await hasher.verify(user.passwordHash, input.password)
-        : await hasher.verifyNobody(input.password);
-      if (!user || !ok) {
-        await Promise.all([loginFailuresPerEmail.record(email), loginFailuresPerIp.record(ctx.ip)]);
-        throw new Unauthorized(INVALID_CREDENTIALS, 'INVALID_CREDENTIALS');
+      // the attempt counts before argon2 runs, so parallel guesses cannot all pass a check made before any failed
+      const attempt = [
+        [loginFailuresPerEmail, email],
+        [loginFailuresPerIp, ctx.ip],
+      ] as const;
+      await RateLimiter.acquireAll(attempt);
+      let checked: { user: UserRecord | null; ok: boolean } | undefined;
+      try {
+        const user = await userStore(db).byEmail(email);
+        const ok = user
+          ? await hasher.verify(user.passwordHash, input.password)
+          : await hasher.verifyNobody(input.password);
+        checked = { user, ok };
+      } finally {
+        // only a wrong password keeps its unit: a right one, or an outage before the answer, gives it back
+        if (!checked || checked.ok) await Promise.all(attempt.map(([limiter, key]) => limiter.release(key)));
       }
+      const { user, ok } = checked;
+      if (!user || !ok) throw new Unauthorized(INVALID_CREDENTIALS, 'INVALID_CREDENTIALS');
       if (user.disabledAt) throw new Forbidden('This account is disabled', 'ACCOUNT_DISABLED');
-      await loginFailuresPerEmail.reset(email);
       return db.transaction((tx) => issueSession(tx, user));
     },
 

@@ -13,6 +13,7 @@ import { createTestDatabase, TEST_REDIS_URL, type TestDatabase, uniquePrefix } f
 import { buildApp, migrateAuth } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import type { AuthEvents, PasswordResetRequested, UserRegistered } from '../src/events/publisher.js';
+import type { PasswordHasher } from '../src/passwords.js';
 
 export interface CapturedEvents extends AuthEvents {
   registered: UserRegistered[];
@@ -48,7 +49,7 @@ export async function startHarness(
   label: string,
   env: Env = {},
   urls: { db?: string; redis?: string } = {},
-  extra: { bus?: Bus; realEvents?: boolean } = {},
+  extra: { bus?: Bus; realEvents?: boolean; hasher?: PasswordHasher } = {},
 ): Promise<Harness> {
   const database = await createTestDatabase(label);
   const db = createPostgresDb({
@@ -66,6 +67,7 @@ export async function startHarness(
     cache,
     ...(extra.realEvents ? {} : { events }),
     ...(extra.bus ? { bus: extra.bus } : {}),
+    ...(extra.hasher ? { hasher: extra.hasher } : {}),
   });
   await app.ready();
   return {

@@ -1,0 +1,53 @@
+// RateLimiter on the in-memory cache (the Redis cache shares its semantics: cache.test.ts).
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryCache } from './cache.js';
+import { TooMany } from './errors.js';
+import { RateLimiter } from './ratelimit.js';
+
+const caches: MemoryCache[] = [];
+afterEach(async () => {
+  await Promise.all(caches.splice(0).map((c) => c.close()));
+});
+function cache() {
+  const c = new MemoryCache();
+  caches.push(c);
+  return c;
+}
+
+describe('RateLimiter.acquire', () => {
+  it('lets exactly `limit` of many parallel attempts through; refused ones give their unit back', async () => {
+    const limiter = new RateLimiter(cache(), 'login', 10, 60_000);
+    const results = await Promise.allSettled(Array.from({ length: 200 }, () => limiter.acquire('ann')));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(10);
+    const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(refused).toHaveLength(190);
+    expect(refused[0]?.reason).toBeInstanceOf(TooMany);
+    // releasing one admitted attempt admits exactly one more
+    await limiter.release('ann');
+    await expect(limiter.acquire('ann')).resolves.toBeUndefined();
+    await expect(limiter.acquire('ann')).rejects.toBeInstanceOf(TooMany);
+  });
+
+  it('acquireAll takes from every limiter or from none', async () => {
+    const c = cache();
+    const perEmail = new RateLimiter(c, 'email', 5, 60_000);
+    const perIp = new RateLimiter(c, 'ip', 2, 60_000);
+    await RateLimiter.acquireAll([
+      [perEmail, 'ann'],
+      [perIp, '10.0.0.1'],
+    ]);
+    await RateLimiter.acquireAll([
+      [perEmail, 'ann'],
+      [perIp, '10.0.0.1'],
+    ]);
+    await expect(
+      RateLimiter.acquireAll([
+        [perEmail, 'ann'],
+        [perIp, '10.0.0.1'],
+      ]),
+    ).rejects.toBeInstanceOf(TooMany);
+    // the refused attempt left the email's count at 2, so 3 more fit from other addresses
+    for (let i = 0; i < 3; i++) await perEmail.acquire('ann');
+    await expect(perEmail.acquire('ann')).rejects.toBeInstanceOf(TooMany);
+  });
+});
