@@ -5,9 +5,9 @@ import { loadConfig as loadAuthConfig } from '@microbazaar/auth/config';
 import { type Db, openDb, PgliteHost } from '@microbazaar/kit';
 import { migrateNotification } from '@microbazaar/notification/app';
 import { loadConfig as loadNotificationConfig } from '@microbazaar/notification/config';
-import { migrateOrder } from '@microbazaar/order/app';
+import { migrations as orderMigrations } from '@microbazaar/order/app';
 import { loadConfig as loadOrderConfig } from '@microbazaar/order/config';
-import { migratePayment } from '@microbazaar/payment/app';
+import { migrations as paymentMigrations } from '@microbazaar/payment/app';
 import { loadConfig as loadPaymentConfig } from '@microbazaar/payment/config';
 import { migrateProduct } from '@microbazaar/product/app';
 import { loadConfig as loadProductConfig } from '@microbazaar/product/config';
@@ -15,8 +15,8 @@ import { loadConfig as loadProductConfig } from '@microbazaar/product/config';
 const migrations: Record<string, { schema: () => string; run: (db: Db) => Promise<string[]> }> = {
   auth: { schema: () => loadAuthConfig().DB_SCHEMA, run: migrateAuth },
   product: { schema: () => loadProductConfig().DB_SCHEMA, run: migrateProduct },
-  order: { schema: () => loadOrderConfig().DB_SCHEMA, run: migrateOrder },
-  payment: { schema: () => loadPaymentConfig().DB_SCHEMA, run: migratePayment },
+  order: { schema: () => loadOrderConfig().DB_SCHEMA, run: orderMigrations.apply },
+  payment: { schema: () => loadPaymentConfig().DB_SCHEMA, run: paymentMigrations.apply },
   notification: { schema: () => loadNotificationConfig().DB_SCHEMA, run: migrateNotification },
 };
 

@@ -11,6 +11,7 @@ export * from './periodic.js';
 export * from './ratelimit.js';
 export * from './schemas.js';
 export * from './server.js';
+export * from './service.js';
 export * from './shared.js';
 export * from './telemetry.js';
 export * from './workers.js';

@@ -1,6 +1,16 @@
 // A service's background workers (outbox relay, queue consumer, periodic jobs): started in order, stopped on close.
 import type { App } from './app.js';
 
+/**
+ * The one switch every service's buildApp deps take for its background work: `workers: false` builds
+ * the HTTP side only (no consumer, relay, sweeper or dispatcher), for an HTTP-only instance or a test
+ * of the routes alone. buildApp: `const workers = deps.workers === false ? undefined : await startWorkers(...)`.
+ */
+export interface WorkersOption {
+  /** run the background work (default true) */
+  workers?: boolean | undefined;
+}
+
 /** What a service runs in the background: a relay or a periodic job (stop) or a subscription (close). */
 export type Worker = { stop(): Promise<void> } | { close(): Promise<void> };
 

@@ -1,27 +1,23 @@
 // Composition root of the order service: routes, the saga consumer on orders_queue, the outbox relay and the sweeper.
-import { fileURLToPath } from 'node:url';
 import { QUEUES } from '@microbazaar/contracts';
 import {
   type App,
   type Bus,
   busMetrics,
-  createApp,
-  createGuards,
-  createJwksVerifier,
+  createServiceApp,
   type Db,
-  eventsMigrations,
-  installEventContext,
   type Logger,
-  migrate,
   type OutboxRelay,
   outboxOptionsFrom,
   type Periodic,
   retryPolicyFrom,
+  serviceMigrations,
   startOutboxRelay,
   startPeriodic,
   startWorkers,
   subscribeWithInbox,
   type TokenVerifier,
+  type WorkersOption,
 } from '@microbazaar/kit';
 import type { OrderConfig } from './config.js';
 import { orderSagaFastPaths, orderSagaHandlers } from './events/handlers.js';
@@ -30,13 +26,9 @@ import { createOrders, type Orders } from './orders.js';
 import type { CartReader } from './ports/cart.js';
 import type { Catalog } from './ports/catalog.js';
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
+export const migrations = serviceMigrations(new URL('../migrations', import.meta.url));
 
-export function migrateOrder(db: Db): Promise<string[]> {
-  return migrate(db, MIGRATIONS_DIR, { include: [eventsMigrations] });
-}
-
-export interface OrderDeps {
+export interface OrderDeps extends WorkersOption {
   config: OrderConfig;
   logger: Logger;
   db: Db;
@@ -45,8 +37,6 @@ export interface OrderDeps {
   cart: CartReader;
   /** defaults to the auth service's JWKS at config.AUTH_JWKS_URL */
   verifier?: TokenVerifier;
-  /** consume orders_queue, relay the outbox and sweep (default true); false for an HTTP-only instance */
-  workers?: boolean;
 }
 
 export interface OrderService {
@@ -60,25 +50,19 @@ export interface OrderService {
 export async function buildApp(deps: OrderDeps): Promise<OrderService> {
   const { config, logger, db, bus } = deps;
   const orders = createOrders({ db, catalog: deps.catalog, cart: deps.cart, config });
-  const verifier =
-    deps.verifier ??
-    createJwksVerifier(config.AUTH_JWKS_URL, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE });
-
-  const app: App = await createApp({
+  const { app, guards } = await createServiceApp({
     name: 'order',
-    logger,
     description: 'Checkout, the order lifecycle and the order saga',
-    bodyLimit: config.BODY_LIMIT_BYTES,
-    trustProxy: config.TRUST_PROXY,
+    config,
+    logger,
+    verifier: deps.verifier,
     readiness: { db: () => db.ping(), bus: () => bus.ping() },
   });
-  installEventContext(app);
-  orderRoutes(app, { orders, guards: createGuards(verifier) });
+  orderRoutes(app, { orders, guards });
 
   if (deps.workers === false) return { app, orders };
-
   const metrics = busMetrics(app.metrics.registry);
-  const { relay, sweeper } = await startWorkers(app, async (add) => {
+  const workers = await startWorkers(app, async (add) => {
     const relay = add(await startOutboxRelay({ db, bus, logger, metrics, ...outboxOptionsFrom(config) }));
     const sweeper = add(
       startPeriodic(
@@ -106,5 +90,5 @@ export async function buildApp(deps: OrderDeps): Promise<OrderService> {
     );
     return { relay, sweeper };
   });
-  return { app, orders, relay, sweeper };
+  return { app, orders, ...workers };
 }

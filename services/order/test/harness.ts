@@ -9,7 +9,7 @@ import { createLogger, createPostgresDb, type Db, type Env, newEvent, RabbitBus,
 import { testPrefix } from '@microbazaar/kit/bus/testkit';
 import { createTestDatabase, TEST_RABBITMQ_URL, type TestDatabase } from '@microbazaar/kit/testing';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { buildApp, migrateOrder, type OrderService } from '../src/app.js';
+import { buildApp, migrations, type OrderService } from '../src/app.js';
 import { loadConfig, type OrderConfig } from '../src/config.js';
 import type { CatalogProduct } from '../src/domain/order.js';
 import { httpCart } from '../src/ports/cart.js';
@@ -171,7 +171,7 @@ export async function startOrderHarness(
   // through a proxy the test can cut, when given: same server, this file's database
   const dbUrl = urls.db ? urls.db.replace(/\/[^/]*$/, `/${database.name}`) : database.url;
   const db = createPostgresDb({ url: dbUrl, schema: config.DB_SCHEMA, poolMax: 10 });
-  await migrateOrder(db);
+  await migrations.apply(db);
   const prefix = testPrefix(label);
   const logger = createLogger('order', config.LOG_LEVEL);
   const bus = new RabbitBus({ url: TEST_RABBITMQ_URL, prefix, name: `test-${label}-order`, logger });

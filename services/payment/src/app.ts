@@ -1,26 +1,22 @@
 // Composition root of the payment service: routes, the saga consumer on payments_queue, the outbox relay, recovery.
-import { fileURLToPath } from 'node:url';
 import { QUEUES } from '@microbazaar/contracts';
 import {
   type App,
   type Bus,
   busMetrics,
-  createApp,
-  createGuards,
-  createJwksVerifier,
+  createServiceApp,
   type Db,
-  eventsMigrations,
-  installEventContext,
   type Logger,
-  migrate,
   type OutboxRelay,
   outboxOptionsFrom,
   type Periodic,
   retryPolicyFrom,
+  serviceMigrations,
   startOutboxRelay,
   startPeriodic,
   startWorkers,
   type TokenVerifier,
+  type WorkersOption,
 } from '@microbazaar/kit';
 import { type PaymentConfig, providerName } from './config.js';
 import { paymentDeliveryHandler, paymentSagaHandlers } from './events/handlers.js';
@@ -30,11 +26,7 @@ import type { PaymentProvider } from './providers/provider.js';
 import { sandboxProvider } from './providers/sandbox.js';
 import { stripeProvider } from './providers/stripe.js';
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
-
-export function migratePayment(db: Db): Promise<string[]> {
-  return migrate(db, MIGRATIONS_DIR, { include: [eventsMigrations] });
-}
+export const migrations = serviceMigrations(new URL('../migrations', import.meta.url));
 
 /** The provider the configuration names: sandbox (default) or Stripe. */
 export function providerFrom(config: PaymentConfig, db: Db): PaymentProvider {
@@ -56,7 +48,7 @@ export function providerFrom(config: PaymentConfig, db: Db): PaymentProvider {
   });
 }
 
-export interface PaymentDeps {
+export interface PaymentDeps extends WorkersOption {
   config: PaymentConfig;
   logger: Logger;
   db: Db;
@@ -65,8 +57,6 @@ export interface PaymentDeps {
   provider?: PaymentProvider;
   /** defaults to the auth service's JWKS at config.AUTH_JWKS_URL */
   verifier?: TokenVerifier;
-  /** consume payments_queue, relay the outbox and run recovery (default true) */
-  workers?: boolean;
 }
 
 export interface PaymentService {
@@ -81,25 +71,20 @@ export async function buildApp(deps: PaymentDeps): Promise<PaymentService> {
   const { config, logger, db, bus } = deps;
   const provider = deps.provider ?? providerFrom(config, db);
   const payments = createPayments({ db, provider, config, logger });
-  const verifier =
-    deps.verifier ??
-    createJwksVerifier(config.AUTH_JWKS_URL, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE });
-
-  const app: App = await createApp({
+  const { app, guards } = await createServiceApp({
     name: 'payment',
-    logger,
     description: 'Payment providers (sandbox, Stripe), charges, refunds and webhooks',
-    bodyLimit: config.BODY_LIMIT_BYTES,
-    trustProxy: config.TRUST_PROXY,
+    config,
+    logger,
+    verifier: deps.verifier,
     readiness: { db: () => db.ping(), bus: () => bus.ping() },
   });
-  installEventContext(app);
-  paymentRoutes(app, { payments, guards: createGuards(verifier), provider });
+  paymentRoutes(app, { payments, guards, provider });
 
   if (deps.workers === false) return { app, payments, provider };
 
   const metrics = busMetrics(app.metrics.registry);
-  const { relay, recovery } = await startWorkers(app, async (add) => {
+  const workers = await startWorkers(app, async (add) => {
     const relay = add(await startOutboxRelay({ db, bus, logger, metrics, ...outboxOptionsFrom(config) }));
     const recovery = add(
       startPeriodic(
@@ -125,5 +110,5 @@ export async function buildApp(deps: PaymentDeps): Promise<PaymentService> {
     );
     return { relay, recovery };
   });
-  return { app, payments, provider, relay, recovery };
+  return { app, payments, provider, ...workers };
 }

@@ -9,7 +9,7 @@ import { createLogger, createPostgresDb, type Db, type Env, newEvent, RabbitBus,
 import { testPrefix } from '@microbazaar/kit/bus/testkit';
 import { createTestDatabase, TEST_RABBITMQ_URL, type TestDatabase } from '@microbazaar/kit/testing';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { buildApp, migratePayment, type PaymentService } from '../src/app.js';
+import { buildApp, migrations, type PaymentService } from '../src/app.js';
 import { loadConfig, type PaymentConfig } from '../src/config.js';
 
 export interface Listening {
@@ -104,7 +104,7 @@ export async function startPaymentHarness(
   });
   const dbUrl = urls.db ? urls.db.replace(/\/[^/]*$/, `/${database.name}`) : database.url;
   const db = createPostgresDb({ url: dbUrl, schema: config.DB_SCHEMA, poolMax: 10 });
-  await migratePayment(db);
+  await migrations.apply(db);
   const prefix = testPrefix(label);
   const logger = createLogger('payment', config.LOG_LEVEL);
   const bus = new RabbitBus({ url: TEST_RABBITMQ_URL, prefix, name: `test-${label}-payment`, logger });
