@@ -1,0 +1,197 @@
+// Ranking: hard filters from the parsed query, then meaning (cosine) and words (weighted term match) together.
+import type { IndexEntry } from './entry.js';
+import type { ParsedQuery, Sort } from './query.js';
+import { terms } from './text.js';
+import { dot } from './vectors.js';
+import type { Vocabulary } from './vocabulary.js';
+
+export interface Ranked {
+  entry: IndexEntry;
+  score: number;
+  semantic: number;
+  lexical: number;
+}
+
+export interface RankOptions {
+  limit: number;
+  /** the query's unit vector; absent when the query has no words left to mean anything */
+  vector?: Float32Array | undefined;
+  /** products never to return (the product itself, for "similar") */
+  excludeIds?: ReadonlySet<string>;
+  /** share of meaning vs words (default 0.6) */
+  semanticWeight?: number;
+}
+
+export interface RankResult {
+  items: Ranked[];
+  /** filters dropped because nothing matched them all (attribute keys, or 'category') */
+  relaxed: string[];
+}
+
+const FIELD_WEIGHT = { name: 1, facet: 0.7, description: 0.35 };
+
+/** Inverse document frequency, smoothed: rare words weigh more. */
+function idf(vocab: Vocabulary, term: string): number {
+  const df = vocab.df.get(term) ?? 0;
+  return Math.log(1 + (vocab.docs - df + 0.5) / (df + 0.5));
+}
+
+export function lexicalScore(entry: IndexEntry, queryTerms: readonly string[], vocab: Vocabulary): number {
+  let total = 0;
+  let matched = 0;
+  for (const t of queryTerms) {
+    const w = Math.max(idf(vocab, t), 0.1);
+    total += w;
+    if (entry.nameTerms.has(t)) matched += w * FIELD_WEIGHT.name;
+    else if (entry.facetTerms.has(t)) matched += w * FIELD_WEIGHT.facet;
+    else if (entry.descriptionTerms.has(t)) matched += w * FIELD_WEIGHT.description;
+  }
+  return total === 0 ? 0 : matched / total;
+}
+
+interface Filters {
+  category?: string | undefined;
+  minPrice?: number | undefined;
+  maxPrice?: number | undefined;
+  attributes: Record<string, string>;
+  exclude: Record<string, string[]>;
+}
+
+function passes(entry: IndexEntry, f: Filters, excludeIds: ReadonlySet<string> | undefined): boolean {
+  const item = entry.item;
+  if (item.status !== 'active') return false;
+  if (excludeIds?.has(item.id)) return false;
+  if (f.category !== undefined && item.category !== f.category) return false;
+  if (f.minPrice !== undefined && item.price.amount < f.minPrice) return false;
+  if (f.maxPrice !== undefined && item.price.amount > f.maxPrice) return false;
+  for (const [key, value] of Object.entries(f.attributes)) {
+    if (!entry.attributeValues.get(key)?.has(value.toLowerCase())) return false;
+  }
+  for (const [key, values] of Object.entries(f.exclude)) {
+    const have = entry.attributeValues.get(key);
+    if (have && values.some((v) => have.has(v.toLowerCase()))) return false;
+  }
+  return true;
+}
+
+/** The order of a sort among products judged equally relevant. */
+function compareBy(sort: Sort | undefined): (a: Ranked, b: Ranked) => number {
+  switch (sort) {
+    case 'price_asc':
+      return (a, b) => a.entry.item.price.amount - b.entry.item.price.amount || b.score - a.score;
+    case 'price_desc':
+      return (a, b) => b.entry.item.price.amount - a.entry.item.price.amount || b.score - a.score;
+    case 'newest':
+      return (a, b) => b.entry.item.createdAt.localeCompare(a.entry.item.createdAt) || b.score - a.score;
+    default:
+      return (a, b) => b.score - a.score || b.entry.item.createdAt.localeCompare(a.entry.item.createdAt);
+  }
+}
+
+const KIND_BONUS = 0.15;
+
+/** How far below the best score a product may be and still count as relevant when another sort orders them. */
+const RELEVANT_SHARE = 0.75;
+const RELEVANT_WINDOW = 100;
+
+/**
+ * Ranks the entries that pass the query's filters; when none pass, drops attribute filters (the
+ * rarest first) and then the category, never the price bounds. In-stock products come before
+ * sold-out ones. A sort other than relevance orders the products near the best score.
+ */
+export function rank(
+  entries: Iterable<IndexEntry>,
+  query: ParsedQuery,
+  vocab: Vocabulary,
+  opts: RankOptions,
+): RankResult {
+  const list = Array.isArray(entries) ? (entries as IndexEntry[]) : [...entries];
+  const filters: Filters = {
+    category: query.category,
+    minPrice: query.minPrice,
+    maxPrice: query.maxPrice,
+    attributes: { ...query.attributes },
+    exclude: query.exclude,
+  };
+  const relaxed: string[] = [];
+  let candidates = list.filter((e) => passes(e, filters, opts.excludeIds));
+  const dropOrder = Object.keys(filters.attributes).sort(
+    (a, b) => valueCount(vocab, a, filters.attributes[a]) - valueCount(vocab, b, filters.attributes[b]),
+  );
+  // a kind of product asked for ("walnut desk") that no filtered product is: drop attribute filters first
+  const hasKind = (e: IndexEntry) => query.kinds.some((k) => e.nameTerms.has(k));
+  if (candidates.length > 0 && query.kinds.length > 0 && !candidates.some(hasKind) && dropOrder.length > 0) {
+    const attributes = { ...filters.attributes };
+    const dropped: string[] = [];
+    for (const key of dropOrder) {
+      delete attributes[key];
+      dropped.push(key);
+      const wider = list.filter((e) => passes(e, { ...filters, attributes }, opts.excludeIds));
+      if (wider.some(hasKind)) {
+        filters.attributes = attributes;
+        relaxed.push(...dropped);
+        dropOrder.splice(0, dropped.length);
+        candidates = wider;
+        break;
+      }
+    }
+  }
+  while (candidates.length === 0 && (dropOrder.length > 0 || filters.category !== undefined)) {
+    const key = dropOrder.shift();
+    if (key !== undefined) {
+      delete filters.attributes[key];
+      relaxed.push(key);
+    } else {
+      filters.category = undefined;
+      relaxed.push('category');
+    }
+    candidates = list.filter((e) => passes(e, filters, opts.excludeIds));
+  }
+
+  // filter words matched already; score on the rest, plus the filter words when filters were relaxed
+  const queryTerms = query.terms.length ? query.terms : [];
+  const weight = opts.vector ? (opts.semanticWeight ?? 0.6) : 0;
+  const scored: Ranked[] = candidates.map((entry) => {
+    const semantic = opts.vector ? dot(opts.vector, entry.vector) : 0;
+    const lexical = queryTerms.length ? lexicalScore(entry, queryTerms, vocab) : 0;
+    // "desk" asks for desks: a desk lamp mentions one but is a lamp
+    const kind = query.kinds.length > 0 && query.kinds.includes(entry.headPhrases[0] ?? '') ? KIND_BONUS : 0;
+    return { entry, semantic, lexical, score: weight * semantic + (1 - weight) * lexical + kind };
+  });
+
+  const inStockFirst = (cmp: (a: Ranked, b: Ranked) => number) => (a: Ranked, b: Ranked) =>
+    Number(b.entry.item.stock > 0) - Number(a.entry.item.stock > 0) || cmp(a, b);
+
+  let ordered: Ranked[];
+  const meaningful = opts.vector !== undefined || queryTerms.length > 0;
+  if (query.sort && query.sort !== 'relevance' && meaningful) {
+    const byScore = [...scored].sort(compareBy('relevance'));
+    const best = byScore[0]?.score ?? 0;
+    const relevant = byScore.slice(0, RELEVANT_WINDOW).filter((r) => r.score >= best * RELEVANT_SHARE);
+    ordered = relevant.sort(inStockFirst(compareBy(query.sort)));
+  } else if (!meaningful) {
+    ordered = scored.sort(inStockFirst(compareBy(query.sort ?? 'newest')));
+  } else {
+    ordered = scored.sort(inStockFirst(compareBy('relevance')));
+  }
+  return { items: ordered.slice(0, opts.limit), relaxed };
+}
+
+function valueCount(vocab: Vocabulary, key: string, value: string | undefined): number {
+  if (value === undefined) return 0;
+  const candidates = vocab.valuesByPhrase.get(terms(value).join(' ')) ?? [];
+  return candidates.find((c) => c.key === key)?.count ?? 0;
+}
+
+/** Why a product is in the answer, in a few words: what it matched. */
+export function reasonFor(r: Ranked, query: ParsedQuery): string | undefined {
+  const parts: string[] = [];
+  for (const [key, value] of Object.entries(query.attributes)) {
+    if (r.entry.attributeValues.get(key)?.has(value.toLowerCase())) parts.push(`${key}: ${value}`);
+  }
+  const named = query.terms.filter((t) => r.entry.nameTerms.has(t) && !parts.some((p) => p.includes(t)));
+  if (parts.length === 0 && named.length === 0 && r.semantic > 0.3) return 'close in meaning to what you asked';
+  if (named.length) parts.unshift(`matches "${named.slice(0, 3).join(' ')}"`);
+  if (r.entry.item.stock === 0) parts.push('sold out');
+  return parts.length ? parts.join(', ') : undefined;
+}
