@@ -21,6 +21,9 @@ export interface TestBus extends Bus {
   publishRaw(exchange: string, routingKey: string, content: string, headers?: Record<string, string>): Promise<void>;
 }
 
+/** Both buses' subscriptions can die mid-message for fault tests (RabbitSubscription, MemorySubscription). */
+type Abandonable = Subscription & { abandon(): Promise<void> };
+
 export interface ConformanceTarget {
   /** one bus per suite, with a name prefix of its own */
   open(): Promise<TestBus>;
@@ -48,6 +51,14 @@ export function describeBusConformance(name: string, target: ConformanceTarget):
       subs.push(s);
       return s;
     };
+
+    /** Waits until the queue's DLQ holds exactly one message, and returns it. */
+    const onlyDeadLetter = (queue: string) =>
+      eventually(async () => {
+        const list = await bus.deadLetters.list(queue);
+        expect(list).toHaveLength(1);
+        return list[0];
+      }, WAIT);
 
     beforeAll(async () => {
       [bus, tdb] = await Promise.all([target.open(), eventsTestDb(`conf${name}`)]);
@@ -231,11 +242,7 @@ export function describeBusConformance(name: string, target: ConformanceTarget):
       );
       const event = orderCreated('req-dlq');
       await bus.publish([event]);
-      const [dead] = await eventually(async () => {
-        const list = await bus.deadLetters.list('dlq_queue');
-        expect(list).toHaveLength(1);
-        return list;
-      }, WAIT);
+      const dead = await onlyDeadLetter('dlq_queue');
       expect(attempts).toEqual([1, 2, 3]);
       expect(dead).toMatchObject({ id: event.id, type: 'order.created', reason: 'handler_failed', attempts: 3 });
       expect(dead?.error).toContain('warehouse API says no');
@@ -287,13 +294,62 @@ export function describeBusConformance(name: string, target: ConformanceTarget):
         }),
       );
       await bus.publish([orderCreated()]);
-      const [dead] = await eventually(async () => {
-        const list = await bus.deadLetters.list('permanent_queue');
-        expect(list).toHaveLength(1);
-        return list;
-      }, WAIT);
+      const dead = await onlyDeadLetter('permanent_queue');
       expect(attempts).toEqual([1]);
       expect(dead?.error).toContain('deleted product');
+    });
+
+    it('counts a delivery whose consumer died as an attempt, and parks a message that kills it every time', async () => {
+      const registry = new Registry();
+      const poison = orderCreated('req-crash');
+      const attempts: Array<{ attempt: number; redelivered: boolean }> = [];
+      const handled: string[] = [];
+      // the deliveries whose consumer "died" hang until the end, so closing the subscription does not wait on them
+      const hung = deferred();
+      let sub: Abandonable | undefined;
+      try {
+        sub = track(
+          await bus.subscribe({
+            queue: 'crash_queue',
+            bindings: ['order.created'],
+            maxAttempts: 3,
+            retryDelaysMs: [10, 20],
+            metrics: busMetrics(registry),
+            handler: async ({ event, attempt, redelivered }) => {
+              if (event.id === poison.id) {
+                attempts.push({ attempt, redelivered });
+                void sub?.abandon(); // the consumer dies on this message, before it answers
+                await hung.promise;
+                return;
+              }
+              handled.push(event.id);
+            },
+          }),
+        ) as Abandonable;
+        await bus.publish([poison]);
+        const dead = await onlyDeadLetter('crash_queue');
+        expect(dead).toMatchObject({ id: poison.id, type: 'order.created', reason: 'consumer_died', attempts: 3 });
+        expect(dead?.error).toContain('ended without an answer');
+        expect(dead?.headers['x-correlation-id']).toBe('req-crash');
+        expect(JSON.parse(dead?.content ?? '{}')).toEqual(poison);
+        // each death counted as one attempt; the handler saw the message once per attempt, never a fourth time
+        expect(attempts).toEqual([
+          { attempt: 1, redelivered: false },
+          { attempt: 2, redelivered: true },
+          { attempt: 3, redelivered: true },
+        ]);
+        expect(await counter(registry, 'events_retried_total', { queue: 'crash_queue' })).toBe(2);
+        expect(
+          await counter(registry, 'events_dead_lettered_total', { queue: 'crash_queue', reason: 'consumer_died' }),
+        ).toBe(1);
+        // the consumer (restarted) goes on with the rest of the queue
+        const next = orderCreated();
+        await bus.publish([next]);
+        await eventually(() => expect(handled).toContain(next.id), WAIT);
+        expect(attempts).toHaveLength(3);
+      } finally {
+        hung.resolve();
+      }
     });
 
     it('dead-letters poison messages with the reason, never calls the handler with them, keeps consuming', async () => {

@@ -17,6 +17,8 @@ export const HEADER = {
   causationId: 'x-causation-id',
   version: 'x-event-version',
   lastError: 'x-last-error',
+  /** set on a message moved on because an earlier delivery of it ended without an answer (its consumer died) */
+  redelivered: 'x-redelivered',
   reason: 'x-dead-letter-reason',
   error: 'x-error',
   errorStack: 'x-error-stack',
@@ -99,7 +101,7 @@ export function retryDelays(policy: RetryPolicy): number[] {
 export async function processMessage(raw: RawMessage, spec: ConsumerSpec): Promise<Decision> {
   const headers = stringHeaders(raw.headers);
   const attempt = Math.max(1, Number.parseInt(headers[HEADER.attempt] ?? '1', 10) || 1);
-  const base = {
+  const base: Record<string, string> = {
     ...headers,
     [HEADER.originalExchange]: headers[HEADER.originalExchange] ?? raw.exchange,
     [HEADER.originalRoutingKey]: headers[HEADER.originalRoutingKey] ?? raw.routingKey,
@@ -120,6 +122,36 @@ export async function processMessage(raw: RawMessage, spec: ConsumerSpec): Promi
     delete out[HEADER.lastError];
     return { action: 'dead-letter', headers: out };
   };
+
+  // The broker hands a message back (redelivered) when its last delivery ended without an answer: the consumer
+  // process died on it (a crash, an out-of-memory kill), or lost its connection, before acking. That delivery
+  // was an attempt too. It is counted before anything else runs (not even the JSON is parsed), by moving the
+  // message on with the next attempt number, so a message that kills its consumer every time reaches the DLQ
+  // after maxAttempts deliveries instead of coming back for ever.
+  if (raw.redelivered) {
+    const type = raw.routingKey.slice(0, 64) || 'unknown';
+    const log = spec.logger.child({ queue: spec.queue, routingKey: raw.routingKey, attempt });
+    const died = new Error(
+      `delivery ${attempt} ended without an answer: the consumer died or lost its connection while handling it`,
+    );
+    if (attempt >= spec.policy.maxAttempts) return deadLetter('consumer_died', died, type, log);
+    const delayMs = retryDelay(spec.policy, attempt);
+    spec.metrics.retried(spec.queue, type);
+    log.warn(
+      { delayMs, maxAttempts: spec.policy.maxAttempts },
+      'event redelivered after its consumer died, will retry',
+    );
+    return {
+      action: 'retry',
+      delayMs,
+      headers: {
+        ...base,
+        [HEADER.attempt]: String(attempt + 1),
+        [HEADER.lastError]: died.message,
+        [HEADER.redelivered]: 'true',
+      },
+    };
+  }
 
   // An unreadable or invalid message can never succeed: straight to the DLQ, the consumer goes on.
   let body: unknown;
@@ -155,7 +187,7 @@ export async function processMessage(raw: RawMessage, spec: ConsumerSpec): Promi
     event,
     queue: spec.queue,
     attempt,
-    redelivered: raw.redelivered,
+    redelivered: raw.redelivered || headers[HEADER.redelivered] === 'true',
     headers,
     get log() {
       return logger();
@@ -228,6 +260,7 @@ export function replayHeaders(rawHeaders: Record<string, unknown>): Record<strin
     HEADER.failedAt,
     HEADER.queue,
     HEADER.lastError,
+    HEADER.redelivered,
   ]) {
     delete headers[key];
   }

@@ -61,9 +61,16 @@ class Fifo<T> {
   }
 }
 
+/** A message handed to a consumer and not yet settled. */
+interface Unsettled {
+  message: StoredMessage;
+  /** its consumer "died" (abandon): the message went back to the queue, whatever the handler decides is dropped */
+  lost: boolean;
+}
+
 interface Consumer {
   spec: ConsumerSpec;
-  inFlight: number;
+  inFlight: Set<Unsettled>;
   active: boolean;
   onIdle: (() => void) | undefined;
 }
@@ -163,7 +170,7 @@ export class MemoryBroker {
 
   consume(q: MemoryQueue, spec: ConsumerSpec): Consumer {
     this.assertOpen();
-    const consumer: Consumer = { spec, inFlight: 0, active: true, onIdle: undefined };
+    const consumer: Consumer = { spec, inFlight: new Set(), active: true, onIdle: undefined };
     q.consumers.push(consumer);
     this.schedule(q);
     return consumer;
@@ -173,11 +180,25 @@ export class MemoryBroker {
     consumer.active = false;
     const i = q.consumers.indexOf(consumer);
     if (i >= 0) q.consumers.splice(i, 1);
-    if (consumer.inFlight > 0) {
+    if (consumer.inFlight.size > 0) {
       await new Promise<void>((resolve) => {
         consumer.onIdle = resolve;
       });
     }
+  }
+
+  /**
+   * The consumer dies with deliveries in hand, as a process killed mid-message: they go back to the queue
+   * marked redelivered (and count as attempts), and what its handlers decide later is dropped. The consumer
+   * itself goes on taking messages, as the restarted process would.
+   */
+  abandon(q: MemoryQueue, consumer: Consumer): void {
+    for (const unsettled of consumer.inFlight) {
+      unsettled.lost = true;
+      this.enqueue(q, { ...unsettled.message, redelivered: true });
+    }
+    consumer.inFlight.clear();
+    this.settled(q, consumer);
   }
 
   private schedule(q: MemoryQueue) {
@@ -190,7 +211,7 @@ export class MemoryBroker {
     const n = q.consumers.length;
     for (let i = 0; i < n; i++) {
       const c = q.consumers[(q.next + i) % n];
-      if (c?.active && c.inFlight < c.spec.policy.prefetch) {
+      if (c?.active && c.inFlight.size < c.spec.policy.prefetch) {
         q.next = (q.next + i + 1) % n;
         return c;
       }
@@ -203,14 +224,15 @@ export class MemoryBroker {
     while (q.ready.length > 0 && !this.closed) {
       const consumer = this.pick(q);
       if (!consumer) return;
-      const message = q.ready.shift() as StoredMessage;
-      consumer.inFlight++;
-      void this.deliver(q, consumer, message);
+      const unsettled: Unsettled = { message: q.ready.shift() as StoredMessage, lost: false };
+      consumer.inFlight.add(unsettled);
+      void this.deliver(q, consumer, unsettled);
     }
   }
 
-  private async deliver(q: MemoryQueue, consumer: Consumer, message: StoredMessage) {
-    let decision: Decision;
+  private async deliver(q: MemoryQueue, consumer: Consumer, unsettled: Unsettled) {
+    const { message } = unsettled;
+    let decision: Decision | { action: 'requeue' };
     try {
       decision = await processMessage(
         {
@@ -223,11 +245,22 @@ export class MemoryBroker {
         consumer.spec,
       );
     } catch (err) {
-      // not acked: back to the queue, as a broker does when a consumer dies mid-message
+      // not acked: back to the queue as a redelivery, as a broker does when a consumer dies mid-message
+      // (a second later, so a consumer that fails this way every time does not spin)
       consumer.spec.logger.error({ err }, 'delivery failed unexpectedly, requeued');
-      decision = { action: 'retry', delayMs: 1000, headers: message.headers };
+      decision = { action: 'requeue' };
     }
-    if (decision.action === 'retry') {
+    if (unsettled.lost) return; // the consumer "died": the message is back in the queue already
+    consumer.inFlight.delete(unsettled);
+    if (decision.action === 'requeue') {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        if (this.closed) return;
+        this.enqueue(q, { ...message, redelivered: true });
+      }, 1000);
+      timer.unref();
+      this.timers.add(timer);
+    } else if (decision.action === 'retry') {
       const timer = setTimeout(() => {
         this.timers.delete(timer);
         if (this.closed) return;
@@ -238,8 +271,11 @@ export class MemoryBroker {
     } else if (decision.action === 'dead-letter') {
       q.dlq.push({ ...message, headers: decision.headers });
     }
-    consumer.inFlight--;
-    if (consumer.inFlight === 0 && consumer.onIdle) {
+    this.settled(q, consumer);
+  }
+
+  private settled(q: MemoryQueue, consumer: Consumer) {
+    if (consumer.inFlight.size === 0 && consumer.onIdle) {
       const resolve = consumer.onIdle;
       consumer.onIdle = undefined;
       resolve();
@@ -260,6 +296,11 @@ export class MemoryBroker {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
   }
+}
+
+export interface MemorySubscription extends Subscription {
+  /** Fault tests: the consumer dies with its deliveries unsettled (see MemoryBroker.abandon). */
+  abandon(): Promise<void>;
 }
 
 export interface MemoryBusOptions {
@@ -310,7 +351,7 @@ export class MemoryBus implements Bus {
     this.broker.publish(this.prefix + exchange, routingKey, content, headers);
   }
 
-  async subscribe(opts: SubscribeOptions): Promise<Subscription> {
+  async subscribe(opts: SubscribeOptions): Promise<MemorySubscription> {
     const bindings = opts.bindings.flatMap((pattern) =>
       exchangesForPattern(pattern).map((exchange) => ({ exchange: this.prefix + exchange, pattern })),
     );
@@ -328,12 +369,13 @@ export class MemoryBus implements Bus {
       metrics: opts.metrics ?? noBusMetrics,
     });
     let closing: Promise<void> | undefined;
-    const subscription: Subscription = {
+    const subscription: MemorySubscription = {
       queue: opts.queue,
       close: () => {
         closing ??= this.broker.cancel(q, consumer).finally(() => this.subscriptions.delete(subscription));
         return closing;
       },
+      abandon: async () => this.broker.abandon(q, consumer),
     };
     this.subscriptions.add(subscription);
     return subscription;

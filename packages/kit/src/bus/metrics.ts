@@ -40,7 +40,7 @@ export function busMetrics(registry: Registry): BusMetrics {
   });
   const deadLettered = new Counter({
     name: 'events_dead_lettered_total',
-    help: 'Messages moved to <queue>.dlq, by queue, type and reason (handler_failed, invalid_message)',
+    help: 'Messages moved to <queue>.dlq, by queue, type and reason (handler_failed, invalid_message, consumer_died)',
     labelNames: ['queue', 'type', 'reason'] as const,
     registers,
   });

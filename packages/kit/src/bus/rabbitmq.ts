@@ -16,9 +16,10 @@ import {
   type DeadLetterQueues,
   type RetryPolicy,
   type SubscribeOptions,
-  type Subscription,
   toOutgoing,
 } from './types.js';
+
+export type { RabbitSubscription };
 
 export interface RabbitBusOptions {
   /** amqp://user:pass@host:5672/vhost (RABBITMQ_URL) */
@@ -134,7 +135,7 @@ export class RabbitBus implements Bus {
     return this.publisher.sendToQueue(queue, content, options);
   }
 
-  async subscribe(opts: SubscribeOptions): Promise<Subscription> {
+  async subscribe(opts: SubscribeOptions): Promise<RabbitSubscription> {
     if (this.closed) throw new Error('the RabbitMQ bus is closed');
     const bindings = opts.bindings.flatMap((pattern) =>
       exchangesForPattern(pattern).map((exchange) => ({ exchange: this.exchange(exchange), pattern })),

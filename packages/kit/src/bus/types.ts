@@ -14,7 +14,10 @@ export interface Delivery<E extends AnyEvent = AnyEvent> {
   queue: string;
   /** 1 on first delivery, +1 per retry */
   attempt: number;
-  /** the broker redelivered it after a consumer or connection died before the ack */
+  /**
+   * An earlier delivery of it ended without an answer (its consumer died or lost its connection before the
+   * ack). That delivery counted as a failed attempt: the message came back through the retry queue.
+   */
   redelivered: boolean;
   /** string transport headers: traceparent, x-correlation-id, x-attempt... */
   headers: Readonly<Record<string, string>>;
@@ -34,7 +37,10 @@ export type DeliveryHandler = (delivery: Delivery) => Promise<MaybeOutcome>;
 export interface RetryPolicy {
   /** unacked deliveries in flight per consumer; handlers run concurrently up to this */
   prefetch: number;
-  /** deliveries before the message goes to `<queue>.dlq` (1 = no retry) */
+  /**
+   * deliveries before the message goes to `<queue>.dlq` (1 = no retry): a handler that throws and a delivery
+   * whose consumer died before answering (process crash, lost connection) both count
+   */
   maxAttempts: number;
   /** delay before retry n (the last one repeats) */
   retryDelaysMs: readonly number[];
@@ -60,7 +66,7 @@ export interface DeadLetter {
   /** event id (AMQP message id) when known */
   id: string | undefined;
   type: string | undefined;
-  /** invalid_message | handler_failed */
+  /** invalid_message | handler_failed | consumer_died (maxAttempts deliveries, the last without an answer) */
   reason: string;
   error: string;
   attempts: number;

@@ -28,6 +28,8 @@ export class RabbitSubscription implements Subscription {
   private chain: Promise<unknown> = Promise.resolve();
   private unlisten: (() => void) | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** channels that closed: their unacked deliveries are the broker's again */
+  private readonly deadChannels = new WeakSet<Channel>();
   private readonly link: AmqpLink;
   private readonly spec: ConsumerSpec;
   private readonly fullQueue: string;
@@ -91,7 +93,10 @@ export class RabbitSubscription implements Subscription {
     ch.on('error', (err: Error) =>
       this.spec.logger.warn({ queue: this.queue, err: err.message }, 'consumer channel error'),
     );
-    ch.on('close', () => this.channelClosed(ch));
+    ch.on('close', () => {
+      this.deadChannels.add(ch);
+      this.channelClosed(ch);
+    });
     const q = this.fullQueue;
     await ch.prefetch(this.spec.policy.prefetch);
     await declareConsumerQueue(ch, q, this.opts.bindings, this.spec.policy);
@@ -136,6 +141,9 @@ export class RabbitSubscription implements Subscription {
       },
       this.spec,
     );
+    // The channel died meanwhile: the broker hands the message out again, marked redelivered and counted as
+    // an attempt; moving it on as well would make a second copy.
+    if (this.deadChannels.has(ch)) return;
     try {
       if (decision.action === 'retry') {
         await this.opts.publisher.sendToQueue(
@@ -166,6 +174,16 @@ export class RabbitSubscription implements Subscription {
     } catch {
       // the channel died after the handler committed: the broker redelivers and the inbox skips it
     }
+  }
+
+  /**
+   * Fault tests: the consumer dies with its deliveries unacked, as a killed process would. Its channel closes
+   * without settling them, the broker hands them out again marked redelivered, whatever the handlers still
+   * running decide is dropped, and this subscription consumes again on a new channel (as a restarted process).
+   */
+  async abandon(): Promise<void> {
+    const ch = this.channel;
+    if (ch) await ch.close().catch(() => {});
   }
 
   close(): Promise<void> {
