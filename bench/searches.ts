@@ -53,7 +53,7 @@ export function realisticQueries(count: number): string[] {
   const random = randomSource(2024);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const lower = (s: string) => s.toLowerCase();
-  const noun = () => lower(pick(pick(CATEGORIES).nouns));
+  const noun = () => lower(pick(pick(CATEGORIES).types).noun);
   const makers: Array<[number, () => string]> = [
     [25, () => `${lower(pick(MATERIALS))} ${noun()}`],
     [15, () => `${lower(pick(ADJECTIVES))} ${noun()}`],

@@ -1,4 +1,4 @@
-// `npm run seed:catalog -- --products 10000`: adds a generated catalog (20 categories, brands, prices,
+// `npm run seed:catalog -- --products 10000`: adds a generated catalog (15 categories, invented brands, attributes, prices,
 // stock, generated pictures) to the product service's database (DATABASE_URL, or the embedded PGlite
 // under DATA_DIR: stop `npm start` first, PGlite allows one process). Options:
 //   --products N   how many to add (default 1000)        --seller UUID  owner (default DEMO_SELLER_ID)

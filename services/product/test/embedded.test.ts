@@ -11,7 +11,8 @@ import { eventually } from '@microbazaar/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { type StartedProduct, startProduct } from '../src/main.js';
-import { DEMO_PLACEHOLDER_SELLER_ID } from '../src/seed/demo.js';
+import { CATEGORIES } from '../src/seed/categories.js';
+import { DEMO_PLACEHOLDER_SELLER_ID, DEMO_PRODUCTS } from '../src/seed/demo.js';
 import { type Jwks, productBody, startJwks } from './harness.js';
 
 let host: PgliteHost;
@@ -60,6 +61,7 @@ afterAll(async () => {
 
 interface ProductJson {
   id: string;
+  category: string;
   sellerId: string;
   stock: number;
   images: Array<{ thumbnailUrl: string }>;
@@ -81,19 +83,21 @@ const json = (body: unknown, token?: string): RequestInit => ({
 });
 
 describe('embedded (PGlite + memory bus)', () => {
-  it('seeds the demo catalog on first start: products with pictures in 20 categories', async () => {
-    expect(service.demoProducts).toBe(24);
+  it('seeds the demo catalog on first start: products with pictures in every category', async () => {
+    expect(DEMO_PRODUCTS).toBeGreaterThan(40);
+    expect(service.demoProducts).toBe(DEMO_PRODUCTS);
     const demo = await page('/api/products?limit=100');
-    expect(demo.items).toHaveLength(24);
-    expect(demo).toMatchObject({ total: 24, totalExact: true });
+    expect(demo.items).toHaveLength(DEMO_PRODUCTS);
+    expect(demo).toMatchObject({ total: DEMO_PRODUCTS, totalExact: true });
     expect(demo.items[0]?.sellerId).toBe(DEMO_PLACEHOLDER_SELLER_ID);
     const picture = await api(demo.items[0]?.images[0]?.thumbnailUrl ?? '/missing');
     expect(picture.status).toBe(200);
     expect(picture.headers.get('content-type')).toBe('image/webp');
     const categories = (await (await api('/api/categories')).json()) as { items: unknown[] };
-    expect(categories.items).toHaveLength(20);
+    expect(categories.items).toHaveLength(CATEGORIES.length);
+    expect(new Set(demo.items.map((p) => p.category)).size).toBe(CATEGORIES.length);
     await eventually(
-      () => expect(heard.filter((e) => e.type === 'product.created').length).toBeGreaterThanOrEqual(24),
+      () => expect(heard.filter((e) => e.type === 'product.created').length).toBeGreaterThanOrEqual(DEMO_PRODUCTS),
       10_000,
     );
   });
@@ -144,7 +148,7 @@ describe('embedded (PGlite + memory bus)', () => {
     service = await startProduct(loadConfig({ ...env(), DEMO_SELLER_ID: demoSeller }), { pglite: host, bus: broker });
     expect(service.demoProducts).toBe(0);
     const owned = await page(`/api/products?sellerId=${demoSeller}&limit=100`);
-    expect(owned.items).toHaveLength(24);
+    expect(owned.items).toHaveLength(DEMO_PRODUCTS);
     const token = await jwks.sign('seller', demoSeller);
     const res = await api(`/api/products/${owned.items[0]?.id}`, {
       method: 'PATCH',

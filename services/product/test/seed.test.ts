@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { createPostgresDb, type Db } from '@microbazaar/kit';
 import { createTestDatabase, type TestDatabase } from '@microbazaar/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CATEGORIES } from '../src/seed/categories.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -58,7 +59,7 @@ describe('seed:catalog', () => {
     );
     expect(summary).toEqual({
       products: 300,
-      categories: 20,
+      categories: CATEGORIES.length,
       brands: expect.any(Number),
       priced: 300,
       stocked: 300,

@@ -168,7 +168,7 @@ export async function insertBatch(
   }
 }
 
-/** Adds `count` generated products (and the 20 categories); returns how many and how long it took. */
+/** Adds `count` generated products (and the 15 categories); returns how many and how long it took. */
 export async function seedCatalog(opts: SeedOptions): Promise<{ products: number; ms: number }> {
   const started = Date.now();
   const seed = opts.seed ?? 42;
@@ -191,7 +191,12 @@ export async function seedCatalog(opts: SeedOptions): Promise<{ products: number
   if (pictures === 'pool') {
     const size = opts.poolSize ?? 40;
     for (let i = 0; i < size; i++) {
-      const body = await productPicture(i / size, i);
+      const body = await productPicture(
+        `#${Math.floor((i / size) * 0xffffff)
+          .toString(16)
+          .padStart(6, '0')}`,
+        i,
+      );
       pool.push(await storePicture(opts.storage, `seed/pool-${seed}-${i}`, body, opts.images));
     }
   }
@@ -210,7 +215,7 @@ export async function seedCatalog(opts: SeedOptions): Promise<{ products: number
         picture = await storePicture(
           opts.storage,
           `products/${id}/${randomUUID()}`,
-          await productPicture(product.hue, index),
+          await productPicture(product.picture.hex, index),
           opts.images,
         );
       }

@@ -1,16 +1,19 @@
-// The demo catalog `npm start` shows on first start: two dozen products with pictures, owned by the demo seller.
+// The demo catalog `npm start` shows on first start: a few dozen products with pictures, owned by the demo seller.
 import { randomUUID } from 'node:crypto';
 import type { Db, Logger } from '@microbazaar/kit';
 import { slugify } from '../domain/products.js';
 import type { MediaStorage } from '../media/storage.js';
 import { announceCatalogChange } from '../store/products.js';
 import { insertBatch, type Picture, type SeedOptions, storePicture } from './catalog.js';
-import { generatedCategories, generateProducts } from './generator.js';
+import { catalogCategories, PRODUCT_TYPES } from './categories.js';
+import { DEMO_CATALOG, type DemoProduct } from './demo-products.js';
+import type { GeneratedProduct } from './generator.js';
 import { productPicture } from './pictures.js';
+import { COLOR_HEX } from './vocabulary.js';
 
 /** Owner of the demo catalog until the platform names the demo seller (DEMO_SELLER_ID). */
 export const DEMO_PLACEHOLDER_SELLER_ID = '00000000-0000-4000-8000-000000000001';
-export const DEMO_PRODUCTS = 24;
+export const DEMO_PRODUCTS = DEMO_CATALOG.length;
 const MARK = 'demo';
 
 export interface DemoOptions {
@@ -20,7 +23,6 @@ export interface DemoOptions {
   sellerId: string | undefined;
   images: SeedOptions['images'];
   logger: Logger;
-  count?: number;
 }
 
 /**
@@ -47,18 +49,27 @@ export async function ensureDemoCatalog(opts: DemoOptions): Promise<number> {
   }
 
   // pictures first, outside the transaction (rendering takes a second or two)
-  const generated = generateProducts(opts.count ?? DEMO_PRODUCTS, { seed: 7 });
-  const rows: Array<{ id: string; slug: string; product: (typeof generated)[number]; picture: Picture }> = [];
-  for (const [index, product] of generated.entries()) {
-    const id = randomUUID();
-    const picture = await storePicture(
-      storage,
-      `products/${id}/${randomUUID()}`,
-      await productPicture(product.hue, index),
-      opts.images,
-    );
-    rows.push({ id, slug: slugify(product.name, 60), product, picture });
-  }
+  const products = demoProducts();
+  // one picture per colour, shared by the products of that colour (files shared like the seeded pool's)
+  const byColor = new Map<string, Promise<Picture>>();
+  const pictureOf = (hex: string) => {
+    let picture = byColor.get(hex);
+    if (!picture) {
+      picture = productPicture(hex, byColor.size).then((body) =>
+        storePicture(storage, `products/demo/${randomUUID()}`, body, opts.images),
+      );
+      byColor.set(hex, picture);
+    }
+    return picture;
+  };
+  const rows = await Promise.all(
+    products.map(async (product) => ({
+      id: randomUUID(),
+      slug: slugify(product.name, 60),
+      product,
+      picture: await pictureOf(product.picture.hex),
+    })),
+  );
   // demo names may repeat: the second gets a numbered slug
   const used = new Map<string, number>();
   for (const row of rows) {
@@ -74,7 +85,7 @@ export async function ensureDemoCatalog(opts: DemoOptions): Promise<number> {
       [MARK],
     );
     if (claimed.length === 0) return false;
-    for (const c of generatedCategories()) {
+    for (const c of catalogCategories()) {
       await tx.query(
         'INSERT INTO categories (slug, name, description) VALUES ($1, $2, $3) ON CONFLICT (slug) DO NOTHING',
         [c.slug, c.name, c.description],
@@ -86,7 +97,7 @@ export async function ensureDemoCatalog(opts: DemoOptions): Promise<number> {
   });
   if (!added) {
     // another instance seeded it meanwhile
-    await storage.remove(rows.flatMap((r) => pictureFiles(r.picture))).catch(() => {});
+    await storage.remove([...new Set(rows.map((r) => r.picture))].flatMap(pictureFiles)).catch(() => {});
     return 0;
   }
   if (!opts.sellerId) {
@@ -96,6 +107,45 @@ export async function ensureDemoCatalog(opts: DemoOptions): Promise<number> {
     );
   }
   return rows.length;
+}
+
+/**
+ * The demo catalog as products to insert, taking turns between categories so that the newest
+ * products (the home page's) show a bit of everything.
+ */
+export function demoProducts(): GeneratedProduct[] {
+  const byCategory = new Map<string, GeneratedProduct[]>();
+  for (const demo of DEMO_CATALOG) {
+    const product = toProduct(demo);
+    byCategory.set(product.category, [...(byCategory.get(product.category) ?? []), product]);
+  }
+  const queues = [...byCategory.values()];
+  const out: GeneratedProduct[] = [];
+  for (let round = 0; out.length < DEMO_CATALOG.length; round++) {
+    for (const queue of queues) if (queue[round]) out.push(queue[round] as GeneratedProduct);
+  }
+  return out;
+}
+
+function toProduct(demo: DemoProduct): GeneratedProduct {
+  const known = PRODUCT_TYPES.get(demo.type);
+  if (!known) throw new Error(`demo product "${demo.name}": unknown product type ${demo.type}`);
+  return {
+    name: demo.name,
+    description: demo.description,
+    price: demo.price,
+    currency: 'USD',
+    category: known.category.slug,
+    type: demo.type,
+    attributes: {
+      brand: demo.brand,
+      color: demo.color,
+      ...(demo.material ? { material: demo.material } : {}),
+      ...demo.attributes,
+    },
+    stock: demo.stock,
+    picture: { icon: known.type.icon, color: demo.color, hex: COLOR_HEX[demo.color] },
+  };
 }
 
 function pictureFiles(p: Picture) {

@@ -1,10 +1,17 @@
-// A realistic, reproducible fake catalog: 20 categories, brands as attributes, prices, stock. No I/O.
+// A realistic, reproducible generated catalog from the vocabulary: shop-like names and descriptions,
+// invented brands, and the same attribute keys and values as the demo catalog. No I/O.
+import { CATEGORIES, catalogCategories } from './categories.js';
+import {
+  type CategorySpec,
+  COLOR_HEX,
+  type ColorName,
+  type Picker,
+  type ProductType,
+  type SeedAttributes,
+} from './vocabulary.js';
 
-export interface GeneratedCategory {
-  slug: string;
-  name: string;
-  description: string;
-}
+export { BRANDS, CATEGORIES } from './categories.js';
+export { COLORS, MATERIALS } from './vocabulary.js';
 
 export interface GeneratedProduct {
   name: string;
@@ -13,10 +20,12 @@ export interface GeneratedProduct {
   price: number;
   currency: string;
   category: string;
-  attributes: Record<string, string | number | boolean>;
+  /** the product type's key (vocabulary.ts) */
+  type: string;
+  attributes: SeedAttributes;
   stock: number;
-  /** 0..1, picks the generated picture's colour */
-  hue: number;
+  /** what its pictures show: the product type's icon, in the product's colour */
+  picture: { icon: string; color: ColorName; hex: string };
 }
 
 /** mulberry32: small, fast, and the same sequence for the same seed on every machine. */
@@ -31,280 +40,41 @@ export function randomSource(seed: number): () => number {
   };
 }
 
-interface CategorySpec {
-  slug: string;
-  name: string;
-  nouns: string[];
-  /** price range in whole currency units */
-  price: [number, number];
-  extra?: (pick: Picker) => Record<string, string | number | boolean>;
-}
-
-type Picker = <T>(items: readonly T[]) => T;
-
-const SIZES = ['XS', 'S', 'M', 'L', 'XL'];
-
-export const CATEGORIES: readonly CategorySpec[] = [
-  {
-    slug: 'electronics',
-    name: 'Electronics',
-    nouns: ['Charger', 'Power Bank', 'Smart Plug', 'USB Hub', 'Adapter', 'Cable'],
-    price: [9, 120],
-  },
-  {
-    slug: 'computers',
-    name: 'Computers',
-    nouns: ['Keyboard', 'Mouse', 'Monitor', 'Laptop Stand', 'Webcam', 'Docking Station'],
-    price: [19, 900],
-  },
-  {
-    slug: 'audio',
-    name: 'Audio',
-    nouns: ['Headphones', 'Earbuds', 'Speaker', 'Soundbar', 'Microphone', 'Turntable'],
-    price: [15, 600],
-  },
-  {
-    slug: 'phones',
-    name: 'Phones & Accessories',
-    nouns: ['Phone Case', 'Screen Protector', 'Phone Mount', 'Wireless Charger', 'Smartphone'],
-    price: [8, 1100],
-  },
-  {
-    slug: 'cameras',
-    name: 'Cameras',
-    nouns: ['Camera', 'Tripod', 'Lens', 'Camera Bag', 'Action Camera', 'Ring Light'],
-    price: [20, 1500],
-  },
-  {
-    slug: 'home-office',
-    name: 'Home Office',
-    nouns: ['Desk', 'Office Chair', 'Desk Lamp', 'Monitor Arm', 'Footrest', 'Filing Cabinet'],
-    price: [25, 700],
-  },
-  {
-    slug: 'furniture',
-    name: 'Furniture',
-    nouns: ['Chair', 'Table', 'Sofa', 'Bookshelf', 'Bed Frame', 'Stool', 'Dresser'],
-    price: [40, 1800],
-  },
-  {
-    slug: 'kitchen',
-    name: 'Kitchen',
-    nouns: ['Knife Set', 'Frying Pan', 'Blender', 'Coffee Maker', 'Cutting Board', 'Kettle', 'Toaster'],
-    price: [10, 400],
-  },
-  {
-    slug: 'home-decor',
-    name: 'Home Decor',
-    nouns: ['Vase', 'Lamp', 'Rug', 'Mirror', 'Clock', 'Cushion', 'Candle Holder'],
-    price: [8, 350],
-  },
-  {
-    slug: 'garden',
-    name: 'Garden',
-    nouns: ['Planter', 'Garden Hose', 'Pruning Shears', 'Bird Feeder', 'Watering Can', 'Garden Bench'],
-    price: [7, 450],
-  },
-  {
-    slug: 'tools',
-    name: 'Tools',
-    nouns: ['Drill', 'Hammer', 'Screwdriver Set', 'Wrench', 'Tool Box', 'Saw', 'Tape Measure'],
-    price: [6, 500],
-  },
-  {
-    slug: 'sports',
-    name: 'Sports',
-    nouns: ['Ball', 'Yoga Mat', 'Dumbbells', 'Tennis Racket', 'Jump Rope', 'Bike Helmet'],
-    price: [8, 600],
-  },
-  {
-    slug: 'outdoors',
-    name: 'Outdoors',
-    nouns: ['Tent', 'Backpack', 'Sleeping Bag', 'Camping Stove', 'Headlamp', 'Water Bottle'],
-    price: [10, 700],
-  },
-  {
-    slug: 'toys',
-    name: 'Toys & Games',
-    nouns: ['Puzzle', 'Board Game', 'Building Set', 'Plush Toy', 'Kite', 'Toy Car'],
-    price: [6, 150],
-  },
-  {
-    slug: 'books',
-    name: 'Books',
-    nouns: ['Notebook', 'Cookbook', 'Novel', 'Atlas', 'Journal', 'Sketchbook'],
-    price: [5, 80],
-    extra: (pick) => ({ pages: pick([96, 128, 192, 240, 320, 480]) }),
-  },
-  {
-    slug: 'clothing',
-    name: 'Clothing',
-    nouns: ['Shirt', 'Jacket', 'Sweater', 'Hoodie', 'Pants', 'Scarf', 'Hat'],
-    price: [12, 300],
-    extra: (pick) => ({ size: pick(SIZES) }),
-  },
-  {
-    slug: 'shoes',
-    name: 'Shoes',
-    nouns: ['Sneakers', 'Boots', 'Sandals', 'Loafers', 'Running Shoes', 'Slippers'],
-    price: [20, 350],
-    extra: (pick) => ({ size: pick([38, 39, 40, 41, 42, 43, 44, 45]) }),
-  },
-  {
-    slug: 'jewelry',
-    name: 'Jewelry',
-    nouns: ['Necklace', 'Ring', 'Bracelet', 'Earrings', 'Watch', 'Pendant'],
-    price: [15, 2500],
-  },
-  {
-    slug: 'beauty',
-    name: 'Beauty',
-    nouns: ['Face Cream', 'Hair Dryer', 'Brush Set', 'Perfume', 'Shaver', 'Mirror Kit'],
-    price: [6, 250],
-  },
-  {
-    slug: 'pets',
-    name: 'Pet Supplies',
-    nouns: ['Dog Bed', 'Cat Tree', 'Leash', 'Pet Bowl', 'Chew Toy', 'Litter Box'],
-    price: [5, 250],
-  },
-];
-
-// The adjective list of the usual fake commerce generators: "Ergonomic" heads about 1 name in 24.
+// Words in front of some generated names; "Ergonomic" heads about 1 name in 25 (the catalog bench searches it).
 export const ADJECTIVES = [
-  'Small',
+  'Classic',
+  'Everyday',
+  'Essential',
+  'Pro',
+  'Lite',
+  'Signature',
   'Ergonomic',
-  'Electronic',
-  'Rustic',
-  'Intelligent',
-  'Gorgeous',
-  'Incredible',
-  'Elegant',
-  'Fantastic',
-  'Practical',
-  'Modern',
-  'Recycled',
-  'Sleek',
-  'Bespoke',
-  'Awesome',
-  'Generic',
-  'Handcrafted',
-  'Handmade',
-  'Licensed',
-  'Luxurious',
-  'Refined',
-  'Unbranded',
   'Compact',
-  'Durable',
-];
-
-export const MATERIALS = [
-  'Steel',
-  'Wooden',
-  'Concrete',
-  'Plastic',
-  'Cotton',
-  'Granite',
-  'Rubber',
-  'Metal',
-  'Bamboo',
-  'Leather',
-  'Ceramic',
-  'Glass',
-  'Aluminum',
-  'Bronze',
-  'Wool',
-  'Silk',
-  'Oak',
-  'Walnut',
-  'Linen',
-  'Carbon',
-];
-
-export const COLORS = [
-  'black',
-  'white',
-  'grey',
-  'silver',
-  'red',
-  'navy',
-  'blue',
-  'teal',
-  'green',
-  'olive',
-  'yellow',
-  'orange',
-  'pink',
-  'purple',
-  'brown',
-  'beige',
-];
-
-export const BRANDS = [
-  'Aurora',
-  'Brightline',
-  'Cobalt & Co',
-  'Driftwood',
-  'Emberly',
-  'Fernhill',
-  'Granite Peak',
-  'Harbor',
-  'Ironbark',
-  'Juniper',
-  'Kestrel',
-  'Lumen',
-  'Meridian',
-  'Northwind',
-  'Oakridge',
-  'Pinecrest',
-  'Quillon',
-  'Redwood',
-  'Saltmarsh',
-  'Tidewater',
-  'Umbra',
-  'Vantage',
-  'Willow Lane',
-  'Zephyr',
-  'Alder',
-  'Bramble',
-  'Cinder',
-  'Dune',
-  'Everest',
-  'Foxglove',
-  'Glacier',
-  'Hollow Oak',
-  'Indigo',
-  'Jasper',
-  'Kindle',
-  'Larkspur',
-  'Mosaic',
-  'Nimbus',
-  'Orchid',
-  'Pebble',
+  'Premium',
+  'Eco',
+  'Deluxe',
+  'Original',
 ];
 
 // about one feature line in ten mentions ergonomics, as real shop copy does
 const FEATURES = [
-  'built to last for years of daily use',
-  'designed for comfort during long sessions',
-  'with an ergonomic shape that fits the hand',
-  'finished by hand in small batches',
-  'light enough to carry anywhere',
-  'easy to clean and quick to assemble',
-  'made from responsibly sourced materials',
-  'tested to survive drops, spills and travel',
-  'with a minimalist look that suits any room',
-  'backed by a two-year warranty',
-  'packed in plastic-free recyclable packaging',
-  'with a quiet, energy-efficient design',
-  'ready to use straight out of the box',
-  'compact enough for small spaces',
-  'weather resistant for indoor and outdoor use',
-  'a favourite gift for friends and family',
-  'engineered with precision and care',
-  'with soft-touch details and rounded edges',
-  'made to match the rest of the collection',
-  'with adjustable settings for every need',
+  'Built to last for years of daily use',
+  'Designed for comfort during long sessions',
+  'Ergonomic details make it a pleasure to use every day',
+  'Finished by hand in small batches',
+  'Light enough to carry anywhere',
+  'Easy to clean and quick to set up',
+  'Made from responsibly sourced materials',
+  'Tested to survive drops, spills and travel',
+  'A minimalist look that suits any room',
+  'Backed by a two-year warranty',
+  'Packed in plastic-free recyclable packaging',
+  'Ready to use straight out of the box',
+  'Compact enough for small spaces',
+  'A favourite gift for friends and family',
+  'Engineered with precision and care',
+  'Soft-touch details and rounded edges',
+  'Made to match the rest of the collection',
 ];
 
 const CLOSINGS = [
@@ -316,16 +86,9 @@ const CLOSINGS = [
   'Rated highly by our customers.',
 ];
 
-/** The 20 categories with shop-facing names and a one-line description. */
-export function generatedCategories(): GeneratedCategory[] {
-  return CATEGORIES.map((c) => ({
-    slug: c.slug,
-    name: c.name,
-    description: `${c.name}: ${c.nouns
-      .slice(0, 3)
-      .map((n) => n.toLowerCase())
-      .join(', ')} and more`,
-  }));
+/** The categories with shop-facing names and a one-line description. */
+export function generatedCategories(): Array<{ slug: string; name: string; description: string }> {
+  return catalogCategories();
 }
 
 /**
@@ -340,24 +103,30 @@ export function generateProducts(count: number, opts: { seed?: number; from?: nu
   return out;
 }
 
+/** Fills {color} {material} {noun} {brand} in a line of copy. */
+export function fillCopy(line: string, values: Record<string, string>): string {
+  return line.replace(/\{(\w+)\}/g, (_, key: string) => values[key] ?? '');
+}
+
 function generateProduct(seed: number, index: number): GeneratedProduct {
   const random = randomSource((seed * 1_000_003 + index * 7919) >>> 0);
   const pick: Picker = (items) => items[Math.floor(random() * items.length)] as (typeof items)[number];
   const category = CATEGORIES[index % CATEGORIES.length] as CategorySpec;
-  const adjective = pick(ADJECTIVES);
-  const material = pick(MATERIALS);
-  const noun = pick(category.nouns);
-  const brand = pick(BRANDS);
-  const color = pick(COLORS);
-  const name = `${adjective} ${material} ${noun}`;
-  const [low, high] = category.price;
+  const type: ProductType = pick(category.types);
+  const brand = pick(category.brands);
+  const model = pick(type.models);
+  const color = pick(type.colors);
+  const material = type.materials.length ? pick(type.materials) : undefined;
+  const name = random() < 0.45 ? `${pick(ADJECTIVES)} ${model} ${type.noun}` : `${model} ${type.noun}`;
+  const [low, high] = type.price;
   // prices cluster at the low end of the range, as in real catalogs, and end in .99 or .49
   const units = Math.floor(low + (high - low) * random() ** 2.2);
   const price = units * 100 + (random() < 0.7 ? 99 : 49);
-  const features = [pick(FEATURES), pick(FEATURES)];
+  const values = { color, material: material ?? '', noun: type.noun.toLowerCase(), brand };
   const description = [
-    `The ${name.toLowerCase()} by ${brand} comes in ${color}, ${features[0]}.`,
-    `${capitalise(material.toLowerCase())} construction, ${features[1]}.`,
+    fillCopy(pick(type.pitch), values),
+    `By ${brand}, in ${color}${material ? ` ${material}` : ''}.`,
+    `${pick(FEATURES)}.`,
     pick(CLOSINGS),
   ].join(' ');
   const stock = random() < 0.08 ? 0 : Math.floor(random() * 250) + 1;
@@ -367,17 +136,14 @@ function generateProduct(seed: number, index: number): GeneratedProduct {
     price,
     currency: 'USD',
     category: category.slug,
+    type: type.key,
     attributes: {
       brand,
       color,
-      material: material.toLowerCase(),
-      ...(category.extra ? category.extra(pick) : {}),
+      ...(material ? { material } : {}),
+      ...(type.attributes ? type.attributes(pick) : {}),
     },
     stock,
-    hue: random(),
+    picture: { icon: type.icon, color, hex: COLOR_HEX[color] },
   };
-}
-
-function capitalise(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
 }

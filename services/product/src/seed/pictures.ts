@@ -6,8 +6,18 @@ function hsl(h: number, s: number, l: number): string {
   return `hsl(${Math.round(h * 360)}, ${Math.round(s * 100)}%, ${Math.round(l * 100)}%)`;
 }
 
-/** An 800×800 JPEG whose colours and shapes follow `hue` and `variant`. */
-export async function productPicture(hue: number, variant = 0, size = 800): Promise<Buffer> {
+function hueOf(hex: string): number {
+  const [r, g, b] = [1, 3, 5].map((at) => Number.parseInt(hex.slice(at, at + 2), 16) / 255) as [number, number, number];
+  const max = Math.max(r, g, b);
+  const d = max - Math.min(r, g, b);
+  if (d === 0) return 0;
+  const h = max === r ? ((g - b) / d) % 6 : max === g ? (b - r) / d + 2 : (r - g) / d + 4;
+  return (h / 6 + 1) % 1;
+}
+
+/** An 800×800 JPEG whose colours and shapes follow `color` (hex) and `variant`. */
+export async function productPicture(color: string, variant = 0, size = 800): Promise<Buffer> {
+  const hue = hueOf(color);
   const random = randomSource(Math.floor(hue * 1e6) + variant * 7919);
   const shapes: string[] = [];
   const count = 3 + Math.floor(random() * 4);
