@@ -6,7 +6,7 @@ export default defineConfig({
       'packages/*/src/**/*.test.ts',
       'services/*/src/**/*.test.ts',
       'services/*/test/**/*.test.ts',
-      'apps/*/test/**/*.test.ts',
+      'apps/*/test/**/*.test.{ts,tsx}',
       'test/**/*.test.ts',
     ],
     globalSetup: ['./test/global-setup.ts'],

@@ -2,7 +2,14 @@
 // cache and bus), each service on its own port, the gateway in front. Real backends via their URLs.
 import { CommonEnv, ConfigError, loadEnv, stopOnSignals } from '@microbazaar/kit';
 import { Type } from '@sinclair/typebox';
-import { startPlatform } from './platform.js';
+import { type Platform, startPlatform } from './platform.js';
+
+function webLine(web: Platform['web']): string {
+  if (web.state === 'built') return `(web app built in ${(web.ms / 1000).toFixed(1)} s: it was missing or out of date)`;
+  if (web.state === 'failed') return `(web app build FAILED, API only: ${web.error}; try npm run build:web)`;
+  if (web.state === 'off') return '(web app off: WEB_DIR=off)';
+  return '(web app up to date)';
+}
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -12,6 +19,7 @@ async function main(): Promise<void> {
   const lines = [
     '',
     `microBazaar is up in ${((Date.now() - started) / 1000).toFixed(1)} s (${backends.database}, ${backends.cache}, ${backends.bus})`,
+    `  shop         ${gateway.url}/   ${webLine(platform.web)}`,
     `  gateway      ${gateway.url}   (API docs: ${gateway.url}/docs)`,
     ...platform.services.filter((s) => s !== gateway).map((s) => `  ${s.name.padEnd(12)} ${s.url}`),
   ];

@@ -23,6 +23,7 @@ import { loadConfig as loadPaymentConfig } from '@microbazaar/payment/config';
 import { startPayment } from '@microbazaar/payment/main';
 import { loadConfig as loadProductConfig } from '@microbazaar/product/config';
 import { startProduct } from '@microbazaar/product/main';
+import { ensureWebBuild } from '@microbazaar/web/tools/build';
 
 export const DEFAULT_PORTS = {
   gateway: 8080,
@@ -44,6 +45,8 @@ export interface Platform {
   /** accounts created on this start (first start only) */
   bootstrapAccounts: Array<{ email: string; password: string; role: string }>;
   demoProducts: number;
+  /** the web app served at the gateway: built on this start, already up to date, or not served */
+  web: { state: 'built' | 'fresh' | 'off' | 'failed'; ms: number; error?: string };
   backends: { database: string; cache: string; bus: string };
   /** the embedded backends the services share (absent where a real backend's URL is set) */
   shared: SharedDeps;
@@ -65,6 +68,8 @@ export async function startPlatform(baseEnv: Env = process.env): Promise<Platfor
   const urls = Object.fromEntries(names.map((n) => [n, `http://127.0.0.1:${ports[n]}`])) as Record<ServiceName, string>;
   // each service sees its own PORT and where the others are; explicit variables win
   const envFor = (name: ServiceName, extra: Env = {}): Env => ({
+    // links in mails and canonical URLs point at this gateway
+    PUBLIC_URL: `http://localhost:${ports.gateway}`,
     AUTH_JWKS_URL: `${urls.auth}/.well-known/jwks.json`,
     AUTH_URL: urls.auth,
     PRODUCT_URL: urls.product,
@@ -77,6 +82,15 @@ export async function startPlatform(baseEnv: Env = process.env): Promise<Platfor
     PORT: String(ports[name]),
   });
 
+  // the web app builds on the other core while the database opens (only when missing or stale)
+  const webOff = baseEnv.WEB_DIR === 'off';
+  const webBuild: Promise<Platform['web'] & { dir?: string }> =
+    webOff || baseEnv.WEB_DIR
+      ? Promise.resolve({ state: webOff ? 'off' : 'fresh', ms: 0, ...(webOff ? {} : { dir: baseEnv.WEB_DIR }) })
+      : ensureWebBuild().then(
+          (r) => ({ state: r.built ? 'built' : 'fresh', ms: r.ms, dir: r.dir }),
+          (err: Error) => ({ state: 'failed', ms: 0, error: err.message }),
+        );
   const authConfig = loadAuthConfig(envFor('auth'));
   const shared: SharedDeps = {};
   if (!authConfig.DATABASE_URL) shared.pglite = await PgliteHost.open(join(authConfig.DATA_DIR, 'pglite'));
@@ -108,7 +122,8 @@ export async function startPlatform(baseEnv: Env = process.env): Promise<Platfor
     services.push(await startOrder(loadOrderConfig(envFor('order')), shared));
     services.push(await startPayment(loadPaymentConfig(envFor('payment')), shared));
     services.push(await startNotification(loadNotificationConfig(envFor('notification')), shared));
-    const gateway = await startGateway(loadGatewayConfig(envFor('gateway')), shared);
+    const { dir: webDir, ...web } = await webBuild;
+    const gateway = await startGateway(loadGatewayConfig(envFor('gateway', webDir ? { WEB_DIR: webDir } : {})), shared);
     services.push(gateway);
     shared.bus?.release();
     return {
@@ -117,6 +132,7 @@ export async function startPlatform(baseEnv: Env = process.env): Promise<Platfor
       urls,
       bootstrapAccounts: auth.bootstrapAccounts,
       demoProducts: product.demoProducts,
+      web,
       backends: {
         database: shared.pglite ? 'PGlite' : 'PostgreSQL',
         cache: shared.cache ? 'in-memory cache' : 'Redis',
@@ -126,6 +142,7 @@ export async function startPlatform(baseEnv: Env = process.env): Promise<Platfor
       stop,
     };
   } catch (err) {
+    await webBuild;
     await stop();
     throw err;
   }

@@ -15,6 +15,8 @@ import { type GatewayConfig, upstreamUrl } from './config.js';
 import { liveRoutes, ROUTES, type UpstreamName } from './domain/routes.js';
 import { createDocs, docsRoutes } from './http/docs.js';
 import { closeUpstreams, createUpstreams, proxyRoutes } from './http/proxy.js';
+import { servicesHealthRoutes } from './http/services-health.js';
+import { loadWebApp, webRoutes } from './http/web.js';
 
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -56,6 +58,20 @@ export async function buildApp(deps: GatewayDeps): Promise<App> {
   app.addHook('onClose', () => closeUpstreams(upstreams));
 
   docsRoutes(app, createDocs({ routes, upstreams }));
+  servicesHealthRoutes(app, { upstreams, timeoutMs: Math.min(config.UPSTREAM_TIMEOUT_MS, 3000) });
+
+  const web =
+    config.WEB_DIR && config.WEB_DIR !== 'off'
+      ? await loadWebApp(config.WEB_DIR, logger, config.STRIPE_PUBLISHABLE_KEY)
+      : undefined;
+  if (web) {
+    webRoutes(app, {
+      web,
+      product: upstreams.get('product'),
+      timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+      publicUrl: config.PUBLIC_URL ?? '',
+    });
+  }
 
   const verifier =
     deps.verifier ??

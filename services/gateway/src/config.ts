@@ -39,6 +39,15 @@ export const GatewayConfigSchema = Type.Object({
    * stores them (S3 or ImageKit with their own deadlines), which outlasts UPSTREAM_TIMEOUT_MS.
    */
   GATEWAY_UPLOAD_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 120_000 }),
+  /**
+   * The built web app (apps/web/dist: index.html, assets/, server/entry-server.js), served at `/`.
+   * Unset or `off`: no pages, only the API. `npm start` builds it and sets this.
+   */
+  WEB_DIR: Type.Optional(Type.String({ minLength: 1 })),
+  /** The shop's public URL for canonical and Open Graph links; the request's own host when unset. */
+  PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  /** Stripe's publishable key: the checkout then takes cards through Stripe's own card element. */
+  STRIPE_PUBLISHABLE_KEY: Type.Optional(Type.String({ pattern: '^pk_(test|live)_[A-Za-z0-9]+$' })),
 });
 
 export type GatewayConfig = Static<typeof GatewayConfigSchema>;

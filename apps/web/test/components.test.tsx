@@ -1,0 +1,223 @@
+// @vitest-environment happy-dom
+// Components and hooks as a person uses them (by role and name), with the API answered in memory.
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import type { ReactNode } from 'react';
+import { MemoryRouter, Route, Routes, useLocation } from 'react-router';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { SearchBox } from '../src/components/SearchBox.js';
+import { ApiError, api, setTransport } from '../src/lib/api.js';
+import { session } from '../src/lib/session.js';
+import type { Product } from '../src/lib/types.js';
+import ProductPage from '../src/pages/ProductPage.js';
+
+const product = (over: Partial<Product> = {}): Product => ({
+  id: '0b7c1f8e-8a1d-4f7e-9d55-3c7b8d3f2a10',
+  slug: 'desk-lamp',
+  name: 'Desk Lamp',
+  description: 'Warm light.',
+  price: { amount: 2599, currency: 'USD' },
+  category: null,
+  attributes: {},
+  stock: 10,
+  images: [],
+  sellerId: 's',
+  status: 'active',
+  createdAt: '',
+  updatedAt: '',
+  ...over,
+});
+
+const jsonResponse = (status: number, body: unknown) =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+
+function Where() {
+  const l = useLocation();
+  return <output aria-label="location">{l.pathname + l.search}</output>;
+}
+
+function renderAt(path: string, ui: ReactNode, routePath = '*') {
+  const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+  return render(
+    <QueryClientProvider client={client}>
+      <MemoryRouter initialEntries={[path]}>
+        <Routes>
+          <Route path={routePath} element={ui} />
+        </Routes>
+        <Where />
+      </MemoryRouter>
+    </QueryClientProvider>,
+  );
+}
+
+beforeEach(() => localStorage.clear());
+afterEach(() => {
+  cleanup();
+  vi.useRealTimers();
+  vi.unstubAllGlobals();
+});
+
+describe('search box', () => {
+  beforeEach(() => {
+    setTransport(async (path) => {
+      expect(path).toMatch(/^\/api\/products\?q=lamp&limit=6$/);
+      return jsonResponse(200, {
+        items: [
+          product(),
+          product({ id: '1b7c1f8e-8a1d-4f7e-9d55-3c7b8d3f2a10', slug: 'floor-lamp', name: 'Floor Lamp' }),
+        ],
+        nextCursor: null,
+        total: 2,
+        totalExact: true,
+      });
+    });
+  });
+
+  it('suggests after typing; arrows pick, Enter opens the product', async () => {
+    renderAt('/', <SearchBox />);
+    const box = screen.getByRole('combobox', { name: 'Search products' });
+    fireEvent.focus(box);
+    fireEvent.change(box, { target: { value: 'lamp' } });
+    await screen.findByRole('option', { name: /Floor Lamp/ });
+    expect(box.getAttribute('aria-expanded')).toBe('true');
+    fireEvent.keyDown(box, { key: 'ArrowDown' });
+    fireEvent.keyDown(box, { key: 'ArrowDown' });
+    expect(screen.getByRole('option', { name: /Floor Lamp/ }).getAttribute('aria-selected')).toBe('true');
+    fireEvent.keyDown(box, { key: 'ArrowUp' });
+    expect(screen.getByRole('option', { name: /Desk Lamp/ }).getAttribute('aria-selected')).toBe('true');
+    fireEvent.submit(box.closest('form')!);
+    expect(screen.getByRole('status', { name: 'location' }).textContent).toBe('/products/desk-lamp');
+  });
+
+  it('Escape closes the suggestions; Enter without a pick searches the words', async () => {
+    renderAt('/', <SearchBox />);
+    const box = screen.getByRole('combobox', { name: 'Search products' });
+    fireEvent.focus(box);
+    fireEvent.change(box, { target: { value: 'lamp' } });
+    await screen.findByRole('option', { name: /Desk Lamp/ });
+    fireEvent.keyDown(box, { key: 'Escape' });
+    expect(box.getAttribute('aria-expanded')).toBe('false');
+    fireEvent.submit(box.closest('form')!);
+    expect(screen.getByRole('status', { name: 'location' }).textContent).toBe('/search?q=lamp');
+  });
+});
+
+/** Categories and lists answered empty; the product itself by `one`. */
+function catalog(path: string, one: () => Response): Response {
+  if (path.startsWith('/api/categories')) return jsonResponse(200, { items: [], nextCursor: null });
+  if (path.startsWith('/api/products?'))
+    return jsonResponse(200, { items: [], nextCursor: null, total: 0, totalExact: true });
+  return one();
+}
+
+describe('product page', () => {
+  it('disables "Add to cart" when sold out and shows the price in its currency', async () => {
+    setTransport(async (path) =>
+      catalog(path, () => jsonResponse(200, product({ stock: 0, price: { amount: 1999, currency: 'EUR' } }))),
+    );
+    renderAt('/products/desk-lamp', <ProductPage />, '/products/:slug');
+    expect(await screen.findByRole('heading', { level: 1, name: 'Desk Lamp' })).toBeTruthy();
+    expect((screen.getByRole('button', { name: 'Add to cart' }) as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.getByText('Sold out')).toBeTruthy();
+    expect(screen.getByText('€19.99')).toBeTruthy();
+  });
+
+  it('shows the 404 page for a product that is gone', async () => {
+    setTransport(async () => jsonResponse(404, { error: { code: 'NOT_FOUND', message: 'Product not found' } }));
+    renderAt('/products/gone', <ProductPage />, '/products/:slug');
+    expect(await screen.findByRole('heading', { level: 1, name: /can’t find that product/ })).toBeTruthy();
+  });
+
+  it('shows a retry for that part only when the catalog is down', async () => {
+    let calls = 0;
+    setTransport(async (path) =>
+      catalog(path, () => {
+        calls++;
+        return calls === 1
+          ? jsonResponse(503, {
+              error: { code: 'UPSTREAM_UNAVAILABLE', message: 'The product service is unavailable' },
+            })
+          : jsonResponse(200, product());
+      }),
+    );
+    renderAt('/products/desk-lamp', <ProductPage />, '/products/:slug');
+    await screen.findByText(/The product service is unavailable/);
+    fireEvent.click(screen.getByRole('button', { name: 'Try again' }));
+    expect(await screen.findByRole('heading', { level: 1, name: 'Desk Lamp' })).toBeTruthy();
+  });
+});
+
+describe('api() and the session', () => {
+  const tokens = (token: string) => ({
+    user: { id: 'u', email: 'a@b.c', name: 'A', role: 'customer' as const, disabled: false, createdAt: '' },
+    token,
+    refreshToken: `r-${token}`,
+    expiresIn: 900,
+  });
+
+  it('refreshes once on a 401 and retries with the new token', async () => {
+    session.set(tokens('old'));
+    const seen: string[] = [];
+    setTransport(async (_path, init) => {
+      const auth = (init.headers as Record<string, string>).authorization ?? '';
+      seen.push(auth);
+      return auth === 'Bearer new'
+        ? jsonResponse(200, { ok: true })
+        : jsonResponse(401, { error: { code: 'TOKEN_EXPIRED', message: 'expired' } });
+    });
+    vi.stubGlobal('fetch', async () => jsonResponse(200, tokens('new')));
+    await expect(api('/api/auth/me')).resolves.toEqual({ ok: true });
+    expect(seen).toEqual(['Bearer old', 'Bearer new']);
+    expect(session.token()).toBe('new');
+  });
+
+  it('signs out when the refresh fails too', async () => {
+    session.set(tokens('old'));
+    setTransport(async () => jsonResponse(401, { error: { code: 'TOKEN_EXPIRED', message: 'expired' } }));
+    vi.stubGlobal('fetch', async () => jsonResponse(401, { error: { code: 'INVALID_REFRESH', message: 'no' } }));
+    await expect(api('/api/auth/me')).rejects.toBeInstanceOf(ApiError);
+    expect(session.user()).toBeNull();
+    expect(session.takeSignOutReason()).toBe('expired');
+  });
+
+  it('turns field details into messages by field', async () => {
+    setTransport(async () =>
+      jsonResponse(400, {
+        error: {
+          code: 'VALIDATION_FAILED',
+          message: 'Invalid body/shippingAddress/postalCode: must NOT have more than 20 characters',
+          details: [{ path: 'body/shippingAddress/postalCode', message: 'must NOT have more than 20 characters' }],
+        },
+      }),
+    );
+    const err = await api('/api/orders', { method: 'POST', json: {} }).catch((e: ApiError) => e);
+    expect((err as ApiError).fieldErrors()).toEqual({ postalCode: 'must NOT have more than 20 characters' });
+  });
+
+  it('says the shop cannot be reached when the network fails', async () => {
+    setTransport(async () => {
+      throw new TypeError('fetch failed');
+    });
+    await act(async () => {
+      const err = await api('/api/cart').catch((e: ApiError) => e);
+      expect((err as ApiError).status).toBe(0);
+      expect((err as ApiError).message).toMatch(/cannot be reached/);
+    });
+  });
+});
+
+describe('guest cart id', () => {
+  it('keeps the x-cart-id the cart service hands out and sends it back', async () => {
+    const sent: Array<string | undefined> = [];
+    setTransport(async (_path, init) => {
+      sent.push((init.headers as Record<string, string>)['x-cart-id']);
+      return new Response('{"items":[]}', {
+        status: 200,
+        headers: { 'x-cart-id': '5f0e8d1c-0000-4000-8000-000000000001' },
+      });
+    });
+    await api('/api/cart');
+    await api('/api/cart');
+    await waitFor(() => expect(sent).toEqual([undefined, '5f0e8d1c-0000-4000-8000-000000000001']));
+  });
+});
