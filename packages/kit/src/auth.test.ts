@@ -28,6 +28,8 @@ import {
 } from './auth.js';
 import { Forbidden, NotFound, Unauthorized, Unavailable } from './errors.js';
 import { createLogger } from './logger.js';
+import { TOKEN_REVOCATIONS_PATH } from './revocations.js';
+import { eventually } from './testing.js';
 
 const OPTS = { issuer: 'microbazaar-auth', audience: 'microbazaar' };
 
@@ -87,6 +89,8 @@ interface JwksServer {
   keys: JWK[];
   mode: 'ok' | 'error' | 'garbage' | 'hang';
   fetches: number;
+  /** what the server's revocation feed answers */
+  revocations: Array<{ userId: string; version: number }>;
   close(): Promise<void>;
 }
 
@@ -99,12 +103,18 @@ async function jwksServer(keys: JWK[]): Promise<JwksServer> {
     keys,
     mode: 'ok',
     fetches: 0,
+    revocations: [],
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
   const server = createServer((req, res) => {
+    if (req.url?.startsWith(TOKEN_REVOCATIONS_PATH)) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ cursor: new Date().toISOString(), revocations: state.revocations }));
+      return;
+    }
     if (req.url !== '/.well-known/jwks.json') {
       res.writeHead(404).end();
       return;
@@ -160,8 +170,36 @@ describe('createJwksVerifier', () => {
 
   it('turns a valid token into a Principal', async () => {
     const exp = now() + 600;
-    const token = await sign({ sub: 'user-42', role: 'seller', email: 'sam@example.com' }, { exp });
-    expect(await verifier.verify(token)).toEqual({ userId: 'user-42', role: 'seller', email: 'sam@example.com', exp });
+    const token = await sign({ sub: 'user-42', role: 'seller', email: 'sam@example.com', ver: 3 }, { exp });
+    expect(await verifier.verify(token)).toEqual({
+      userId: 'user-42',
+      role: 'seller',
+      email: 'sam@example.com',
+      exp,
+      tokenVersion: 3,
+    });
+  });
+
+  it('refuses a token older than the version the auth service publishes for its user, verified or cached', async () => {
+    const own = await jwksServer([keyA.jwk]);
+    const checker = createJwksVerifier(own.url, OPTS);
+    const old = await sign({ sub: 'user-revoked', ver: 1 });
+    const other = await sign({ sub: 'user-kept', ver: 0 });
+    expect((await checker.verify(old)).tokenVersion).toBe(1);
+    own.revocations = [{ userId: 'user-revoked', version: 2 }];
+    // the cached principal is checked again once the verifier has refreshed its list (at most a second)
+    await eventually(() => expectInvalid(checker.verify(old), 'TOKEN_REVOKED'), 5000, 50);
+    await expectInvalid(createJwksVerifier(own.url, OPTS).verify(old), 'TOKEN_REVOKED');
+    expect((await checker.verify(other)).userId).toBe('user-kept');
+    expect((await checker.verify(await sign({ sub: 'user-revoked', ver: 2 }))).tokenVersion).toBe(2);
+  });
+
+  it('answers 503, not a pass, when the revocation feed cannot be read at all', async () => {
+    const err = await failure(
+      createJwksVerifier(server.url, { ...OPTS, revocationsUrl: 'http://127.0.0.1:9/feed' }).verify(await sign()),
+    );
+    expect(err).toBeInstanceOf(Unavailable);
+    expect(err).toMatchObject({ statusCode: 503, code: 'AUTH_REVOCATIONS_UNAVAILABLE' });
   });
 
   it('rejects a token whose payload was changed after signing', async () => {

@@ -2,6 +2,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createRemoteJWKSet, errors, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import { Forbidden, NotFound, Unauthorized, Unavailable } from './errors.js';
+import { httpRevocationSource, RevocationList, revocationsUrlFor } from './revocations.js';
 
 export const ROLES = ['customer', 'seller', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -12,10 +13,14 @@ export interface Principal {
   email: string;
   /** seconds since epoch */
   exp: number;
+  /** the user's token version when the token was issued (`ver`); older than the published one = revoked */
+  tokenVersion?: number;
 }
 
 export interface TokenVerifier {
   verify(token: string): Promise<Principal>;
+  /** Checks an already verified principal (a stream ticket's) against the revocation list again. */
+  recheck?(principal: Principal): Promise<void>;
 }
 
 declare module 'fastify' {
@@ -31,17 +36,35 @@ export interface VerifierOptions {
   audience: string;
   /** verified tokens kept (until they expire) so a hot token costs one map lookup */
   cacheSize?: number;
+  /** tokens revoked before they expire (disabled, demoted or reset users); every token is checked against it */
+  revocations?: RevocationList | undefined;
+}
+
+export interface JwksVerifierOptions extends Omit<VerifierOptions, 'revocations'> {
+  /**
+   * The auth service's revocation feed; default the JWKS origin's TOKEN_REVOCATIONS_PATH. A verifier
+   * that cannot refresh it for 30 s answers 503 rather than accept tokens that may be revoked.
+   */
+  revocationsUrl?: string | undefined;
 }
 
 /** Verifies against any jose key resolver; the auth service passes its own keys, others the JWKS. */
 export function createTokenVerifier(getKey: JWTVerifyGetKey, opts: VerifierOptions): TokenVerifier {
   const cacheSize = opts.cacheSize ?? 10_000;
   const cache = new Map<string, Principal>();
+  const revocations = opts.revocations;
+  const recheck = async (principal: Principal) => {
+    await revocations?.check(principal);
+  };
   return {
+    recheck,
     async verify(token) {
       const hit = cache.get(token);
       if (hit) {
-        if (hit.exp * 1000 > Date.now()) return hit;
+        if (hit.exp * 1000 > Date.now()) {
+          await recheck(hit);
+          return hit;
+        }
         cache.delete(token);
       }
       let payload: Record<string, unknown>;
@@ -69,19 +92,21 @@ export function createTokenVerifier(getKey: JWTVerifyGetKey, opts: VerifierOptio
         role: role as Role,
         email: typeof payload.email === 'string' ? payload.email : '',
         exp: payload.exp,
+        tokenVersion: Number.isSafeInteger(payload.ver) ? (payload.ver as number) : 0,
       };
       if (cache.size >= cacheSize) {
         const oldest = cache.keys().next().value;
         if (oldest !== undefined) cache.delete(oldest);
       }
       cache.set(token, principal);
+      await recheck(principal);
       return principal;
     },
   };
 }
 
 /** Fetches and caches the JWKS; jose refetches on an unknown `kid` (at most once a second). */
-export function createJwksVerifier(jwksUrl: string, opts: VerifierOptions): TokenVerifier {
+export function createJwksVerifier(jwksUrl: string, opts: JwksVerifierOptions): TokenVerifier {
   const jwks = createRemoteJWKSet(new URL(jwksUrl), {
     timeoutDuration: 3000,
     // short: the auth service signs with a new key as soon as it rotates, and jose counts the cooldown from the
@@ -104,7 +129,10 @@ export function createJwksVerifier(jwksUrl: string, opts: VerifierOptions): Toke
       throw new Unavailable('Token keys are unavailable, try again shortly', 'AUTH_KEYS_UNAVAILABLE', err);
     }
   };
-  return createTokenVerifier(getKey, opts);
+  const revocations = new RevocationList({
+    source: httpRevocationSource(opts.revocationsUrl ?? revocationsUrlFor(jwksUrl)),
+  });
+  return createTokenVerifier(getKey, { ...opts, revocations });
 }
 
 export function bearerToken(req: FastifyRequest): string | undefined {

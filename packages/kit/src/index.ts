@@ -9,6 +9,7 @@ export * from './logger.js';
 export * from './metrics.js';
 export * from './periodic.js';
 export * from './ratelimit.js';
+export * from './revocations.js';
 export * from './schemas.js';
 export * from './server.js';
 export * from './service.js';

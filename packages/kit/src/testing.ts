@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import postgres from 'postgres';
+import { TOKEN_REVOCATIONS_PATH } from './revocations.js';
 
 export const TEST_POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -245,4 +246,12 @@ export async function recordingServer(
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * What a stand-in for the auth service answers at `url`: an empty token revocation list at
+ * TOKEN_REVOCATIONS_PATH (every verifier reads it), its JWKS anywhere else.
+ */
+export function authStandInBody(url: string | undefined, jwks: { keys: unknown[] }): unknown {
+  return url?.startsWith(TOKEN_REVOCATIONS_PATH) ? { cursor: new Date().toISOString(), revocations: [] } : jwks;
 }

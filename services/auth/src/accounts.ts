@@ -257,6 +257,11 @@ export function createAccounts({ db, cache, keys, hasher, events, config }: Acco
       return { items: page.map(presentUser), last: page.at(-1), more };
     },
 
+    /** The token revocation feed every verifier polls (see kit RevocationList). */
+    revocations(cursor: string | undefined) {
+      return userStore(db).revocations(cursor);
+    },
+
     async userIdByEmail(email: string): Promise<string | undefined> {
       return (await userStore(db).byEmail(normaliseEmail(email)))?.id;
     },

@@ -15,6 +15,7 @@ import {
   migrate,
   type OutboxRelay,
   outboxOptionsFrom,
+  RevocationList,
   startOutboxRelay,
 } from '@microbazaar/kit';
 import { createAccounts } from './accounts.js';
@@ -58,8 +59,10 @@ export async function buildApp(deps: AuthDeps) {
     deps.hasher ??
     createPasswordHasher({ memoryKiB: config.PASSWORD_HASH_MEMORY_KIB, timeCost: config.PASSWORD_HASH_TIME_COST });
   const accounts = createAccounts({ db, cache, keys, hasher, events: deps.events ?? outboxEvents, config });
+  // its own tokens are checked against its own revocations, read straight from the database
+  const revocations = new RevocationList({ source: { fetch: (cursor) => accounts.revocations(cursor) } });
   const guards = createGuards(
-    createTokenVerifier(keys.getKey, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }),
+    createTokenVerifier(keys.getKey, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, revocations }),
   );
 
   const app: App = await createApp({

@@ -135,9 +135,9 @@ export class KeyRing {
     }
   };
 
-  async sign(claims: { sub: string; role: string; email: string }): Promise<string> {
+  async sign(claims: { sub: string; role: string; email: string; ver?: number }): Promise<string> {
     if (!this.active) throw new Error('key ring not loaded');
-    return new SignJWT({ role: claims.role, email: claims.email })
+    return new SignJWT({ role: claims.role, email: claims.email, ver: claims.ver ?? 0 })
       .setProtectedHeader({ alg: ALG, kid: this.active.kid, typ: 'JWT' })
       .setSubject(claims.sub)
       .setIssuer(this.opts.issuer)

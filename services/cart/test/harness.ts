@@ -6,7 +6,13 @@ import type { AddressInfo } from 'node:net';
 import type { AnyEvent, EventData, EventOf, EventType } from '@microbazaar/contracts';
 import { createLogger, type Env, newEvent, RabbitBus, RedisCache, type Role } from '@microbazaar/kit';
 import { testPrefix } from '@microbazaar/kit/bus/testkit';
-import { deleteRedisPrefix, TEST_RABBITMQ_URL, TEST_REDIS_URL, uniquePrefix } from '@microbazaar/kit/testing';
+import {
+  authStandInBody,
+  deleteRedisPrefix,
+  TEST_RABBITMQ_URL,
+  TEST_REDIS_URL,
+  uniquePrefix,
+} from '@microbazaar/kit/testing';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { buildApp } from '../src/app.js';
 import type { Carts } from '../src/carts.js';
@@ -35,9 +41,9 @@ export async function tokenIssuer() {
   const { publicKey, privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
   const kid = randomUUID();
   const jwk = { ...(await exportJWK(publicKey)), kid, alg: 'EdDSA', use: 'sig' };
-  const http = await serve((_req, res) => {
+  const http = await serve((req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ keys: [jwk] }));
+    res.end(JSON.stringify(authStandInBody(req.url, { keys: [jwk] })));
   });
   return {
     ...http,

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type App, type Cache, createLogger, type Env, MemoryCache } from '@microbazaar/kit';
+import { authStandInBody } from '@microbazaar/kit/testing';
 import { type CryptoKey, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { buildApp } from '../src/app.js';
 import { type GatewayConfig, loadConfig } from '../src/config.js';
@@ -85,7 +86,7 @@ export async function startJwks(): Promise<Jwks> {
   const { publicKey, privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
   const kid = randomUUID();
   const jwk: JWK = { ...(await exportJWK(publicKey)), kid, alg: 'EdDSA', use: 'sig' };
-  const server = await startServer((_req, res) => json(res, 200, { keys: [jwk] }));
+  const server = await startServer((req, res) => json(res, 200, authStandInBody(req.url, { keys: [jwk] })));
   return {
     url: `${server.url}/.well-known/jwks.json`,
     close: server.close,

@@ -20,6 +20,7 @@ import {
 } from '@microbazaar/kit';
 import { testPrefix } from '@microbazaar/kit/bus/testkit';
 import {
+  authStandInBody,
   createTestDatabase,
   TEST_RABBITMQ_URL,
   TEST_REDIS_URL,
@@ -41,9 +42,9 @@ export async function startJwks(): Promise<Jwks> {
   const { publicKey, privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
   const kid = randomUUID();
   const jwk: JWK = { ...(await exportJWK(publicKey)), kid, alg: 'EdDSA', use: 'sig' };
-  const server = createServer((_req, res) => {
+  const server = createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ keys: [jwk] }));
+    res.end(JSON.stringify(authStandInBody(req.url, { keys: [jwk] })));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

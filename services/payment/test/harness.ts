@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { AnyEvent, EventData, EventOf, EventType } from '@microbazaar/contracts';
 import { createLogger, createPostgresDb, type Db, type Env, newEvent, RabbitBus, type Role } from '@microbazaar/kit';
 import { testPrefix } from '@microbazaar/kit/bus/testkit';
-import { createTestDatabase, TEST_RABBITMQ_URL, type TestDatabase } from '@microbazaar/kit/testing';
+import { authStandInBody, createTestDatabase, TEST_RABBITMQ_URL, type TestDatabase } from '@microbazaar/kit/testing';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { buildApp, migrations, type PaymentService } from '../src/app.js';
 import { loadConfig, type PaymentConfig } from '../src/config.js';
@@ -39,9 +39,9 @@ export async function tokenIssuer() {
   const { publicKey, privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
   const kid = randomUUID();
   const jwk = { ...(await exportJWK(publicKey)), kid, alg: 'EdDSA', use: 'sig' };
-  const http = await serve((_req, res) => {
+  const http = await serve((req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ keys: [jwk] }));
+    res.end(JSON.stringify(authStandInBody(req.url, { keys: [jwk] })));
   });
   return {
     ...http,

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AnyEvent } from '@microbazaar/contracts';
 import { createLogger, createPostgresDb, type Db, type Env, type Role } from '@microbazaar/kit';
-import { createTestDatabase, type TestDatabase } from '@microbazaar/kit/testing';
+import { authStandInBody, createTestDatabase, type TestDatabase } from '@microbazaar/kit/testing';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import sharp from 'sharp';
 import { buildApp, migrateProduct, type ProductApp } from '../src/app.js';
@@ -23,9 +23,9 @@ export interface Jwks {
 export async function startJwks(issuer = 'microbazaar-auth', audience = 'microbazaar'): Promise<Jwks> {
   const { publicKey, privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
   const kid = randomUUID();
-  const body = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'EdDSA', use: 'sig' }] });
-  const server: Server = createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+  const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'EdDSA', use: 'sig' }] };
+  const server: Server = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(authStandInBody(req.url, jwks)));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();

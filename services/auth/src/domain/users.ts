@@ -32,6 +32,8 @@ export interface UserRecord {
   passwordHash: string;
   role: Role;
   disabledAt: Date | null;
+  /** bumped when the user is disabled, demoted or promoted, or resets the password: older tokens are revoked */
+  tokenVersion: number;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -61,8 +63,10 @@ export interface AccessClaims {
   sub: string;
   role: Role;
   email: string;
+  /** the user's token version: verifiers refuse a token older than the version the auth service publishes */
+  ver: number;
 }
 
 export function accessClaims(user: UserRecord): AccessClaims {
-  return { sub: user.id, role: user.role, email: user.email };
+  return { sub: user.id, role: user.role, email: user.email, ver: user.tokenVersion };
 }

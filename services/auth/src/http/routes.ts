@@ -1,7 +1,7 @@
 // Auth routes: the seed's register/login plus refresh, logout, me, password reset and the JWKS.
 
 import type { App } from '@microbazaar/kit';
-import { errorResponses, type Guards, principalOf } from '@microbazaar/kit';
+import { errorResponses, type Guards, principalOf, TOKEN_REVOCATIONS_PATH } from '@microbazaar/kit';
 import type { Accounts } from '../accounts.js';
 import type { KeyRing } from '../keys.js';
 import {
@@ -12,6 +12,8 @@ import {
   RefreshBody,
   RegisterBody,
   ResetBody,
+  RevocationFeed,
+  RevocationsQuery,
   Session,
   User,
 } from './schemas.js';
@@ -131,6 +133,22 @@ export function authRoutes(app: App, deps: { accounts: Accounts; keys: KeyRing; 
     async (_req, reply) => {
       reply.header('cache-control', 'public, max-age=300');
       return keys.publicJwks();
+    },
+  );
+
+  // Polled by every service's token verifier (kit RevocationList); the gateway does not route /internal.
+  app.get(
+    TOKEN_REVOCATIONS_PATH,
+    {
+      schema: {
+        hide: true,
+        querystring: RevocationsQuery,
+        response: { 200: RevocationFeed, ...errorResponses(400, 503) },
+      },
+    },
+    async (req, reply) => {
+      reply.header('cache-control', 'no-store');
+      return accounts.revocations(req.query.cursor);
     },
   );
 }

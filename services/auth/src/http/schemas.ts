@@ -60,3 +60,9 @@ export const UserChange = Type.Object(
 );
 
 export const Jwks = Type.Object({ keys: Type.Array(Type.Object({}, { additionalProperties: true })) });
+
+export const RevocationsQuery = Type.Object({ cursor: Type.Optional(Type.String({ format: 'date-time' })) });
+export const RevocationFeed = Type.Object({
+  cursor: Type.String(),
+  revocations: Type.Array(Type.Object({ userId: Type.String(), version: Type.Integer() })),
+});

@@ -1,9 +1,14 @@
 // SQL for the users table.
-import type { Role, Sql } from '@microbazaar/kit';
+import type { Revocation, Role, Sql } from '@microbazaar/kit';
 import type { UserRecord } from '../domain/users.js';
 
 const COLUMNS = `id, email, name, password_hash AS "passwordHash", role, disabled_at AS "disabledAt",
-  created_at AS "createdAt", updated_at AS "updatedAt"`;
+  token_version AS "tokenVersion", created_at AS "createdAt", updated_at AS "updatedAt"`;
+
+/** Revocations older than the longest access-token lifetime (ACCESS_TOKEN_TTL_SECONDS ≤ 3600) cannot matter. */
+export const REVOCATION_WINDOW_SECONDS = 3600 + 120;
+/** An incremental read starts this much before the previous one, so a change committed late is not skipped. */
+const REVOCATION_OVERLAP_SECONDS = 30;
 
 export interface UserPageQuery {
   limit: number;
@@ -56,15 +61,19 @@ export function userStore(sql: Sql) {
       );
     },
 
+    /** A new role or disabling revokes the user's access tokens (the SET expressions see the old row). */
     async update(
       id: string,
       change: { role?: Role | undefined; disabled?: boolean | undefined },
     ): Promise<UserRecord | null> {
+      const revokes = '(($2::text IS NOT NULL AND $2::text <> role) OR ($3::boolean AND disabled_at IS NULL))';
       const rows = await sql.query<UserRecord>(
         `UPDATE users SET
            role = COALESCE($2, role),
            disabled_at = CASE WHEN $3::boolean IS NULL THEN disabled_at
                               WHEN $3::boolean THEN COALESCE(disabled_at, now()) ELSE NULL END,
+           token_version = token_version + CASE WHEN ${revokes} THEN 1 ELSE 0 END,
+           tokens_revoked_at = CASE WHEN ${revokes} THEN clock_timestamp() ELSE tokens_revoked_at END,
            updated_at = now()
          WHERE id = $1 RETURNING ${COLUMNS}`,
         [id, change.role ?? null, change.disabled ?? null],
@@ -72,8 +81,33 @@ export function userStore(sql: Sql) {
       return rows[0] ?? null;
     },
 
+    /** A new password revokes every access token issued before it. */
     async setPasswordHash(id: string, passwordHash: string): Promise<void> {
-      await sql.query('UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1', [id, passwordHash]);
+      await sql.query(
+        `UPDATE users SET password_hash = $2, token_version = token_version + 1,
+           tokens_revoked_at = clock_timestamp(), updated_at = now() WHERE id = $1`,
+        [id, passwordHash],
+      );
+    },
+
+    /**
+     * The revocation feed: without a cursor every revocation of the window, with one those since it.
+     * The next cursor starts a little before now, so a revocation committed late is read next time.
+     */
+    async revocations(cursor: string | undefined): Promise<{ cursor: string; revocations: Revocation[] }> {
+      // one round trip: the bounds row always comes back, joined to the users revoked since
+      const rows = await sql.query<{ cursor: Date; userId: string | null; version: number | null }>(
+        `WITH bounds AS (
+           SELECT now() - make_interval(secs => $1) AS cursor,
+                  GREATEST(COALESCE($2::timestamptz, '-infinity'), now() - make_interval(secs => $3)) AS since)
+         SELECT b.cursor, u.id AS "userId", u.token_version AS version
+         FROM bounds b LEFT JOIN users u ON u.tokens_revoked_at > b.since`,
+        [REVOCATION_OVERLAP_SECONDS, cursor ?? null, REVOCATION_WINDOW_SECONDS],
+      );
+      const revocations: Revocation[] = [];
+      for (const r of rows)
+        if (r.userId !== null && r.version !== null) revocations.push({ userId: r.userId, version: r.version });
+      return { cursor: rows[0]!.cursor.toISOString(), revocations };
     },
   };
 }

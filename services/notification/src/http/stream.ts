@@ -78,6 +78,8 @@ export function streamRoutes(app: App, deps: StreamDeps) {
     const stored = await cache.get(ticketKey(ticket));
     if (!stored) throw new Unauthorized('Unknown or expired stream ticket', 'INVALID_TICKET');
     const principal = JSON.parse(stored) as Principal;
+    // a ticket is no way around a revocation that came after it was issued
+    await access.guards.verifier.recheck?.(principal);
     req.principal = principal;
     return principal;
   };
