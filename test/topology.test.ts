@@ -17,7 +17,7 @@ const subscribed: Record<keyof typeof TOPOLOGY, readonly string[]> = {
   [QUEUES.inventory]: Object.keys(createInventoryHandlers(unused).handlers),
   [QUEUES.notifications]: NOTIFICATION_BINDINGS,
   [QUEUES.orders]: Object.keys(orderSagaHandlers(unused)),
-  [QUEUES.payments]: Object.keys(paymentSagaHandlers(unused, () => {})),
+  [QUEUES.payments]: Object.keys(paymentSagaHandlers(unused)),
   [QUEUES.cart]: CART_BINDINGS,
 };
 

@@ -1,11 +1,12 @@
 // The order use cases: checkout, reading, customer/seller/admin actions, saga steps and the pending-order sweeper.
 import { createHash, randomUUID } from 'node:crypto';
+import type { AnyEvent } from '@microbazaar/contracts';
 import {
   Conflict,
   type Db,
   decodeCursor,
   encodeCursor,
-  type InboxStatement,
+  type InboxSql,
   Invalid,
   invalidCursor,
   NotFound,
@@ -82,6 +83,24 @@ export interface StepResult {
   order: Order | null;
   changed: boolean;
   reason?: string;
+}
+
+/**
+ * What a saga step does to the order as read, decided once for both ways of writing it (step under a
+ * lock, stepFast guarded by the read): the order after it with its event, or why it does not apply.
+ */
+function sagaStep(
+  order: Order | null,
+  step: Change,
+  cause: string,
+  check?: (order: Order) => void,
+): { after: Order; event: AnyEvent } | { reason: string } {
+  if (!order) return { reason: 'unknown order' };
+  // an event that contradicts the order is wrong whatever the order's status
+  check?.(order);
+  if (!canTransition(order.status, step.action)) return { reason: `order is ${order.status}` };
+  const after = transition(order, step, cause);
+  return { after, event: orderChanged(order, after, step) };
 }
 
 export function createOrders({ db, catalog, cart, config }: OrdersDeps) {
@@ -262,13 +281,10 @@ export function createOrders({ db, catalog, cart, config }: OrdersDeps) {
       check?: (order: Order) => void,
     ): Promise<StepResult> {
       const order = await orderStore(tx).lock(orderId);
-      if (!order) return { order: null, changed: false, reason: 'unknown order' };
-      // an event that contradicts the order is wrong whatever the order's status
-      check?.(order);
-      if (!canTransition(order.status, step.action)) {
-        return { order, changed: false, reason: `order is ${order.status}` };
-      }
-      return { order: await apply(tx, order, step, cause), changed: true };
+      const next = sagaStep(order, step, cause, check);
+      if ('reason' in next) return { order, changed: false, reason: next.reason };
+      await orderStore(tx).saveTransition(next.after, next.event);
+      return { order: next.after, changed: true };
     },
 
     /** Records in the order's history what happened to its money without changing its status (a refund). */
@@ -281,30 +297,25 @@ export function createOrders({ db, catalog, cart, config }: OrdersDeps) {
     },
 
     /**
-     * step() for the common case, without a transaction: reads the order, and if the step applies,
-     * writes it in one statement with the event's inbox row, guarded by the order being unchanged
-     * since the read. Undefined when that did not happen (unknown order, a status the step does not
-     * apply to, a race lost, the event seen before): step() in the inbox transaction decides then.
+     * step() for the common case, on a fast path's handle, without a transaction: reads the order, and
+     * if the step applies, writes it in one statement with the event's inbox row, guarded by the order
+     * being unchanged since the read. Undefined when that did not happen (unknown order, a status the
+     * step does not apply to, a race lost, the event seen before): step() in the inbox transaction
+     * decides then.
      */
     async stepFast(
+      sql: InboxSql,
       orderId: string,
       step: Change,
       cause: string,
-      inbox: (params: unknown[]) => InboxStatement,
       check?: (order: Order) => void,
     ): Promise<Order | undefined> {
-      const store = orderStore(db);
+      const store = orderStore(sql);
       const order = await store.byId(orderId);
-      if (!order || !canTransition(order.status, step.action)) return undefined;
-      check?.(order);
-      const after = transition(order, step, cause);
-      const moved = await store.saveTransitionIfUnchanged(
-        after,
-        { status: order.status, steps: order.history.length },
-        orderChanged(order, after, step),
-        inbox,
-      );
-      return moved ? after : undefined;
+      const next = sagaStep(order, step, cause, check);
+      if (!order || 'reason' in next) return undefined;
+      const read = { status: order.status, steps: order.history.length };
+      return (await store.saveTransitionIfUnchanged(next.after, read, next.event)) ? next.after : undefined;
     },
 
     /** Cancels `expired` the orders pending past the timeout; returns how many. Safe with many instances. */

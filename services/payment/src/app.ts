@@ -6,6 +6,7 @@ import {
   busMetrics,
   createServiceApp,
   type Db,
+  fastPathsFrom,
   type Logger,
   type OutboxRelay,
   outboxOptionsFrom,
@@ -15,11 +16,12 @@ import {
   startOutboxRelay,
   startPeriodic,
   startWorkers,
+  subscribeWithInbox,
   type TokenVerifier,
   type WorkersOption,
 } from '@microbazaar/kit';
 import { type PaymentConfig, providerName } from './config.js';
-import { paymentDeliveryHandler, paymentSagaHandlers } from './events/handlers.js';
+import { paymentSagaFastPaths, paymentSagaHandlers } from './events/handlers.js';
 import { paymentRoutes } from './http/routes.js';
 import { createPayments, type Payments } from './payments.js';
 import type { PaymentProvider } from './providers/provider.js';
@@ -99,10 +101,12 @@ export async function buildApp(deps: PaymentDeps): Promise<PaymentService> {
     );
     // started last, stopped first: no new events while recovery and the relay finish
     add(
-      await bus.subscribe({
+      await subscribeWithInbox({
+        bus,
+        db,
         queue: QUEUES.payments,
-        bindings: Object.keys(paymentSagaHandlers(payments, () => {})),
-        handler: paymentDeliveryHandler(db, QUEUES.payments, payments),
+        handlers: paymentSagaHandlers(payments),
+        fastPaths: fastPathsFrom(config, paymentSagaFastPaths(payments)),
         logger,
         metrics,
         ...retryPolicyFrom(config),

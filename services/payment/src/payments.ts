@@ -7,7 +7,7 @@ import {
   decodeCursor,
   encodeCursor,
   enqueueEvent,
-  type InboxStatement,
+  type InboxSql,
   invalidCursor,
   type Logger,
   NotFound,
@@ -61,6 +61,16 @@ export const LATE_CAPTURE_REASON = 'captured after the payment had ended: given 
 export function createPayments({ db, provider, config, logger }: PaymentsDeps) {
   const lease = leaseFor(config);
   const recheck = config.PAYMENT_PROCESSING_RECHECK_MS;
+
+  /** What order.created says of the payment: amount, buyer, token, and the provider that will charge it. */
+  const newPaymentOf = (data: EventData<'order.created'>) => ({
+    orderId: data.orderId,
+    userId: data.userId,
+    amount: data.total.amount,
+    currency: data.total.currency,
+    token: data.paymentToken ?? null,
+    provider: provider.name,
+  });
 
   // ---- decisions, inside the caller's transaction ----
 
@@ -368,38 +378,20 @@ export function createPayments({ db, provider, config, logger }: PaymentsDeps) {
   return {
     // saga inputs: each returns the job its transaction claimed
     async orderCreated(tx: Sql, data: EventData<'order.created'>): Promise<Job | undefined> {
-      const p = await paymentStore(tx).recordOrder({
-        orderId: data.orderId,
-        userId: data.userId,
-        amount: data.total.amount,
-        currency: data.total.currency,
-        token: data.paymentToken ?? null,
-        provider: provider.name,
-      });
-      return claimCharge(tx, p);
+      return claimCharge(tx, await paymentStore(tx).recordOrder(newPaymentOf(data)));
     },
 
     /**
-     * orderCreated for an order new here, as one statement with the event's inbox row (`inbox`), no
-     * transaction; false when the order was not new (orderCreated in the inbox transaction decides).
+     * orderCreated for an order new here, as one statement with the event's inbox row on a fast path's
+     * handle; false when the order was not new (orderCreated in the inbox transaction decides).
      */
-    orderCreatedFast(data: EventData<'order.created'>, inbox: (params: unknown[]) => InboxStatement): Promise<boolean> {
-      return paymentStore(db).recordNewOrder(
-        {
-          orderId: data.orderId,
-          userId: data.userId,
-          amount: data.total.amount,
-          currency: data.total.currency,
-          token: data.paymentToken ?? null,
-          provider: provider.name,
-        },
-        inbox,
-      );
+    orderCreatedFast(sql: InboxSql, data: EventData<'order.created'>): Promise<boolean> {
+      return paymentStore(sql).recordNewOrder(newPaymentOf(data));
     },
 
     /** stockReserved when the payment was only waiting for it, as one statement; undefined otherwise. */
-    async stockReservedFast(orderId: string, inbox: (params: unknown[]) => InboxStatement): Promise<Job | undefined> {
-      const claimed = await paymentStore(db).reserveAndClaimCharge(orderId, lease, inbox);
+    async stockReservedFast(sql: InboxSql, orderId: string): Promise<Job | undefined> {
+      const claimed = await paymentStore(sql).reserveAndClaimCharge(orderId, lease);
       return claimed ? { kind: 'charge', payment: claimed } : undefined;
     },
 

@@ -2,12 +2,12 @@
 // (PaymentIntents, refunds, idempotent replays, card errors, 5xx, answers that never come), and signed
 // webhooks, inside the real saga.
 import { randomBytes } from 'node:crypto';
-import { eventually } from '@microbazaar/kit/testing';
+import { eventually, recordingServer } from '@microbazaar/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LATE_CAPTURE_REASON } from '../src/payments.js';
 import { signStripeWebhook } from '../src/providers/stripe.js';
 import { paymentStore } from '../src/store/payments.js';
-import { type Listening, type PaymentHarness, serve, startPaymentHarness } from './harness.js';
+import { type PaymentHarness, startPaymentHarness } from './harness.js';
 
 const WEBHOOK_SECRET = `whsec_${randomBytes(16).toString('hex')}`;
 const WAIT = 15_000;
@@ -32,7 +32,7 @@ async function fakeStripe() {
   const intents = new Map<string, Record<string, unknown>>();
   const failuresLeft = new Map<string, number>();
   let n = 0;
-  const http = await serve((req, res) => {
+  const http = await recordingServer((req, res) => {
     let raw = '';
     req.on('data', (c) => {
       raw += c;
@@ -142,7 +142,7 @@ async function fakeStripe() {
   return { ...http, seen, intents };
 }
 
-let stripe: Awaited<ReturnType<typeof fakeStripe>> & Listening;
+let stripe: Awaited<ReturnType<typeof fakeStripe>>;
 let h: PaymentHarness;
 
 beforeAll(async () => {

@@ -22,6 +22,11 @@ export const BusEnv = {
   BUS_PREFIX: Type.String({ default: '', pattern: '^[A-Za-z0-9_.-]*$' }),
   /** how long a publish waits for the broker (connection + confirms) before failing */
   BUS_PUBLISH_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
+  /**
+   * false: every event goes through the transactional inbox handler, the one-statement fast paths of
+   * the saga steps are off (for comparing both ways, or ruling the fast paths out when diagnosing)
+   */
+  INBOX_FAST_PATHS: Type.Boolean({ default: true }),
   /** rows the outbox relay publishes per confirmed batch */
   OUTBOX_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 10_000, default: 500 }),
   /** the sweep that republishes rows whose wake-up was missed */
@@ -37,6 +42,7 @@ export interface BusConfig {
   BUS_RETRY_DELAYS_MS: string;
   BUS_PUBLISH_TIMEOUT_MS: number;
   BUS_PREFIX?: string;
+  INBOX_FAST_PATHS?: boolean;
   OUTBOX_BATCH_SIZE: number;
   OUTBOX_SWEEP_INTERVAL_MS: number;
   OUTBOX_RETENTION_HOURS: number;
@@ -48,6 +54,14 @@ export function retryPolicyFrom(config: BusConfig): RetryPolicy {
     maxAttempts: config.BUS_MAX_ATTEMPTS,
     retryDelaysMs: list(config.BUS_RETRY_DELAYS_MS).map(Number),
   };
+}
+
+/**
+ * The fast paths a consumer takes, or none when INBOX_FAST_PATHS is off:
+ * `subscribeWithInbox({ ..., fastPaths: fastPathsFrom(config, orderSagaFastPaths(orders)) })`.
+ */
+export function fastPathsFrom<T>(config: BusConfig, fastPaths: T): T | undefined {
+  return config.INBOX_FAST_PATHS === false ? undefined : fastPaths;
 }
 
 /** Relay options from the config: spread into startOutboxRelay({ db, bus, ...outboxOptionsFrom(config) }). */

@@ -2,8 +2,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../testing.js';
-import { inboxHandler, pruneInbox, subscribeWithInbox } from './inbox.js';
+import { inboxClaim, inboxHandler, pruneInbox, subscribeWithInbox } from './inbox.js';
 import { MemoryBus } from './memory.js';
+import { type BusMetrics, noBusMetrics } from './metrics.js';
 import { enqueueEvent } from './outbox.js';
 import { type EventsTestDb, effectCounts, eventsTestDb, orderCreated, recordEffect } from './testkit.js';
 import type { Delivery, HandlerOutcome } from './types.js';
@@ -137,6 +138,53 @@ for (const maxBatch of [1, 20]) {
       expect(seen).toEqual([]); // nothing relays this outbox here
       await Promise.all([sub.close(), follow.close()]);
     });
+    it('runs afterCommit effects once a change committed, never for a duplicate or a rolled-back attempt', async () => {
+      const queue = `effects_${maxBatch}`;
+      const poison = orderCreated();
+      const ran: Array<{ eventId: string; attempt: number; committed: boolean }> = [];
+      const acked: string[] = [];
+      const sub = await subscribeWithInbox({
+        bus,
+        db: tdb.db,
+        queue,
+        maxBatch,
+        prefetch: 50,
+        maxAttempts: 3,
+        retryDelaysMs: [5],
+        handlers: {
+          'order.created': async (tx, event, ctx) => {
+            await recordEffect(tx, event, queue);
+            ctx.afterCommit(async () => {
+              // committed: another connection sees the effect row
+              const [row] = await tdb.db.query<{ n: number }>(
+                'SELECT count(*)::int AS n FROM effects WHERE consumer = $1 AND event_id = $2',
+                [queue, event.id],
+              );
+              ran.push({ eventId: event.id, attempt: ctx.attempt, committed: row?.n === 1 });
+            });
+            if (event.id === poison.id && ctx.attempt < 3) throw new Error('fails twice');
+          },
+        },
+      });
+      const watch = await bus.subscribe({
+        queue: `${queue}_acks`,
+        bindings: ['order.created'],
+        handler: async (d) => void acked.push(d.event.id),
+      });
+      const events = [...Array.from({ length: 9 }, () => orderCreated()), poison];
+      await bus.publish([...events, ...events]);
+      // the positive signal: every event's effect committed once, the poison's on its third attempt
+      await eventually(
+        async () => expect(await effectCounts(tdb.db, queue)).toEqual({ total: 10, distinct: 10 }),
+        10_000,
+      );
+      await eventually(() => expect(ran).toHaveLength(10), 10_000);
+      expect(ran.every((r) => r.committed)).toBe(true);
+      expect(new Set(ran.map((r) => r.eventId)).size).toBe(10);
+      expect(ran.find((r) => r.eventId === poison.id)?.attempt).toBe(3);
+      expect(acked).toHaveLength(20);
+      await Promise.all([sub.close(), watch.close()]);
+    });
   });
 }
 
@@ -158,5 +206,120 @@ describe('inbox retention', () => {
       [[old, fresh, other]],
     );
     expect(left.map((r) => r.event_id).sort()).toEqual([fresh, other].sort());
+  });
+});
+
+describe('after-commit effects', () => {
+  it('an effect that fails is logged and the event stays handled: acked once, not retried', async () => {
+    const queue = 'effect_fails';
+    const outcomes: HandlerOutcome[] = [];
+    const inner = inboxHandler(tdb.db, queue, {
+      'order.created': async (tx, event, ctx) => {
+        await recordEffect(tx, event, queue);
+        ctx.afterCommit(() => {
+          throw new Error('push failed');
+        });
+      },
+    });
+    const sub = await bus.subscribe({
+      queue,
+      bindings: ['order.created'],
+      maxAttempts: 3,
+      retryDelaysMs: [5],
+      handler: async (d) => {
+        const outcome = (await inner(d)) ?? { status: 'handled' };
+        outcomes.push(outcome);
+        return outcome;
+      },
+    });
+    const event = orderCreated();
+    const marker = orderCreated();
+    await bus.publish([event, marker]);
+    await eventually(() => expect(outcomes).toHaveLength(2), 10_000);
+    expect(outcomes).toEqual([{ status: 'handled' }, { status: 'handled' }]);
+    expect(await effectCounts(tdb.db, queue)).toEqual({ total: 2, distinct: 2 });
+    await sub.close();
+  });
+});
+
+describe('fast paths', () => {
+  it('a fast path writes its change and inbox row in one statement; one that falls back leaves it to the transaction', async () => {
+    const queue = 'fast';
+    const ran: string[] = [];
+    const tried: Array<[string, boolean]> = [];
+    const metrics: BusMetrics = { ...noBusMetrics, fastPath: (_q, type, applied) => void tried.push([type, applied]) };
+    const acked: HandlerOutcome[] = [];
+    const sub = await subscribeWithInbox({
+      bus,
+      db: tdb.db,
+      queue,
+      metrics,
+      handlers: {
+        'order.created': async (tx, event, ctx) => {
+          if (event.data.total.amount === 0) return { status: 'skipped', reason: 'free order' };
+          await recordEffect(tx, event, queue);
+          ctx.afterCommit(() => void ran.push(`transaction ${event.data.orderId}`));
+        },
+      },
+      fastPaths: {
+        'order.created': async (sql, event, ctx) => {
+          // asked for by a run that falls back: never run
+          const fallBack = () => {
+            ctx.afterCommit(() => void ran.push(`dropped ${event.data.orderId}`));
+            return undefined;
+          };
+          // a free order is not the common case: decided by the transactional handler
+          if (event.data.total.amount === 0) return fallBack();
+          const params: unknown[] = [event.id, queue];
+          const inbox = inboxClaim(sql, params);
+          const [row] = await sql.query<{ n: number }>(
+            `WITH added AS (INSERT INTO effects (event_id, consumer) SELECT $1::uuid, $2::text WHERE ${inbox.unseen}
+               RETURNING 1), ${inbox.claim('EXISTS (SELECT 1 FROM added)')}
+             SELECT count(*)::int AS n FROM added`,
+            params,
+          );
+          if (!row?.n) return fallBack();
+          ctx.afterCommit(() => void ran.push(`fast ${event.data.orderId}`));
+          return { status: 'handled' };
+        },
+      },
+    });
+    const watch = await bus.subscribe({
+      queue: `${queue}_acks`,
+      bindings: ['order.created'],
+      handler: async () => void acked.push({ status: 'handled' }),
+    });
+    const paid = orderCreated();
+    const free = orderCreated();
+    free.data.total.amount = 0;
+    await bus.publish([paid, free]);
+    await eventually(() => expect(tried).toHaveLength(2), 10_000);
+    // a copy of the paid one later: the fast path's guard fails (seen), the transaction skips it
+    await bus.publish([paid]);
+    await eventually(async () => {
+      const [row] = await tdb.db.query<{ outcome: string | null }>(
+        'SELECT outcome FROM inbox WHERE consumer = $1 AND event_id = $2',
+        [queue, free.id],
+      );
+      expect(row?.outcome).toBe('skipped: free order');
+      expect(tried).toHaveLength(3);
+    }, 10_000);
+    await eventually(() => expect(acked).toHaveLength(3), 10_000);
+    // the paid one applied and the free one fell back (in either order), then the copy fell back
+    expect(
+      tried
+        .slice(0, 2)
+        .map(([, applied]) => applied)
+        .sort(),
+    ).toEqual([false, true]);
+    expect(tried[2]).toEqual(['order.created', false]);
+    expect(ran).toEqual([`fast ${paid.data.orderId}`]);
+    expect(await effectCounts(tdb.db, queue)).toEqual({ total: 1, distinct: 1 });
+    await Promise.all([sub.close(), watch.close()]);
+  });
+
+  it("inboxClaim needs a fast path's handle: a pool or a transaction is refused", async () => {
+    expect(() => inboxClaim(tdb.db, [])).toThrow(/fast path/);
+    await tdb.db.transaction(async (tx) => expect(() => inboxClaim(tx, [])).toThrow(/fast path/));
   });
 });

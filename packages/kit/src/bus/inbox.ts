@@ -1,8 +1,9 @@
 // Inbox: a consumer records each handled event id in the handler's own transaction, so a redelivery is skipped.
-import type { EventOf, EventType } from '@microbazaar/contracts';
+import type { AnyEvent, EventOf, EventType } from '@microbazaar/contracts';
 import { type Context, context } from '@opentelemetry/api';
-import type { Db, Sql } from '../db.js';
+import type { Db, Row, Sql } from '../db.js';
 import type { Logger } from '../logger.js';
+import type { BusMetrics } from './metrics.js';
 import { currentEventContext, type EventContext, runWithEventContext } from './tracing.js';
 import type {
   Bus,
@@ -20,6 +21,14 @@ export interface HandlerContext {
   attempt: number;
   queue: string;
   headers: Readonly<Record<string, string>>;
+  /**
+   * Runs `effect` once this event's change is committed, never for a change rolled back, a fast path
+   * that fell back or a duplicate: a live push, a dispatcher's wake-up, a call to a payment provider.
+   * Effects run in the order given, before the delivery is acked (so prefetch bounds them too); one
+   * that fails is logged and the event stays handled (a redelivery would be skipped as a duplicate),
+   * so an effect that must happen needs its own retry (a lease, a sweep).
+   */
+  afterCommit(effect: () => unknown): void;
 }
 
 /**
@@ -42,23 +51,60 @@ export interface InboxStatement {
   claim(when: string): string;
 }
 
-export interface FastPathContext extends HandlerContext {
-  /** Appends the inbox row's parameters to the statement's `params`; returns the SQL that uses them. */
-  inbox(params: unknown[]): InboxStatement;
+const INBOX_CLAIM = Symbol('microbazaar.inboxClaim');
+
+/**
+ * The handle a fast path writes through: the pool, carrying the event's inbox claim, so a store
+ * built on it (`orderStore(sql)`) reads the claim with inboxClaim() and no use case passes it on.
+ */
+export interface InboxSql extends Sql {
+  readonly [INBOX_CLAIM]: (params: unknown[]) => InboxStatement;
+}
+
+/**
+ * The inbox row of the event being handled, for a fast path's one statement: appends its parameters
+ * to `params` and returns the SQL that uses them. Put `unseen` into the change's guard and
+ * `claim(when)` beside the change, so the row is written only with the change. Only on the handle a
+ * FastEventHandler gets (anything else throws).
+ */
+export function inboxClaim(sql: Sql, params: unknown[]): InboxStatement {
+  const claim = (sql as Partial<InboxSql>)[INBOX_CLAIM];
+  if (!claim)
+    throw new Error('inboxClaim() needs the handle of a fast path (FastEventHandler), not a pool or transaction');
+  return claim(params);
+}
+
+function claimingSql(db: Db, consumer: string, event: AnyEvent): InboxSql {
+  return {
+    query: <T = Row>(text: string, params?: readonly unknown[]) => db.query<T>(text, params),
+    exec: (script: string) => db.exec(script),
+    [INBOX_CLAIM](params: unknown[]): InboxStatement {
+      params.push(consumer, event.id, event.type);
+      const n = params.length;
+      const [c, id, type] = [`$${n - 2}::text`, `$${n - 1}::uuid`, `$${n}::text`];
+      return {
+        unseen: `NOT EXISTS (SELECT 1 FROM inbox WHERE consumer = ${c} AND event_id = ${id})`,
+        claim: (when) =>
+          `inbox_claim AS (INSERT INTO inbox (consumer, event_id, event_type) SELECT ${c}, ${id}, ${type}
+             WHERE ${when} ON CONFLICT DO NOTHING RETURNING 1)`,
+      };
+    },
+  };
 }
 
 /**
  * A saga step as ONE statement on the pool, no transaction: the guarded change, the inbox row
- * (`ctx.inbox`, written only with the change) and the events (writeWithEvents). The guard must
- * include `unseen` and fail for a repeated or concurrent copy of the event (a status the change
- * moves away from, so a second copy finds nothing to change). Resolves with the outcome when the
- * change was made, or undefined when the guard did not hold: the transactional handler then runs
- * as usual and decides (duplicate, skip, or the change).
+ * (inboxClaim(sql, params), written only with the change) and the events (writeWithEvents). The
+ * guard must include `unseen` and fail for a repeated or concurrent copy of the event (a status
+ * the change moves away from, so a second copy finds nothing to change). Resolves with the outcome
+ * when the change was made, or undefined when the guard did not hold: the transactional handler
+ * then runs as usual and decides (duplicate, skip, or the change). Its afterCommit effects run only
+ * when it made the change.
  */
 export type FastEventHandler<T extends EventType> = (
-  sql: Sql,
+  sql: InboxSql,
   event: EventOf<T>,
-  ctx: FastPathContext,
+  ctx: HandlerContext,
 ) => Promise<HandlerOutcome | undefined>;
 
 export type FastEventHandlers = { [T in EventType]?: FastEventHandler<T> };
@@ -75,7 +121,9 @@ export interface InboxOptions {
    * One-statement versions of some handlers, tried first (see FastEventHandler): the common case
    * of a step then costs one statement instead of BEGIN, the inbox row, the step and COMMIT.
    */
-  fastPaths?: FastEventHandlers;
+  fastPaths?: FastEventHandlers | undefined;
+  /** counts the fast paths applied and fallen back (events_fast_path_total) */
+  metrics?: BusMetrics | undefined;
   /**
    * Handled-event rows older than this are deleted (default 7 days; 0 keeps them). A duplicate
    * comes from a redelivery or an outbox row republished after a crash, minutes later at most,
@@ -135,8 +183,9 @@ interface Waiting {
 
 /**
  * Wraps handlers by event type: the transaction first claims the event id in `inbox` (a
- * duplicate, even one being handled concurrently, comes back `skipped`), then runs the handler.
- * The bus acks only after this resolves, i.e. after the commit.
+ * duplicate, even one being handled concurrently, comes back `skipped`), then runs the handler;
+ * after the commit, the effects it asked for with ctx.afterCommit. The bus acks only after this
+ * resolves, i.e. after the commit and the effects.
  */
 export function inboxHandler(
   db: Db,
@@ -157,53 +206,64 @@ export function inboxHandler(
     prune(() => delivery.log);
     const fast = fastPaths[delivery.event.type] as FastEventHandler<EventType> | undefined;
     if (fast && handlers[delivery.event.type]) {
-      const outcome = await fast(db, delivery.event as EventOf<EventType>, fastPathContext(consumer, delivery));
-      if (outcome) return outcome;
+      const effects: Effect[] = [];
+      const outcome = await fast(
+        claimingSql(db, consumer, delivery.event),
+        delivery.event as EventOf<EventType>,
+        handlerContext(delivery, effects),
+      );
+      opts.metrics?.fastPath(delivery.queue, delivery.event.type, outcome !== undefined);
+      if (outcome) {
+        await runEffects(effects, delivery);
+        return outcome;
+      }
+      // fell back: what it asked for after the commit goes with it
     }
     return transactional(delivery);
   };
 }
 
-function fastPathContext(consumer: string, delivery: Delivery): FastPathContext {
-  const { event } = delivery;
+type Effect = () => unknown;
+
+function handlerContext(delivery: Delivery, effects: Effect[]): HandlerContext {
   return {
+    // read on use: the delivery's child logger is only made for a handler that logs
     get log() {
       return delivery.log;
     },
     attempt: delivery.attempt,
     queue: delivery.queue,
     headers: delivery.headers,
-    inbox(params) {
-      params.push(consumer, event.id, event.type);
-      const n = params.length;
-      const [c, id, type] = [`$${n - 2}::text`, `$${n - 1}::uuid`, `$${n}::text`];
-      return {
-        unseen: `NOT EXISTS (SELECT 1 FROM inbox WHERE consumer = ${c} AND event_id = ${id})`,
-        claim: (when) =>
-          `inbox_claim AS (INSERT INTO inbox (consumer, event_id, event_type) SELECT ${c}, ${id}, ${type}
-             WHERE ${when} ON CONFLICT DO NOTHING RETURNING 1)`,
-      };
-    },
+    afterCommit: (effect) => void effects.push(effect),
   };
+}
+
+/** The committed event's effects, in order; a failure is logged, never thrown (the change stands). */
+async function runEffects(effects: readonly Effect[], delivery: Delivery): Promise<void> {
+  for (const effect of effects) {
+    try {
+      await effect();
+    } catch (err) {
+      delivery.log.warn({ err: (err as Error).message }, 'after-commit effect failed');
+    }
+  }
+}
+
+/** Runs fn in a batched delivery's own correlation and trace context. */
+function inContextOf<T>(item: Waiting, fn: () => Promise<T>): Promise<T> {
+  return context.with(item.otel, () => (item.events ? runWithEventContext(item.events, fn) : fn()));
 }
 
 /** The inbox with a transaction per event, or per batch of waiting deliveries. */
 function transactionalInbox(db: Db, consumer: string, handlers: EventHandlers, opts: InboxOptions): DeliveryHandler {
   const maxBatch = Math.max(1, opts.maxBatch ?? 1);
   const handlerFor = (delivery: Delivery) => handlers[delivery.event.type] as EventHandler<EventType> | undefined;
-  const run = (delivery: Delivery, handler: EventHandler<EventType>, tx: Sql) =>
-    handler(tx, delivery.event as EventOf<EventType>, {
-      // read on use: the delivery's child logger is only made for a handler that logs
-      get log() {
-        return delivery.log;
-      },
-      attempt: delivery.attempt,
-      queue: delivery.queue,
-      headers: delivery.headers,
-    });
+  const run = (delivery: Delivery, handler: EventHandler<EventType>, tx: Sql, effects: Effect[]) =>
+    handler(tx, delivery.event as EventOf<EventType>, handlerContext(delivery, effects));
 
-  const one = (delivery: Delivery, handler: EventHandler<EventType>): Promise<HandlerOutcome> =>
-    db.transaction(async (tx) => {
+  const one = async (delivery: Delivery, handler: EventHandler<EventType>): Promise<HandlerOutcome> => {
+    const effects: Effect[] = [];
+    const outcome = await db.transaction(async (tx) => {
       const { event } = delivery;
       const claimed = await tx.query(
         `INSERT INTO inbox (consumer, event_id, event_type) VALUES ($1, $2, $3)
@@ -214,7 +274,7 @@ function transactionalInbox(db: Db, consumer: string, handlers: EventHandlers, o
         delivery.log.info('event already handled, skipped');
         return DUPLICATE;
       }
-      const outcome = (await run(delivery, handler, tx)) ?? { status: 'handled' };
+      const outcome = (await run(delivery, handler, tx, effects)) ?? { status: 'handled' };
       const text = outcomeText(outcome);
       if (text) {
         await tx.query('UPDATE inbox SET outcome = $3 WHERE consumer = $1 AND event_id = $2', [
@@ -225,6 +285,9 @@ function transactionalInbox(db: Db, consumer: string, handlers: EventHandlers, o
       }
       return outcome;
     });
+    await runEffects(effects, delivery);
+    return outcome;
+  };
 
   if (maxBatch === 1) {
     return async (delivery) => {
@@ -234,7 +297,8 @@ function transactionalInbox(db: Db, consumer: string, handlers: EventHandlers, o
     };
   }
 
-  const batchOf = async (batch: Waiting[]): Promise<HandlerOutcome[]> =>
+  // each item's outcome and the effects its handler asked for (run once the batch committed)
+  const batchOf = async (batch: Waiting[]): Promise<Array<{ outcome: HandlerOutcome; effects: Effect[] }>> =>
     db.transaction(async (tx) => {
       const params: unknown[] = [consumer];
       const values = batch.map(({ delivery }) => {
@@ -247,21 +311,19 @@ function transactionalInbox(db: Db, consumer: string, handlers: EventHandlers, o
         params,
       );
       const claimed = new Set(rows.map((r) => r.event_id.toLowerCase()));
-      const outcomes: HandlerOutcome[] = [];
+      const outcomes: Array<{ outcome: HandlerOutcome; effects: Effect[] }> = [];
       for (const item of batch) {
         const id = item.delivery.event.id.toLowerCase();
+        const effects: Effect[] = [];
         if (!claimed.delete(id)) {
           // already handled, or a second copy within this batch
           item.delivery.log.info('event already handled, skipped');
-          outcomes.push(DUPLICATE);
+          outcomes.push({ outcome: DUPLICATE, effects });
           continue;
         }
         const outcome =
-          (await context.with(item.otel, () =>
-            item.events
-              ? runWithEventContext(item.events, () => run(item.delivery, item.handler, tx))
-              : run(item.delivery, item.handler, tx),
-          )) ?? ({ status: 'handled' } as const);
+          (await inContextOf(item, () => run(item.delivery, item.handler, tx, effects))) ??
+          ({ status: 'handled' } as const);
         const text = outcomeText(outcome);
         if (text) {
           await tx.query('UPDATE inbox SET outcome = $3 WHERE consumer = $1 AND event_id = $2', [
@@ -270,7 +332,7 @@ function transactionalInbox(db: Db, consumer: string, handlers: EventHandlers, o
             text,
           ]);
         }
-        outcomes.push(outcome);
+        outcomes.push({ outcome, effects });
       }
       return outcomes;
     });
@@ -279,15 +341,22 @@ function transactionalInbox(db: Db, consumer: string, handlers: EventHandlers, o
 
   const runBatch = async (batch: Waiting[]) => {
     if (batch.length === 1) return settle(batch[0] as Waiting);
-    let outcomes: HandlerOutcome[];
+    let outcomes: Array<{ outcome: HandlerOutcome; effects: Effect[] }>;
     try {
       outcomes = await batchOf(batch);
     } catch {
       // someone in the batch failed (or the commit did): each alone, so only the failing one retries
+      // (the effects its first run asked for went with the rolled-back batch)
       await Promise.all(batch.map(settle));
       return;
     }
-    for (const [i, item] of batch.entries()) item.resolve(outcomes[i] as HandlerOutcome);
+    await Promise.all(
+      batch.map(async (item, i) => {
+        const { outcome, effects } = outcomes[i] as { outcome: HandlerOutcome; effects: Effect[] };
+        await inContextOf(item, () => runEffects(effects, item.delivery));
+        item.resolve(outcome);
+      }),
+    );
   };
 
   let waiting: Waiting[] = [];
@@ -332,6 +401,7 @@ export function subscribeWithInbox(opts: SubscribeWithInboxOptions): Promise<Sub
       ...(maxBatch === undefined ? {} : { maxBatch }),
       ...(fastPaths === undefined ? {} : { fastPaths }),
       ...(retentionMs === undefined ? {} : { retentionMs }),
+      ...(rest.metrics ? { metrics: rest.metrics } : {}),
     }),
   });
 }

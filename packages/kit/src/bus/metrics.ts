@@ -7,6 +7,8 @@ export interface BusMetrics {
   consumed(queue: string, type: string, outcome: 'handled' | 'skipped'): void;
   retried(queue: string, type: string): void;
   deadLettered(queue: string, type: string, reason: string): void;
+  /** a fast path made its change (true) or fell back to the transactional handler (false) */
+  fastPath(queue: string, type: string, applied: boolean): void;
   /** seconds from the event's occurredAt to the end of its handling */
   delivered(queue: string, seconds: number): void;
   /** Reports outbox_pending_events and outbox_lag_seconds for this service's outbox at each scrape. */
@@ -42,6 +44,12 @@ export function busMetrics(registry: Registry): BusMetrics {
     name: 'events_dead_lettered_total',
     help: 'Messages moved to <queue>.dlq, by queue, type and reason (handler_failed, invalid_message, consumer_died)',
     labelNames: ['queue', 'type', 'reason'] as const,
+    registers,
+  });
+  const fastPaths = new Counter({
+    name: 'events_fast_path_total',
+    help: 'Deliveries tried on a one-statement fast path, by queue, type and result (applied, fell_back)',
+    labelNames: ['queue', 'type', 'result'] as const,
     registers,
   });
   const latency = new Histogram({
@@ -92,6 +100,7 @@ export function busMetrics(registry: Registry): BusMetrics {
     consumed: (queue, type, outcome) => consumed.inc({ queue, type, outcome }),
     retried: (queue, type) => retried.inc({ queue, type }),
     deadLettered: (queue, type, reason) => deadLettered.inc({ queue, type, reason }),
+    fastPath: (queue, type, applied) => fastPaths.inc({ queue, type, result: applied ? 'applied' : 'fell_back' }),
     delivered: (queue, seconds) => {
       if (Number.isFinite(seconds) && seconds >= 0) latency.observe({ queue }, seconds);
     },
@@ -109,6 +118,7 @@ export const noBusMetrics: BusMetrics = {
   consumed() {},
   retried() {},
   deadLettered() {},
+  fastPath() {},
   delivered() {},
   trackOutbox() {},
 };

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AnyEvent, EventOf } from '@microbazaar/contracts';
 import { createPostgresDb, type Db, migrate, type Sql } from '../db.js';
-import { createTestDatabase } from '../testing.js';
+import { createTestDatabase } from '../testing/backends.js';
 import { eventsMigrations, newEvent } from './outbox.js';
 
 export interface EventsTestDb {

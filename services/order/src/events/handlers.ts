@@ -24,13 +24,13 @@ function coversOrder(event: EventOf<'payment.succeeded'>) {
 /** The common case of the busiest step in one statement (see Orders.stepFast); the rest goes the inbox's way. */
 export function orderSagaFastPaths(orders: Orders): FastEventHandlers {
   return {
-    'payment.succeeded': async (_sql, event, ctx) => {
+    'payment.succeeded': async (sql, event) => {
       const { orderId, paymentId } = event.data;
       const confirmed = await orders.stepFast(
+        sql,
         orderId,
         { action: 'confirm', paymentId },
         'payment.succeeded',
-        ctx.inbox,
         coversOrder(event),
       );
       return confirmed ? { status: 'handled' } : undefined;

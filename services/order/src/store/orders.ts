@@ -1,6 +1,6 @@
 // SQL for orders and checkout idempotency keys.
 import type { AnyEvent } from '@microbazaar/contracts';
-import { type InboxStatement, type Sql, writeWithEvents } from '@microbazaar/kit';
+import { inboxClaim, type Sql, writeWithEvents } from '@microbazaar/kit';
 import type { HistoryEntry, Order, OrderLine, OrderStatus, ShippingAddress } from '../domain/order.js';
 
 interface OrderRow {
@@ -143,15 +143,14 @@ export function orderStore(sql: Sql) {
     },
 
     /**
-     * saveTransition without a lock, as one statement with the event's inbox row: only if the order
-     * is still as it was read (status and number of history entries: every change adds one) and the
-     * event is new here. False when it was not, and nothing was written.
+     * saveTransition without a lock, on a fast path's handle, as one statement with the event's inbox
+     * row: only if the order is still as it was read (status and number of history entries: every
+     * change adds one) and the event is new here. False when it was not, and nothing was written.
      */
     async saveTransitionIfUnchanged(
       order: Order,
       read: { status: OrderStatus; steps: number },
       event: AnyEvent,
-      inbox: (params: unknown[]) => InboxStatement,
     ): Promise<boolean> {
       const params: unknown[] = [
         order.id,
@@ -163,7 +162,7 @@ export function orderStore(sql: Sql) {
         read.status,
         read.steps,
       ];
-      const handled = inbox(params);
+      const handled = inboxClaim(sql, params);
       const row = await writeWithEvents<{ moved: number }>(
         sql,
         {

@@ -1,6 +1,6 @@
 // SQL for payments: one row per order, fed by the saga's events, moved by the charge and refund workers.
 import type { AnyEvent, Money } from '@microbazaar/contracts';
-import { type InboxStatement, type Sql, writeWithEvents } from '@microbazaar/kit';
+import { inboxClaim, type Sql, writeWithEvents } from '@microbazaar/kit';
 import { type Payment, type PaymentAction, type PaymentStatus, TRANSITIONS } from '../domain/payment.js';
 
 interface PaymentRow {
@@ -196,16 +196,20 @@ export function paymentStore(sql: Sql) {
 
     update,
 
-    // ---- one-statement saga steps (no transaction), each with its event's inbox row: false or null when
-    // the state was not the common case, and nothing was written ----
+    // ---- one-statement saga steps on a fast path's handle (no transaction), each with its event's inbox
+    // row (inboxClaim): false or null when the state was not the common case, and nothing was written ----
 
     /** order.created for an order new here: its payment row, awaiting the reservation. */
-    async recordNewOrder(
-      o: { orderId: string; userId: string; amount: number; currency: string; token: string | null; provider: string },
-      inbox: (params: unknown[]) => InboxStatement,
-    ): Promise<boolean> {
+    async recordNewOrder(o: {
+      orderId: string;
+      userId: string;
+      amount: number;
+      currency: string;
+      token: string | null;
+      provider: string;
+    }): Promise<boolean> {
       const params: unknown[] = [o.orderId, o.userId, o.amount, o.currency, o.token, o.provider];
-      const handled = inbox(params);
+      const handled = inboxClaim(sql, params);
       const [row] = await sql.query<{ added: number }>(
         `WITH added AS (INSERT INTO payments (order_id, user_id, amount, currency, payment_token, provider)
               SELECT $1::uuid, $2::uuid, $3::bigint, $4::text, $5::text, $6::text WHERE ${handled.unseen}
@@ -223,14 +227,10 @@ export function paymentStore(sql: Sql) {
      * charge (`charge` transition, key = order id, leased), as recordFlag + claimCharge do. The
      * claimed payment, or null.
      */
-    async reserveAndClaimCharge(
-      orderId: string,
-      leaseMs: number,
-      inbox: (params: unknown[]) => InboxStatement,
-    ): Promise<Payment | null> {
+    async reserveAndClaimCharge(orderId: string, leaseMs: number): Promise<Payment | null> {
       const { from, to } = TRANSITIONS.charge;
       const params: unknown[] = [orderId, from, to, leaseMs];
-      const handled = inbox(params);
+      const handled = inboxClaim(sql, params);
       const [row] = await sql.query<PaymentRow>(
         `WITH claimed AS (UPDATE payments SET stock_reserved = true, status = $3, idempotency_key = order_id::text,
               lease_until = now() + ($4::int * interval '1 millisecond'), updated_at = now()

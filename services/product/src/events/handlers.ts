@@ -193,7 +193,7 @@ export function createInventoryHandlers(opts: InventoryOptions) {
    * every level is still as read. order.confirmed: one statement.
    */
   const fastPaths: FastEventHandlers = {
-    'order.created': async (sql, event, ctx) => {
+    'order.created': async (sql, event) => {
       const lines = aggregateLines(event.data.items);
       const levels = await stockStore(sql).readLevels(idsOf(lines));
       // short lines are decided under lock, by the transactional handler
@@ -210,16 +210,14 @@ export function createInventoryHandlers(opts: InventoryOptions) {
         },
         new Map(levels.map((l) => [l.productId.toLowerCase(), l])),
         reservedEvents(event, lines, levels, expiresAt),
-        ctx.inbox,
       );
       return held ? { status: 'handled' } : undefined;
     },
-    'order.confirmed': async (sql, event, ctx) => {
+    'order.confirmed': async (sql, event) => {
       const committed = await reservationStore(sql).commitIf(
         event.data.orderId,
         'reserved',
         transition('reserved', 'commit'),
-        ctx.inbox,
       );
       return committed ? { status: 'handled' } : undefined;
     },

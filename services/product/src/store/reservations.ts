@@ -1,6 +1,6 @@
 // SQL for reservations: one row per order seen, with its lines.
 import type { AnyEvent } from '@microbazaar/contracts';
-import { type InboxStatement, type Sql, writeWithEvents } from '@microbazaar/kit';
+import { inboxClaim, type Sql, writeWithEvents } from '@microbazaar/kit';
 import type { ReservationStatus, StockLine } from '../domain/reservations.js';
 
 export interface ReservationRow {
@@ -131,7 +131,6 @@ export function reservationStore(sql: Sql) {
       },
       read: ReadonlyMap<string, { onHand: number; reserved: number }>,
       events: readonly AnyEvent[],
-      inbox: (params: unknown[]) => InboxStatement,
     ): Promise<boolean> {
       const params: unknown[] = [r.orderId, r.status, r.expiresAt, r.correlationId, r.sourceEventId, r.lines.length];
       // the lines as parameters of their own (not arrays): one cached generic plan per number of lines
@@ -143,7 +142,7 @@ export function reservationStore(sql: Sql) {
         const n = params.length;
         wanted.push(`($${n - 3}::uuid, $${n - 2}::int, $${n - 1}::int, $${n}::int)`);
       }
-      const handled = inbox(params);
+      const handled = inboxClaim(sql, params);
       const row = await writeWithEvents<{ recorded: number }>(
         sql,
         {
@@ -191,14 +190,9 @@ export function reservationStore(sql: Sql) {
      * reservation row is locked first and the stock rows in id order, as the other writers do.
      * False when the reservation was not `from` or the event was seen here: nothing was written.
      */
-    async commitIf(
-      orderId: string,
-      from: ReservationStatus,
-      to: ReservationStatus,
-      inbox: (params: unknown[]) => InboxStatement,
-    ): Promise<boolean> {
+    async commitIf(orderId: string, from: ReservationStatus, to: ReservationStatus): Promise<boolean> {
       const params: unknown[] = [orderId, from, to];
-      const handled = inbox(params);
+      const handled = inboxClaim(sql, params);
       const [row] = await sql.query<{ committed: number }>(
         `WITH moved AS (UPDATE reservations SET status = $3, updated_at = now()
               WHERE order_id = $1 AND status = $2 AND ${handled.unseen} RETURNING order_id),
