@@ -62,7 +62,8 @@ export async function render(req: RenderRequest): Promise<RenderResult> {
   const category = /^\/categories\/([^/]+)/.exec(pathname);
   if (product) {
     const q = client.getQueryState(productQuery(decodeURIComponent(product[1]!)).queryKey);
-    if (q?.data) head = productHead(q.data);
+    if (q?.data && q.data.status === 'active') head = productHead(q.data);
+    else if (q?.data) status = 404;
     else {
       const err = q?.error;
       if (err instanceof ApiError && err.status < 500) status = 404;

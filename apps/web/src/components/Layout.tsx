@@ -15,7 +15,7 @@ function CartLink() {
   const cart = useCart();
   const n = cartCount(cart.data);
   return (
-    <Link to="/cart" className="header-action cart-link" aria-label={`Cart, ${n} ${n === 1 ? 'item' : 'items'}`}>
+    <Link to="/cart" className="header-action cart-link">
       <svg aria-hidden="true" viewBox="0 0 24 24" width="22" height="22">
         <path
           d="M3 4h2l2.4 11.2a2 2 0 0 0 2 1.6h7.8a2 2 0 0 0 2-1.5L21 8H6"
@@ -28,7 +28,11 @@ function CartLink() {
         <circle cx="10" cy="20" r="1.5" fill="currentColor" />
         <circle cx="17" cy="20" r="1.5" fill="currentColor" />
       </svg>
-      <span className="action-label">Cart</span>
+      {/* one name for assistive tech ("Cart, 2 items"); the visible label and badge are hidden from it */}
+      <span className="action-label" aria-hidden="true">
+        Cart
+      </span>
+      <span className="visually-hidden">{`Cart, ${n} ${n === 1 ? 'item' : 'items'}`}</span>
       {n > 0 && (
         <span className="count" aria-hidden="true">
           {n}

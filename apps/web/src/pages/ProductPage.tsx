@@ -122,8 +122,10 @@ export default function ProductPage() {
   if (!product.data) return <Loading label="Loading the product" />;
 
   const p = product.data;
+  // archived: still readable by its orders through the API, but gone from the shop
+  if (p.status === 'archived') return <NotFound what="product" />;
   const category = categories.data?.items.find((c) => c.slug === p.category);
-  const stock = stockWords(p.status === 'archived' ? 0 : p.stock);
+  const stock = stockWords(p.stock);
   const others = (related.data?.items ?? []).filter((r) => r.id !== p.id).slice(0, 4);
   return (
     <>
@@ -148,7 +150,7 @@ export default function ProductPage() {
           <p className="product-price">
             <Price money={p.price} />
           </p>
-          <p className={`stock stock-${stock.tone}`}>{p.status === 'archived' ? 'No longer sold' : stock.text}</p>
+          <p className={`stock stock-${stock.tone}`}>{stock.text}</p>
           <AddToCart product={p} />
           <div className="description">
             {p.description.split(/\n{2,}/).map((para, i) => (

@@ -1,0 +1,116 @@
+// My products: a table with search and paging.
+import { useInfiniteQuery } from '@tanstack/react-query';
+import { type FormEvent, useState } from 'react';
+import { Link, useSearchParams } from 'react-router';
+import { ErrorState, Loading, Price } from '../components/ui.js';
+import { api, qs } from '../lib/api.js';
+import { useHead } from '../lib/hooks.js';
+import { simpleHead } from '../lib/seo.js';
+import { useUser } from '../lib/session.js';
+import type { ProductPage } from '../lib/types.js';
+
+const head = simpleHead('Your products');
+
+export default function SellerProducts() {
+  useHead(head);
+  const user = useUser()!;
+  const [params, setParams] = useSearchParams();
+  const q = params.get('q') ?? '';
+  const [text, setText] = useState(q);
+  const list = useInfiniteQuery({
+    queryKey: ['seller-products', user.id, q],
+    queryFn: ({ pageParam }) =>
+      api<ProductPage>(
+        `/api/products${qs({ sellerId: user.id, q, sort: q ? undefined : 'newest', limit: 20, cursor: pageParam })}`,
+      ),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
+  });
+  const items = list.data?.pages.flatMap((p) => p.items) ?? [];
+  const search = (e: FormEvent) => {
+    e.preventDefault();
+    setParams(text.trim() ? { q: text.trim() } : {});
+  };
+  return (
+    <>
+      <div className="section-head">
+        <h1>Your products</h1>
+        <Link to="/seller/products/new" className="btn btn-primary">
+          New product
+        </Link>
+      </div>
+      <search>
+        <form className="toolbar" onSubmit={search}>
+          <div className="field">
+            <label htmlFor="seller-q">Search your products</label>
+            <input id="seller-q" type="search" value={text} onChange={(e) => setText(e.target.value)} maxLength={200} />
+          </div>
+          <button type="submit" className="btn btn-secondary">
+            Search
+          </button>
+        </form>
+      </search>
+      {list.isError ? (
+        <ErrorState error={list.error} retry={() => list.refetch()} />
+      ) : list.isPending ? (
+        <Loading label="Loading your products" />
+      ) : items.length === 0 ? (
+        <p className="empty">
+          {q ? `None of your products match “${q}”.` : 'You have no products yet. Create your first one.'}
+        </p>
+      ) : (
+        <div className="table-wrap">
+          <table>
+            <caption className="visually-hidden">Your products</caption>
+            <thead>
+              <tr>
+                <th scope="col">Picture</th>
+                <th scope="col">Name</th>
+                <th scope="col">Price</th>
+                <th scope="col">Stock</th>
+                <th scope="col">Category</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((p) => (
+                <tr key={p.id}>
+                  <td className="thumb-cell">
+                    {p.images[0] ? <img src={p.images[0].thumbnailUrl} alt="" width={48} height={48} /> : '—'}
+                  </td>
+                  <td>
+                    <Link to={`/products/${p.slug}`}>{p.name}</Link>
+                  </td>
+                  <td>
+                    <Price money={p.price} />
+                  </td>
+                  <td>{p.stock}</td>
+                  <td>{p.category ?? '—'}</td>
+                  <td>
+                    <Link to={`/seller/products/${p.id}`} aria-label={`Edit ${p.name}`}>
+                      Edit
+                    </Link>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {list.hasNextPage && (
+        <p className="load-more">
+          <button
+            type="button"
+            className="btn btn-secondary"
+            onClick={() => list.fetchNextPage()}
+            disabled={list.isFetchingNextPage}
+          >
+            Load more
+          </button>
+        </p>
+      )}
+    </>
+  );
+}
