@@ -225,3 +225,28 @@ describe('parseTrustProxy', () => {
     expect(parseTrustProxy('loopback,10.0.0.0/8')).toBe('loopback,10.0.0.0/8');
   });
 });
+
+describe('TRUST_PROXY decides which client address a service believes', () => {
+  async function ipSeen(trustProxy: string, peer: string, forwardedFor: string): Promise<string> {
+    const app = await createApp({ name: 'trust-test', logger: createLogger('trust-test', 'silent'), trustProxy });
+    app.get('/ip', async (req) => ({ ip: req.ip }));
+    try {
+      const res = await app.inject({ url: '/ip', remoteAddress: peer, headers: { 'x-forwarded-for': forwardedFor } });
+      return res.json().ip;
+    } finally {
+      await app.close();
+    }
+  }
+
+  it('by address: the gateway is believed, anyone else is their own address', async () => {
+    expect(await ipSeen('10.0.0.1', '10.0.0.1', '198.51.100.9')).toBe('198.51.100.9');
+    expect(await ipSeen('10.0.0.1', '10.0.0.66', '198.51.100.9')).toBe('10.0.0.66');
+    expect(await ipSeen('loopback', '127.0.0.1', '198.51.100.9')).toBe('198.51.100.9');
+    expect(await ipSeen('false', '127.0.0.1', '198.51.100.9')).toBe('127.0.0.1');
+  });
+
+  it('by hop count: the address that many hops in (Fastify alone would ignore a bare number)', async () => {
+    expect(await ipSeen('1', '10.0.0.1', '6.6.6.6, 198.51.100.9')).toBe('198.51.100.9');
+    expect(await ipSeen('2', '10.0.0.1', '6.6.6.6, 198.51.100.9, 10.0.0.2')).toBe('198.51.100.9');
+  });
+});

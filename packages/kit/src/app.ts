@@ -194,8 +194,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
     loggerInstance: opts.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     bodyLimit: opts.bodyLimit ?? 1_048_576,
-    // a string keeps Fastify's overloads apart; numbers and booleans pass through as they are
-    trustProxy: parseTrustProxy(opts.trustProxy ?? 'loopback') as string,
+    // a string keeps Fastify's overloads apart; the real value is a boolean, a list or a hop-count function
+    trustProxy: trustProxyOption(parseTrustProxy(opts.trustProxy ?? 'loopback')) as string,
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -335,6 +335,17 @@ export function parseTrustProxy(value: string | boolean | number): string | bool
   if (v === 'false' || v === '') return false;
   if (/^\d+$/.test(v)) return Number(v);
   return v;
+}
+
+/**
+ * What Fastify is given. A hop count becomes "the n nearest hops are proxies" (Fastify 5.12 reads a bare
+ * number as trusting nobody): right only when every request comes through exactly that many proxies.
+ */
+function trustProxyOption(
+  value: string | boolean | number,
+): string | boolean | ((address: string, hop: number) => boolean) {
+  if (typeof value !== 'number') return value;
+  return (_address, hop) => hop < value;
 }
 
 export function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {

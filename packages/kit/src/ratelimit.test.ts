@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryCache } from './cache.js';
 import { TooMany } from './errors.js';
-import { RateLimiter } from './ratelimit.js';
+import { clientKey, RateLimiter } from './ratelimit.js';
 
 const caches: MemoryCache[] = [];
 afterEach(async () => {
@@ -49,5 +49,28 @@ describe('RateLimiter.acquire', () => {
     // the refused attempt left the email's count at 2, so 3 more fit from other addresses
     for (let i = 0; i < 3; i++) await perEmail.acquire('ann');
     await expect(perEmail.acquire('ann')).rejects.toBeInstanceOf(TooMany);
+  });
+});
+
+describe('clientKey', () => {
+  it.each([
+    ['203.0.113.7', '203.0.113.7'],
+    ['::ffff:203.0.113.7', '203.0.113.7'],
+    ['2001:db8:1:2::1', '2001:db8:1:2::/64'],
+    ['2001:0db8:0001:0002:ffff:ffff:ffff:ffff', '2001:db8:1:2::/64'],
+    ['2001:db8::1', '2001:db8:0:0::/64'],
+    ['2001:db8:0:0:1::', '2001:db8:0:0::/64'],
+    ['::1', '0:0:0:0::/64'],
+    ['fe80::1%eth0', 'fe80:0:0:0::/64'],
+    ['::', '0:0:0:0::/64'],
+    ['64:ff9b::192.0.2.33', '64:ff9b:0:0::/64'],
+    ['unknown', 'unknown'],
+  ])('%s → %s', (ip, key) => {
+    expect(clientKey(ip)).toBe(key);
+  });
+
+  it('gives every address of one /64 the same key and neighbouring /64s different ones', () => {
+    expect(clientKey('2001:db8:aa:bb:1:2:3:4')).toBe(clientKey('2001:db8:aa:bb:ffff::9'));
+    expect(clientKey('2001:db8:aa:bb::1')).not.toBe(clientKey('2001:db8:aa:bc::1'));
   });
 });

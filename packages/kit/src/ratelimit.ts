@@ -1,4 +1,5 @@
 // Fixed-window rate limits with counters in the cache, so they hold across instances.
+import { isIPv6 } from 'node:net';
 import type { Cache } from './cache.js';
 import { TooMany } from './errors.js';
 
@@ -59,4 +60,27 @@ export class RateLimiter {
   async reset(key: string): Promise<void> {
     await this.cache.del(this.counterKey(key));
   }
+}
+
+/**
+ * The rate-limit key of a client address: IPv4 as it is (also when written as ::ffff:a.b.c.d), IPv6
+ * by its /64, the block one subscriber gets, so a client cannot take a fresh budget per address.
+ */
+export function clientKey(ip: string): string {
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
+  if (mapped) return mapped[1]!;
+  const address = ip.split('%')[0] ?? ip;
+  if (!isIPv6(address)) return ip;
+  const [head = '', tail] = address.split('::');
+  const groups = (part: string) => (part ? part.split(':') : []);
+  const before = groups(head);
+  const after = tail === undefined ? [] : groups(tail);
+  // a dotted IPv4 tail stands for two groups; it never reaches the first four
+  const width = (list: string[]) => list.reduce((n, g) => n + (g.includes('.') ? 2 : 1), 0);
+  const zeros = tail === undefined ? 0 : 8 - width(before) - width(after);
+  const full = [...before, ...Array<string>(zeros).fill('0'), ...after];
+  return `${full
+    .slice(0, 4)
+    .map((g) => Number.parseInt(g, 16).toString(16))
+    .join(':')}::/64`;
 }

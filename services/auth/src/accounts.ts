@@ -3,6 +3,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import {
   type Cache,
   Conflict,
+  clientKey,
   type Db,
   Forbidden,
   Invalid,
@@ -107,7 +108,7 @@ export function createAccounts({ db, cache, keys, hasher, events, config }: Acco
       ctx: RequestContext,
     ): Promise<Session> {
       const email = normaliseEmail(input.email);
-      await registrationsPerIp.consume(ctx.ip);
+      await registrationsPerIp.consume(clientKey(ctx.ip));
       // hash before the transaction: argon2 takes ~30 ms and must not hold a connection
       const passwordHash = await hasher.hash(input.password);
       return db.transaction(async (tx) => {
@@ -133,7 +134,7 @@ export function createAccounts({ db, cache, keys, hasher, events, config }: Acco
       // the attempt counts before argon2 runs, so parallel guesses cannot all pass a check made before any failed
       const attempt = [
         [loginFailuresPerEmail, email],
-        [loginFailuresPerIp, ctx.ip],
+        [loginFailuresPerIp, clientKey(ctx.ip)],
       ] as const;
       await RateLimiter.acquireAll(attempt);
       let checked: { user: UserRecord | null; ok: boolean } | undefined;

@@ -4,6 +4,7 @@ import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import {
   type App,
   AppError,
+  clientKey,
   currentTraceHeaders,
   type FastifyReply,
   type FastifyRequest,
@@ -76,6 +77,10 @@ const REQUEST_SKIP: ReadonlySet<string> = new Set([
   'x-forwarded-for',
   'x-forwarded-proto',
   'x-forwarded-host',
+  // other ways of naming the client: services read only the X-Forwarded-For the gateway sets
+  'forwarded',
+  'x-real-ip',
+  'x-client-ip',
 ]);
 const REQUEST_SKIP_BODYLESS: ReadonlySet<string> = new Set([...REQUEST_SKIP, 'content-length']);
 // The gateway owns CORS: an upstream's own access-control headers would contradict it.
@@ -117,9 +122,9 @@ function forwardHeaders(req: FastifyRequest, hasBody: boolean): IncomingHttpHead
     if (skip.has(name) || name.startsWith('proxy-') || named?.has(name)) continue;
     out[name] = incoming[name];
   }
-  const prior = incoming['x-forwarded-for'];
-  const peer = req.socket.remoteAddress ?? '';
-  out['x-forwarded-for'] = prior ? `${prior}, ${peer}` : peer;
+  // the address the gateway resolved (its TRUST_PROXY decides how far to believe a load balancer in
+  // front), replacing whatever the client wrote: services trust the gateway's word and nothing older
+  out['x-forwarded-for'] = req.ip;
   out['x-forwarded-proto'] = req.protocol;
   out['x-forwarded-host'] = req.host;
   out['x-request-id'] = req.id;
@@ -206,7 +211,7 @@ export async function proxyRoutes(app: App, opts: ProxyOptions): Promise<void> {
   let warnedAt = 0;
   const rateLimit = async (limiter: RateLimiter, req: FastifyRequest) => {
     try {
-      await limiter.consume(req.ip);
+      await limiter.consume(clientKey(req.ip));
     } catch (err) {
       if (err instanceof TooMany) throw err;
       // fail open: a cache outage must not turn away every customer
