@@ -25,7 +25,7 @@ let gateway: string;
 const dataDir = mkdtempSync(join(tmpdir(), 'microbazaar-e2e-'));
 
 beforeAll(async () => {
-  const names = ['GATEWAY', 'AUTH', 'PRODUCT', 'CART', 'ORDER', 'PAYMENT', 'NOTIFICATION'];
+  const names = ['GATEWAY', 'AUTH', 'PRODUCT', 'CART', 'ORDER', 'PAYMENT', 'NOTIFICATION', 'ASSISTANT'];
   const ports = await Promise.all(names.map(() => freePort()));
   gateway = `http://127.0.0.1:${ports[0]}`;
   const env: NodeJS.ProcessEnv = {
@@ -163,11 +163,37 @@ describe('npm start (embedded platform)', () => {
     expect((await sharp(Buffer.from(await original.arrayBuffer())).metadata()).width).toBe(800);
   });
 
+  it('the assistant answers through the gateway, the demo catalog indexed', async () => {
+    const { items } = (await call('/api/products?limit=1')).body as { items: Array<{ id: string; name: string }> };
+    const demo = items[0]!;
+    // the assistant reads the catalog in the background after the start
+    const deadline = Date.now() + 60_000;
+    let found: Array<{ id: string }> = [];
+    while (Date.now() < deadline) {
+      const res = await call(`/api/assistant/search?q=${encodeURIComponent(demo.name)}&limit=5`);
+      expect(res.status).toBe(200);
+      found = res.body.items;
+      if (found.some((p) => p.id === demo.id)) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(found.map((p) => p.id)).toContain(demo.id);
+    const chat = await call('/api/assistant/chat', { method: 'POST', json: { message: 'hello' } });
+    expect(chat.status).toBe(200);
+    expect(chat.body).toMatchObject({ intent: 'greeting', conversationId: expect.any(String) });
+  });
+
   it('serves merged API docs, health and metrics at the gateway', async () => {
     const docs = await call('/docs');
     expect(docs.status).toBe(200);
     expect(Object.keys(docs.body.paths)).toEqual(
-      expect.arrayContaining(['/api/auth/login', '/api/products', '/api/orders', '/api/cart', '/api/notifications']),
+      expect.arrayContaining([
+        '/api/auth/login',
+        '/api/products',
+        '/api/orders',
+        '/api/cart',
+        '/api/notifications',
+        '/api/assistant/chat',
+      ]),
     );
     expect((await call('/health/ready')).status).toBe(200);
     const metrics = await fetch(`${gateway}/metrics`);

@@ -2,6 +2,7 @@
 // exactly what each consumer binds when it subscribes: a queue declared ahead with fewer bindings
 // would drop events, one with more would fill with events nobody handles.
 
+import { assistantHandlers } from '@microbazaar/assistant/events/handlers';
 import { CART_BINDINGS } from '@microbazaar/cart/events/handlers';
 import { QUEUES, TOPOLOGY } from '@microbazaar/contracts';
 import { BINDINGS as NOTIFICATION_BINDINGS } from '@microbazaar/notification/events/consumer';
@@ -19,6 +20,7 @@ const subscribed: Record<keyof typeof TOPOLOGY, readonly string[]> = {
   [QUEUES.orders]: Object.keys(orderSagaHandlers(unused)),
   [QUEUES.payments]: Object.keys(paymentSagaHandlers(unused)),
   [QUEUES.cart]: CART_BINDINGS,
+  [QUEUES.assistant]: Object.keys(assistantHandlers({ channel: 'unused' })),
 };
 
 describe('broker topology', () => {

@@ -1,6 +1,8 @@
 // The embedded platform: every service in this process, each on its own port, sharing one PGlite,
 // one in-memory cache and one in-memory bus (or the real backends when their URLs are set).
 import { join } from 'node:path';
+import { loadConfig as loadAssistantConfig } from '@microbazaar/assistant/config';
+import { startAssistant } from '@microbazaar/assistant/main';
 import { loadConfig as loadAuthConfig } from '@microbazaar/auth/config';
 import { startAuth } from '@microbazaar/auth/main';
 import { loadConfig as loadCartConfig } from '@microbazaar/cart/config';
@@ -33,6 +35,7 @@ export const DEFAULT_PORTS = {
   order: 3003,
   payment: 3004,
   notification: 3005,
+  assistant: 3006,
 } as const;
 
 export type ServiceName = keyof typeof DEFAULT_PORTS;
@@ -77,6 +80,7 @@ export async function startPlatform(baseEnv: Env = process.env): Promise<Platfor
     ORDER_URL: urls.order,
     PAYMENT_URL: urls.payment,
     NOTIFICATION_URL: urls.notification,
+    ASSISTANT_URL: urls.assistant,
     ...baseEnv,
     ...extra,
     PORT: String(ports[name]),
@@ -122,6 +126,8 @@ export async function startPlatform(baseEnv: Env = process.env): Promise<Platfor
     services.push(await startOrder(loadOrderConfig(envFor('order')), shared));
     services.push(await startPayment(loadPaymentConfig(envFor('payment')), shared));
     services.push(await startNotification(loadNotificationConfig(envFor('notification')), shared));
+    // after product: its backfill reads the catalog (the demo one on a first start)
+    services.push(await startAssistant(loadAssistantConfig(envFor('assistant')), shared));
     const { dir: webDir, ...web } = await webBuild;
     const gateway = await startGateway(loadGatewayConfig(envFor('gateway', webDir ? { WEB_DIR: webDir } : {})), shared);
     services.push(gateway);

@@ -329,7 +329,6 @@ export const QUEUES = {
  * What each running consumer's queue is bound to: the broker topology the services declare when they
  * subscribe. `npm run events -- topology declare` declares it ahead of them at deploy time, so events
  * published before a consumer's first start wait in its queue instead of being dropped by the broker.
- * (The assistant's queue joins when that service lands.)
  */
 export const TOPOLOGY = {
   [QUEUES.inventory]: ['order.created', 'order.confirmed', 'order.cancelled'],
@@ -353,4 +352,5 @@ export const TOPOLOGY = {
   ],
   [QUEUES.payments]: ['order.created', 'inventory.reserved', 'order.cancelled', 'order.refunded'],
   [QUEUES.cart]: ['product.created', 'product.updated', 'product.deleted', 'order.confirmed'],
+  [QUEUES.assistant]: ['product.created', 'product.updated', 'product.deleted', 'order.confirmed'],
 } as const satisfies Partial<Record<(typeof QUEUES)[keyof typeof QUEUES], readonly EventType[]>>;

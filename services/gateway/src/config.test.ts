@@ -17,7 +17,7 @@ describe('loadConfig', () => {
       AUTH_JWKS_URL: 'http://127.0.0.1:3000/.well-known/jwks.json',
     });
     expect(config.PRODUCT_URL).toBe('http://127.0.0.1:3001');
-    expect(config.ASSISTANT_URL).toBeUndefined();
+    expect(config.ASSISTANT_URL).toBe('http://127.0.0.1:3006');
   });
 
   it('reads and converts the variables', () => {
@@ -26,6 +26,7 @@ describe('loadConfig', () => {
       RATE_LIMIT_PER_MINUTE: '0',
       PRODUCT_URL: 'http://10.0.0.5:3001',
       CART_URL: 'off',
+      ASSISTANT_URL: 'off',
     });
     expect(config.PORT).toBe(9000);
     expect(config.RATE_LIMIT_PER_MINUTE).toBe(0);

@@ -20,7 +20,7 @@ export const GatewayConfigSchema = Type.Object({
   ORDER_URL: Url('order service', 'http://127.0.0.1:3003'),
   PAYMENT_URL: Url('payment service', 'http://127.0.0.1:3004'),
   NOTIFICATION_URL: Url('notification service', 'http://127.0.0.1:3005'),
-  ASSISTANT_URL: Url('assistant service (routes off until set; http://127.0.0.1:3006 when it lands)'),
+  ASSISTANT_URL: Url('assistant service', 'http://127.0.0.1:3006'),
   /** No response headers from an upstream within this → 504. */
   UPSTREAM_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 10_000 }),
   /** Requests per client IP per 60 s window; 0 switches the limit off. */

@@ -123,6 +123,7 @@ export function testConfig(env: Env): GatewayConfig {
     ORDER_URL: 'off',
     PAYMENT_URL: 'off',
     NOTIFICATION_URL: 'off',
+    ASSISTANT_URL: 'off',
     ...env,
   });
 }

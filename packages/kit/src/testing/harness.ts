@@ -16,7 +16,7 @@ export interface ServiceHarnessOptions<S extends { app: App }> {
   /** the service's database schema (its config's DB_SCHEMA) */
   schema: string;
   migrations: Migrations;
-  /** bindings of the observer queue on the platform bus: what the service publishes, e.g. `['order.*']` */
+  /** bindings of the observer queue on the platform bus: what the service publishes, e.g. `['order.*']`; none for a service that publishes nothing */
   observe: readonly string[];
   /** reach PostgreSQL at another address (a fault proxy in front of it); the test database's name is kept */
   dbUrl?: string | undefined;
@@ -81,11 +81,13 @@ export async function startServiceHarness<S extends { app: App }>(
   try {
     await opts.migrations.apply(db);
     await Promise.all([bus.ready(), platform.ready()]);
-    await platform.subscribe({
-      queue: 'observer_queue',
-      bindings: opts.observe,
-      handler: async (d) => void published.push(d.event),
-    });
+    if (opts.observe.length) {
+      await platform.subscribe({
+        queue: 'observer_queue',
+        bindings: opts.observe,
+        handler: async (d) => void published.push(d.event),
+      });
+    }
     service = await opts.build({ db, bus });
     await service.app.ready();
   } catch (err) {

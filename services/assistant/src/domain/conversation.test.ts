@@ -40,7 +40,7 @@ describe('follow-ups', () => {
   });
 
   it('reads stored state defensively', () => {
-    expect(readState(null)).toEqual({ shown: [] });
-    expect(readState({ shown: [{ id: 'x' }], pending: { type: 'other' } })).toEqual({ shown: [{ id: 'x' }] });
+    expect(readState(null)).toEqual({ shown: [], turns: 0 });
+    expect(readState({ shown: [{ id: 'x' }], pending: { type: 'other' } })).toEqual({ shown: [{ id: 'x' }], turns: 0 });
   });
 });

@@ -14,6 +14,8 @@ export interface PendingCancel {
   orderId: string;
   /** ISO time it was proposed; a confirmation must follow in the next turn */
   at: string;
+  /** the order was paid (confirmed): cancelling refunds it */
+  paid?: boolean;
 }
 
 export interface ConversationState {
@@ -23,10 +25,12 @@ export interface ConversationState {
   shown: ShownProduct[];
   /** a cancellation proposed in the last answer, waiting for yes or no */
   pending?: PendingCancel;
+  /** answers given so far */
+  turns: number;
 }
 
 export function emptyState(): ConversationState {
-  return { shown: [] };
+  return { shown: [], turns: 0 };
 }
 
 /** Reads a stored state defensively (old rows, hand-edited JSON): unknown shapes become empty. */
@@ -35,6 +39,7 @@ export function readState(value: unknown): ConversationState {
   const v = value as Partial<ConversationState>;
   return {
     shown: Array.isArray(v.shown) ? v.shown.filter((s) => s && typeof s.id === 'string') : [],
+    turns: typeof v.turns === 'number' && Number.isSafeInteger(v.turns) ? v.turns : 0,
     ...(v.search && typeof v.search === 'object' && typeof v.search.text === 'string' ? { search: v.search } : {}),
     ...(v.pending?.type === 'cancel_order' && typeof v.pending.orderId === 'string' ? { pending: v.pending } : {}),
   };
@@ -69,10 +74,10 @@ export function refineSearch(
   const prices = shown.map((s) => s.price.amount);
   if (followUp === 'cheaper' && prices.length) {
     next.maxPrice = Math.max(0, Math.min(...prices) - 1);
-    if (next.minPrice !== undefined && next.minPrice > next.maxPrice) delete next.minPrice;
+    delete next.minPrice;
   } else if (followUp === 'pricier' && prices.length) {
     next.minPrice = Math.max(...prices) + 1;
-    if (next.maxPrice !== undefined && next.maxPrice < next.minPrice) delete next.maxPrice;
+    delete next.maxPrice;
   } else if (followUp === 'more') {
     next.page = previous.page + 1;
   }

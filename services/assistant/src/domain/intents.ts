@@ -128,7 +128,8 @@ export function classify(text: string, opts: { catalogSignal: boolean; awaitingA
     if (!(FAQ.test(t) && !/\bmy\b/.test(t) && !orderRef)) return { ...base, intent: 'order_status' };
   }
   if (FAQ.test(t)) return { ...base, intent: 'faq' };
-  if (addToCart) return { ...base, intent: 'product_search' };
+  // "add it to my cart", "tell me more about the second one": about the products just shown
+  if (addToCart || ordinal !== undefined) return { ...base, intent: 'product_search' };
   if ((GREETING.test(t) && words <= 6) || CHIT_CHAT.test(t)) return { ...base, intent: 'greeting' };
   const cheaper = CHEAPER.test(t);
   const pricier = PRICIER.test(t);

@@ -24,7 +24,7 @@ export interface RankOptions {
 
 export interface RankResult {
   items: Ranked[];
-  /** filters dropped because nothing matched them all (attribute keys, or 'category') */
+  /** attribute filters dropped because nothing matched them all */
   relaxed: string[];
 }
 
@@ -96,7 +96,7 @@ const RELEVANT_WINDOW = 100;
 
 /**
  * Ranks the entries that pass the query's filters; when none pass, drops attribute filters (the
- * rarest first) and then the category, never the price bounds. In-stock products come before
+ * rarest first), never the category or the price bounds. In-stock products come before
  * sold-out ones. A sort other than relevance orders the products near the best score.
  */
 export function rank(
@@ -136,15 +136,10 @@ export function rank(
       }
     }
   }
-  while (candidates.length === 0 && (dropOrder.length > 0 || filters.category !== undefined)) {
-    const key = dropOrder.shift();
-    if (key !== undefined) {
-      delete filters.attributes[key];
-      relaxed.push(key);
-    } else {
-      filters.category = undefined;
-      relaxed.push('category');
-    }
+  while (candidates.length === 0 && dropOrder.length > 0) {
+    const key = dropOrder.shift() as string;
+    delete filters.attributes[key];
+    relaxed.push(key);
     candidates = list.filter((e) => passes(e, filters, opts.excludeIds));
   }
 

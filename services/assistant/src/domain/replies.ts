@@ -80,12 +80,11 @@ export function searchReply(opts: {
     ? ` (reading ${list(query.corrections.map((c) => `"${c.from}" as "${c.to}"`))})`
     : '';
   const notes: string[] = [];
-  const droppedAttributes = relaxed.filter((k) => k !== 'category');
+  const droppedAttributes = relaxed;
   if (droppedAttributes.length) {
     const missing = droppedAttributes.map((k) => query.attributes[k]).filter((v): v is string => Boolean(v));
     notes.push(`I have none in ${list(missing)}, so these come in other ${list(droppedAttributes)}s.`);
   }
-  if (relaxed.includes('category')) notes.push('Nothing matched in that category, so I looked more widely.');
   const opening =
     opts.followUp === 'cheaper'
       ? 'Here are cheaper ones'

@@ -60,7 +60,6 @@ export const ROUTES: readonly RouteEntry[] = [
   // EventSource cannot send an Authorization header, so the notification service authenticates the stream
   { prefix: '/api/notifications/stream', upstream: 'notification', auth: 'public', stream: true },
   { prefix: '/api/assistant', upstream: 'assistant', auth: 'public' },
-  { prefix: '/api/recommendations', upstream: 'assistant', auth: 'public' },
 ];
 
 const WRITES: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
