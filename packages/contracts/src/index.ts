@@ -1,2 +1,3 @@
 export * from './events.js';
 export * from './money.js';
+export * from './products.js';

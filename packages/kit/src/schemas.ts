@@ -19,6 +19,15 @@ export function errorResponses(...statuses: number[]): Record<number, typeof Err
   return Object.fromEntries(statuses.map((s) => [s, ErrorResponse]));
 }
 
+/** A UUID (any version), as a pattern for TypeBox schemas of strings. */
+export const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+const UUID = new RegExp(UUID_PATTERN);
+
+/** Whether a string is shaped like a UUID (ids in cursors, cookies and references). */
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
+
 export const Uuid = Type.String({ format: 'uuid' });
 export const IdParams = Type.Object({ id: Uuid });
 
@@ -45,6 +54,28 @@ export function decodeCursor(cursor: string, shape: ReadonlyArray<'string' | 'nu
     throw invalidCursor();
   }
   return values as Array<string | number>;
+}
+
+/** The id a one-id cursor (`encodeCursor([id])`) names, or undefined without a cursor; anything else is a 400. */
+export function idFromCursor(cursor: string | undefined): string | undefined {
+  if (cursor === undefined) return undefined;
+  const id = String(decodeCursor(cursor, ['string'])[0]);
+  if (!isUuid(id)) throw invalidCursor();
+  return id;
+}
+
+/**
+ * A keyset page from rows read with `LIMIT limit + 1`: the first `limit` rows, and the cursor after the
+ * last of them (`cursorOf` gives its sort key values) when the extra row says there is more.
+ */
+export function keysetPage<T>(
+  rows: readonly T[],
+  limit: number,
+  cursorOf: (last: T) => ReadonlyArray<string | number>,
+): { items: T[]; nextCursor: string | null } {
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  return { items, nextCursor: rows.length > limit && last !== undefined ? encodeCursor(cursorOf(last)) : null };
 }
 
 export function invalidCursor(): Invalid {

@@ -7,6 +7,7 @@ import {
   type Db,
   Forbidden,
   Invalid,
+  keysetPage,
   NotFound,
   RateLimiter,
   type Role,
@@ -251,11 +252,9 @@ export function createAccounts({ db, cache, keys, hasher, events, config }: Acco
       afterId?: string | undefined;
       role?: Role | undefined;
       q?: string | undefined;
-    }): Promise<{ items: PublicUser[]; last: UserRecord | undefined; more: boolean }> {
-      const rows = await userStore(db).page(q);
-      const more = rows.length > q.limit;
-      const page = rows.slice(0, q.limit);
-      return { items: page.map(presentUser), last: page.at(-1), more };
+    }): Promise<{ items: PublicUser[]; nextCursor: string | null }> {
+      const page = keysetPage(await userStore(db).page(q), q.limit, (u) => [u.id]);
+      return { items: page.items.map(presentUser), nextCursor: page.nextCursor };
     },
 
     /** The token revocation feed every verifier polls (see kit RevocationList). */

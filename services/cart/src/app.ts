@@ -1,6 +1,6 @@
 // Composition root of the cart service: cookies, routes, and cart_queue (product read model, cart clean-up).
 import cookie from '@fastify/cookie';
-import { QUEUES } from '@microbazaar/contracts';
+import { type ProductClient, QUEUES } from '@microbazaar/contracts';
 import {
   type App,
   type Bus,
@@ -18,7 +18,6 @@ import { type Carts, createCarts } from './carts.js';
 import type { CartConfig } from './config.js';
 import { CART_BINDINGS, cartEventHandler } from './events/handlers.js';
 import { cartRoutes } from './http/routes.js';
-import type { CatalogLookup } from './ports/catalog.js';
 import type { CartStore } from './store/carts.js';
 
 export interface CartDeps {
@@ -26,7 +25,7 @@ export interface CartDeps {
   logger: Logger;
   store: CartStore;
   bus: Bus;
-  catalog: CatalogLookup;
+  catalog: ProductClient;
   verifier?: TokenVerifier;
   /** consume cart_queue (default true) */
   workers?: boolean;

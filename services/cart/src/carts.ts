@@ -1,5 +1,5 @@
 // The cart use cases: lines priced from the read model, limits and stock checks, guest → user merge, events.
-import type { EventOf } from '@microbazaar/contracts';
+import type { EventOf, ProductClient } from '@microbazaar/contracts';
 import { Conflict, Invalid, NotFound } from '@microbazaar/kit';
 import {
   assertSellable,
@@ -11,8 +11,8 @@ import {
   mergeCaps,
   type ProductView,
   presentCart,
+  productView,
 } from './domain/cart.js';
-import type { CatalogLookup } from './ports/catalog.js';
 import type { CartStore, LineOutcome } from './store/carts.js';
 
 /** Whose cart a request is about: a user's, or a guest's by its cart id. */
@@ -28,7 +28,7 @@ export const guestOwner = (cartId: string): Owner => ({ key: `g:${cartId}`, id: 
 
 export interface CartsDeps {
   store: CartStore;
-  catalog: CatalogLookup;
+  catalog: ProductClient;
   limits: Limits;
 }
 
@@ -39,8 +39,10 @@ export function createCarts({ store, catalog, limits }: CartsDeps) {
     const missing = ids.filter((id) => !found.has(id));
     if (missing.length) {
       const fetched = await Promise.all(missing.map((id) => catalog.product(id, requestId ? { requestId } : {})));
-      for (const view of fetched) {
-        if (!view) continue;
+      for (const product of fetched) {
+        if (!product) continue;
+        // what we read now is at least as new as any event that occurred before now
+        const view = productView(product, Date.now());
         await store.putProduct(view);
         found.set(view.productId, view);
       }

@@ -2,12 +2,12 @@
 import { randomUUID } from 'node:crypto';
 import { createLogger, MemoryBus, RedisCache } from '@microbazaar/kit';
 import { createFaultProxy, type FaultProxy } from '@microbazaar/kit/faults';
-import { TEST_REDIS_URL, uniquePrefix } from '@microbazaar/kit/testing';
+import { startTokenIssuer, TEST_REDIS_URL, uniquePrefix } from '@microbazaar/kit/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { redisCartStore } from '../src/store/carts.js';
-import { fakeCatalog, tokenIssuer } from './harness.js';
+import { fakeCatalog } from './harness.js';
 
 let redis: FaultProxy;
 let app: Awaited<ReturnType<typeof buildApp>>['app'];
@@ -15,7 +15,7 @@ let close: () => Promise<void>;
 
 beforeAll(async () => {
   redis = await createFaultProxy(TEST_REDIS_URL);
-  const [issuer, catalog] = await Promise.all([tokenIssuer(), fakeCatalog()]);
+  const [issuer, catalog] = await Promise.all([startTokenIssuer(), fakeCatalog()]);
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',

@@ -1,64 +1,24 @@
 // Builds the cart service on Redis (a key prefix of its own) and RabbitMQ (a name prefix of its own), with a
 // JWKS server of ours and a loopback catalog; a second bus publishes the product.* and order.* events.
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { AnyEvent, EventData, EventOf, EventType } from '@microbazaar/contracts';
-import { createLogger, type Env, newEvent, RabbitBus, RedisCache, type Role } from '@microbazaar/kit';
+import { createLogger, type Env, newEvent, RabbitBus, RedisCache } from '@microbazaar/kit';
 import { testPrefix } from '@microbazaar/kit/bus/testkit';
 import {
-  authStandInBody,
+  counterValue,
   deleteRedisPrefix,
+  recordingServer,
+  startTokenIssuer,
   TEST_RABBITMQ_URL,
   TEST_REDIS_URL,
+  type TokenIssuer,
   uniquePrefix,
 } from '@microbazaar/kit/testing';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { buildApp } from '../src/app.js';
 import type { Carts } from '../src/carts.js';
 import { type CartConfig, loadConfig } from '../src/config.js';
 import { httpCatalogLookup } from '../src/ports/catalog.js';
 import { type CartStore, redisCartStore } from '../src/store/carts.js';
-
-export function serve(handler: (req: IncomingMessage, res: ServerResponse) => void) {
-  const server = createServer(handler);
-  return new Promise<{ url: string; close(): Promise<void> }>((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      resolve({
-        url: `http://127.0.0.1:${port}`,
-        close: () =>
-          new Promise<void>((done) => {
-            server.closeAllConnections();
-            server.close(() => done());
-          }),
-      });
-    });
-  });
-}
-
-export async function tokenIssuer() {
-  const { publicKey, privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
-  const kid = randomUUID();
-  const jwk = { ...(await exportJWK(publicKey)), kid, alg: 'EdDSA', use: 'sig' };
-  const http = await serve((req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(authStandInBody(req.url, { keys: [jwk] })));
-  });
-  return {
-    ...http,
-    jwksUrl: `${http.url}/.well-known/jwks.json`,
-    sign: (userId: string, role: Role = 'customer') =>
-      new SignJWT({ role, email: `${role}@example.com` })
-        .setProtectedHeader({ alg: 'EdDSA', kid, typ: 'JWT' })
-        .setSubject(userId)
-        .setIssuer('microbazaar-auth')
-        .setAudience('microbazaar')
-        .setIssuedAt()
-        .setExpirationTime('15m')
-        .sign(privateKey),
-  };
-}
 
 export interface CatalogEntry {
   id: string;
@@ -74,7 +34,7 @@ export interface CatalogEntry {
 export async function fakeCatalog() {
   const products = new Map<string, CatalogEntry>();
   const calls: string[] = [];
-  const http = await serve((req, res) => {
+  const http = await recordingServer((req, res) => {
     const id = /^\/api\/products\/([^/?]+)/.exec(req.url ?? '')?.[1] ?? '';
     calls.push(id);
     const p = products.get(id);
@@ -90,7 +50,7 @@ export interface CartHarness {
   config: CartConfig;
   store: CartStore;
   catalog: Awaited<ReturnType<typeof fakeCatalog>>;
-  issuer: Awaited<ReturnType<typeof tokenIssuer>>;
+  issuer: TokenIssuer;
   platform: RabbitBus;
   emit<T extends EventType>(type: T, data: EventData<T>, occurredAt?: Date): Promise<EventOf<T>>;
   /** a product announced by a product.created event, as the product service does */
@@ -101,7 +61,7 @@ export interface CartHarness {
 }
 
 export async function startCartHarness(label: string, env: Env = {}): Promise<CartHarness> {
-  const [issuer, catalog] = await Promise.all([tokenIssuer(), fakeCatalog()]);
+  const [issuer, catalog] = await Promise.all([startTokenIssuer(), fakeCatalog()]);
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
@@ -158,13 +118,8 @@ export async function startCartHarness(label: string, env: Env = {}): Promise<Ca
       return data;
     },
     async consumed(type) {
-      const metric = app.metrics.registry.getSingleMetric('events_consumed_total');
-      const values = metric ? (await metric.get()).values : [];
-      const count = (outcome: string) =>
-        values
-          .filter((v) => v.labels.type === type && v.labels.outcome === outcome)
-          .reduce((sum, v) => sum + v.value, 0);
-      return { handled: count('handled'), skipped: count('skipped') };
+      const count = (outcome: string) => counterValue(app, 'events_consumed_total', { type, outcome });
+      return { handled: await count('handled'), skipped: await count('skipped') };
     },
     async close() {
       await app.close();

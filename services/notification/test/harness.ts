@@ -2,7 +2,7 @@
 // with unique names, a JWKS served from loopback, and helpers to publish events and read streams.
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
-import { createServer, type IncomingMessage, request } from 'node:http';
+import { type IncomingMessage, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,17 +17,17 @@ import {
   newEvent,
   RabbitBus,
   RedisCache,
+  type Role,
 } from '@microbazaar/kit';
 import { testPrefix } from '@microbazaar/kit/bus/testkit';
 import {
-  authStandInBody,
   createTestDatabase,
+  startTokenIssuer,
   TEST_RABBITMQ_URL,
   TEST_REDIS_URL,
   type TestDatabase,
   uniquePrefix,
 } from '@microbazaar/kit/testing';
-import { type CryptoKey, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { buildApp, migrateNotification, type NotificationApp, type NotificationDeps } from '../src/app.js';
 import { loadConfig, type NotificationConfig } from '../src/config.js';
 
@@ -38,41 +38,18 @@ export interface Jwks {
   close(): Promise<void>;
 }
 
+/** The kit's token issuer with this file's sign({ sub, role, email }) shape. */
 export async function startJwks(): Promise<Jwks> {
-  const { publicKey, privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
-  const kid = randomUUID();
-  const jwk: JWK = { ...(await exportJWK(publicKey)), kid, alg: 'EdDSA', use: 'sig' };
-  const server = createServer((req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(authStandInBody(req.url, { keys: [jwk] })));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const tokens = await startTokenIssuer();
   return {
-    url: `http://127.0.0.1:${port}/.well-known/jwks.json`,
-    sign: (claims, expiresIn = '5m') => sign(privateKey, kid, claims, expiresIn),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
+    url: tokens.jwksUrl,
+    sign: (claims, expiresIn = '5m') =>
+      tokens.sign(claims.sub, (claims.role ?? 'customer') as Role, {
+        email: claims.email ?? `${claims.sub}@example.com`,
+        expiresIn,
       }),
+    close: tokens.close,
   };
-}
-
-function sign(
-  key: CryptoKey,
-  kid: string,
-  claims: { sub: string; role?: string; email?: string },
-  expiresIn: string | number,
-): Promise<string> {
-  return new SignJWT({ role: claims.role ?? 'customer', email: claims.email ?? `${claims.sub}@example.com` })
-    .setProtectedHeader({ alg: 'EdDSA', kid })
-    .setSubject(claims.sub)
-    .setIssuer('microbazaar-auth')
-    .setAudience('microbazaar')
-    .setIssuedAt()
-    .setExpirationTime(expiresIn)
-    .sign(key);
 }
 
 export interface Backends {

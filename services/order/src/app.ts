@@ -20,12 +20,12 @@ import {
   type TokenVerifier,
   type WorkersOption,
 } from '@microbazaar/kit';
+import type { CartReader } from './adapters/cart.js';
+import type { Catalog } from './adapters/catalog.js';
 import type { OrderConfig } from './config.js';
 import { orderSagaFastPaths, orderSagaHandlers } from './events/handlers.js';
 import { orderRoutes } from './http/routes.js';
-import { createOrders, type Orders } from './orders.js';
-import type { CartReader } from './ports/cart.js';
-import type { Catalog } from './ports/catalog.js';
+import { createOrders, type Orders } from './usecases/orders.js';
 
 export const migrations = serviceMigrations(new URL('../migrations', import.meta.url));
 

@@ -1,10 +1,10 @@
 // Starts the order service (`npm run start:order`, or inside `npm start`): its database and bus, and the
 // product and cart services it reads at checkout; the kit's runner does the rest.
 import { isMain, runMain, runService, type SharedDeps } from '@microbazaar/kit';
+import { httpCart } from './adapters/cart.js';
+import { httpCatalog } from './adapters/catalog.js';
 import { buildApp, migrations } from './app.js';
 import { loadConfig, type OrderConfig } from './config.js';
-import { httpCart } from './ports/cart.js';
-import { httpCatalog } from './ports/catalog.js';
 
 export function startOrder(config: OrderConfig, shared?: SharedDeps) {
   return runService({

@@ -11,11 +11,11 @@ import {
   startTokenIssuer,
   type TokenIssuer,
 } from '@microbazaar/kit/testing';
+import { httpCart } from '../src/adapters/cart.js';
+import { httpCatalog } from '../src/adapters/catalog.js';
 import { buildApp, migrations, type OrderService } from '../src/app.js';
 import { loadConfig, type OrderConfig } from '../src/config.js';
 import type { CatalogProduct } from '../src/domain/order.js';
-import { httpCart } from '../src/ports/cart.js';
-import { httpCatalog } from '../src/ports/catalog.js';
 
 /** GET /api/products/:id as the product service answers it. */
 export async function fakeCatalog() {

@@ -4,11 +4,10 @@
 import type { EventData } from '@microbazaar/contracts';
 import {
   type Db,
-  decodeCursor,
-  encodeCursor,
   enqueueEvent,
   type InboxSql,
-  invalidCursor,
+  idFromCursor,
+  keysetPage,
   type Logger,
   NotFound,
   newEvent,
@@ -47,7 +46,6 @@ export interface PaymentsDeps {
   logger: Logger;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export const refundKey = (orderId: string) => `refund-${orderId}`;
@@ -453,16 +451,12 @@ export function createPayments({ db, provider, config, logger }: PaymentsDeps) {
           throw new NotFound('Payment not found', 'PAYMENT_NOT_FOUND');
         return { items: [p], nextCursor: null };
       }
-      const afterId = q.cursor ? String(decodeCursor(q.cursor, ['string'])[0]) : undefined;
-      if (afterId !== undefined && !UUID.test(afterId)) throw invalidCursor();
       const rows = await paymentStore(db).page({
         limit: q.limit,
-        afterId,
+        afterId: idFromCursor(q.cursor),
         userId: admin ? undefined : principal.userId,
       });
-      const items = rows.slice(0, q.limit);
-      const last = items.at(-1);
-      return { items, nextCursor: rows.length > q.limit && last ? encodeCursor([last.id]) : null };
+      return keysetPage(rows, q.limit, (p) => [p.id]);
     },
   };
 }

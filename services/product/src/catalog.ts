@@ -5,6 +5,7 @@ import {
   Conflict,
   type Db,
   Forbidden,
+  keysetPage,
   type Logger,
   NotFound,
   PayloadTooLarge,
@@ -378,9 +379,9 @@ export function createCatalog(deps: CatalogDeps) {
       });
     },
 
-    async listCategories(limit: number, afterSlug?: string): Promise<{ items: Category[]; more: boolean }> {
-      const rows = await categoryStore(db).page(limit + 1, afterSlug);
-      return { items: rows.slice(0, limit).map(presentCategory), more: rows.length > limit };
+    async listCategories(limit: number, afterSlug?: string): Promise<{ items: Category[]; nextCursor: string | null }> {
+      const page = keysetPage(await categoryStore(db).page(limit + 1, afterSlug), limit, (c) => [c.slug]);
+      return { items: page.items.map(presentCategory), nextCursor: page.nextCursor };
     },
 
     async getCategory(ref: string): Promise<Category> {

@@ -1,9 +1,7 @@
 // The product service's configuration: the only place that reads process.env.
 import { join } from 'node:path';
-import { BusEnv, CommonEnv, ConfigError, type Env, loadEnv } from '@microbazaar/kit';
+import { BusEnv, CommonEnv, ConfigError, type Env, loadEnv, UUID_PATTERN } from '@microbazaar/kit';
 import { type Static, Type } from '@sinclair/typebox';
-
-const UUID = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
 
 export const ProductConfigSchema = Type.Object({
   ...CommonEnv,
@@ -65,7 +63,7 @@ export const ProductConfigSchema = Type.Object({
   /** a small demo catalog on first start (development only by default) */
   DEMO_DATA: Type.Boolean({ default: true }),
   /** owner of the demo catalog: the demo seller's user id from the auth service */
-  DEMO_SELLER_ID: Type.Optional(Type.String({ pattern: UUID })),
+  DEMO_SELLER_ID: Type.Optional(Type.String({ pattern: UUID_PATTERN })),
 });
 
 export type ProductConfig = Static<typeof ProductConfigSchema> & { MEDIA_DIR: string };

@@ -1,13 +1,11 @@
 // Builds the product app on a fresh PostgreSQL database, with tokens signed by a real JWKS server on loopback.
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AnyEvent } from '@microbazaar/contracts';
 import { createLogger, createPostgresDb, type Db, type Env, type Role } from '@microbazaar/kit';
-import { authStandInBody, createTestDatabase, type TestDatabase } from '@microbazaar/kit/testing';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { createTestDatabase, startTokenIssuer, type TestDatabase } from '@microbazaar/kit/testing';
 import sharp from 'sharp';
 import { buildApp, migrateProduct, type ProductApp } from '../src/app.js';
 import { loadConfig, type ProductConfig } from '../src/config.js';
@@ -19,29 +17,14 @@ export interface Jwks {
   close(): Promise<void>;
 }
 
-/** A JWKS endpoint on port 0 with one Ed25519 key, as the auth service publishes; tokens signed here verify. */
+/** The kit's token issuer with this file's sign(role, userId?) shape; `issuer`/`audience` for the mismatch tests. */
 export async function startJwks(issuer = 'microbazaar-auth', audience = 'microbazaar'): Promise<Jwks> {
-  const { publicKey, privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
-  const kid = randomUUID();
-  const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'EdDSA', use: 'sig' }] };
-  const server: Server = createServer((req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(authStandInBody(req.url, jwks)));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  const tokens = await startTokenIssuer({ issuer, audience });
   return {
-    url: `http://127.0.0.1:${port}/.well-known/jwks.json`,
+    url: tokens.jwksUrl,
     sign: (role, userId = randomUUID(), opts = {}) =>
-      new SignJWT({ role, email: `${role}-${userId.slice(0, 8)}@example.com` })
-        .setProtectedHeader({ alg: 'EdDSA', kid })
-        .setSubject(userId)
-        .setIssuer(issuer)
-        .setAudience(audience)
-        .setIssuedAt()
-        .setExpirationTime(opts.expiresIn ?? '10m')
-        .sign(privateKey),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+      tokens.sign(userId, role, opts.expiresIn ? { expiresIn: opts.expiresIn } : {}),
+    close: tokens.close,
   };
 }
 

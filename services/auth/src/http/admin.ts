@@ -1,19 +1,7 @@
 // Admin user management: list, read, change role, disable.
-import {
-  type App,
-  decodeCursor,
-  encodeCursor,
-  errorResponses,
-  type Guards,
-  IdParams,
-  invalidCursor,
-  Page,
-  principalOf,
-} from '@microbazaar/kit';
+import { type App, errorResponses, type Guards, IdParams, idFromCursor, Page, principalOf } from '@microbazaar/kit';
 import type { Accounts } from '../accounts.js';
 import { User, UserChange, UserListQuery } from './schemas.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function adminRoutes(app: App, deps: { accounts: Accounts; guards: Guards }) {
   const { accounts, guards } = deps;
@@ -33,13 +21,7 @@ export function adminRoutes(app: App, deps: { accounts: Accounts; guards: Guards
     },
     async (req) => {
       const { limit, cursor, role, q } = req.query;
-      const afterId = cursor ? String(decodeCursor(cursor, ['string'])[0]) : undefined;
-      if (afterId && !UUID.test(afterId)) throw invalidCursor();
-      const page = await accounts.listUsers({ limit, afterId, role, q });
-      return {
-        items: page.items,
-        nextCursor: page.more && page.last ? encodeCursor([page.last.id]) : null,
-      };
+      return accounts.listUsers({ limit, afterId: idFromCursor(cursor), role, q });
     },
   );
 

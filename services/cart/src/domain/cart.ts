@@ -1,5 +1,5 @@
 // Carts as the shopper sees them: lines priced and checked against the product read model, limits, merging.
-import type { Money } from '@microbazaar/contracts';
+import type { Money, ProductSummary } from '@microbazaar/contracts';
 import { Conflict, Invalid, NotFound } from '@microbazaar/kit';
 
 /** What the cart knows of a product, from product.* events (or one catalog read on first sight). */
@@ -43,6 +43,20 @@ export interface Cart {
 export interface Limits {
   maxLines: number;
   maxQuantity: number;
+}
+
+/** The read model's view of a product the catalog answered about, as new as `version` (a ms timestamp). */
+export function productView(p: ProductSummary, version: number): ProductView {
+  return {
+    productId: p.id,
+    name: p.name,
+    price: p.price,
+    stock: p.stock ?? 0,
+    status: p.status ?? 'active',
+    sellerId: p.sellerId,
+    slug: p.slug ?? p.id,
+    version,
+  };
 }
 
 export function isSellable(p: ProductView): boolean {

@@ -6,13 +6,13 @@ import {
   type FastifyReply,
   type FastifyRequest,
   type Guards,
+  isUuid,
   principalOf,
 } from '@microbazaar/kit';
 import { type Carts, guestOwner, type Owner, userOwner } from '../carts.js';
 import { AddItemBody, Cart, CartHeaders, ChangeItemBody, MergeBody, ProductParams } from './schemas.js';
 
 export const CART_COOKIE = 'cart_id';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface CartRouteOptions {
   carts: Carts;
@@ -31,7 +31,7 @@ export function cartRoutes(app: App, { carts, guards, cookie }: CartRouteOptions
     if (req.principal) return userOwner(req.principal.userId);
     const header = req.headers['x-cart-id'];
     const fromCookie = req.cookies[CART_COOKIE];
-    const id = typeof header === 'string' ? header : fromCookie && UUID.test(fromCookie) ? fromCookie : randomUUID();
+    const id = typeof header === 'string' ? header : fromCookie && isUuid(fromCookie) ? fromCookie : randomUUID();
     reply.header('x-cart-id', id);
     reply.setCookie(CART_COOKIE, id, {
       httpOnly: true,

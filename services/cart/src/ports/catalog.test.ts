@@ -38,7 +38,7 @@ describe('httpCatalogLookup', () => {
       { correlationId: 'req-1', traceparent: INCOMING, tracestate: 'vendor=1' },
       () => catalog.product(PRODUCT_ID, { requestId: 'req-1' }),
     );
-    expect(product).toMatchObject({ productId: PRODUCT_ID, name: 'Mug', stock: 3 });
+    expect(product).toMatchObject({ id: PRODUCT_ID, name: 'Mug', stock: 3 });
     expect(seen.at(-1)).toMatchObject({ 'x-request-id': 'req-1', traceparent: INCOMING, tracestate: 'vendor=1' });
   });
 

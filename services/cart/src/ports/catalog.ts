@@ -1,12 +1,8 @@
 // The product service, asked only about a product the read model has not heard of yet (it came before this service).
+import { type ProductClient, readProductSummary } from '@microbazaar/contracts';
 import { currentTraceHeaders, Unavailable } from '@microbazaar/kit';
-import type { ProductView } from '../domain/cart.js';
 
-export interface CatalogLookup {
-  product(id: string, ctx?: { requestId?: string }): Promise<ProductView | undefined>;
-}
-
-export function httpCatalogLookup(opts: { baseUrl: string; timeoutMs: number }): CatalogLookup {
+export function httpCatalogLookup(opts: { baseUrl: string; timeoutMs: number }): ProductClient {
   const base = opts.baseUrl.replace(/\/+$/, '');
   return {
     async product(id, ctx = {}) {
@@ -31,27 +27,9 @@ export function httpCatalogLookup(opts: { baseUrl: string; timeoutMs: number }):
         await res.body?.cancel();
         throw new Unavailable('The catalog is unavailable, try again shortly', 'CATALOG_UNAVAILABLE');
       }
-      const p = (await res.json()) as {
-        id?: string;
-        name?: string;
-        slug?: string;
-        sellerId?: string;
-        stock?: number;
-        status?: string;
-        price?: { amount?: number; currency?: string };
-      };
-      if (p.id !== id || typeof p.name !== 'string' || !p.price || typeof p.price.amount !== 'number') return undefined;
-      return {
-        productId: id,
-        name: p.name,
-        price: { amount: p.price.amount, currency: p.price.currency ?? 'USD' },
-        stock: typeof p.stock === 'number' ? p.stock : 0,
-        status: p.status ?? 'active',
-        sellerId: p.sellerId ?? '',
-        slug: p.slug ?? id,
-        // what we read now is at least as new as any event that occurred before now
-        version: Date.now(),
-      };
+      const product = readProductSummary(await res.json());
+      // asked by id: an answer about another product is no answer
+      return product?.id === id ? product : undefined;
     },
   };
 }

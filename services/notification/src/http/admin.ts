@@ -4,18 +4,17 @@ import {
   Conflict,
   type Db,
   decodeCursor,
-  encodeCursor,
   errorResponses,
   IdParams,
   invalidCursor,
+  isUuid,
+  keysetPage,
   NotFound,
   Page,
 } from '@microbazaar/kit';
 import { deliveryStore } from '../store/deliveries.js';
 import type { Access } from './access.js';
 import { Failure, FailureListQuery } from './schemas.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * A failure time as this list writes it (toISOString, 1970–9999): Date.parse alone takes "+275760-09-13" or
@@ -46,16 +45,12 @@ export function adminRoutes(app: App, deps: { db: Db; access: Access; onRequeued
       let before: { failedAt: string; id: string } | undefined;
       if (cursor) {
         const [failedAt, id] = decodeCursor(cursor, ['string', 'string']) as [string, string];
-        if (!UUID.test(id) || !isCursorTime(failedAt)) throw invalidCursor();
+        if (!isUuid(id) || !isCursorTime(failedAt)) throw invalidCursor();
         before = { failedAt, id };
       }
       const rows = await deliveryStore(db).failures({ limit, before, channel });
-      const items = rows.slice(0, limit);
-      const last = items[items.length - 1];
-      return {
-        items,
-        nextCursor: rows.length > limit && last?.failedAt ? encodeCursor([last.failedAt, last.id]) : null,
-      };
+      // failed rows always carry their failure time
+      return keysetPage(rows, limit, (f) => [f.failedAt ?? '', f.id]);
     },
   );
 

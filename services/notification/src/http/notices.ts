@@ -3,10 +3,10 @@ import {
   type App,
   type Db,
   decodeCursor,
-  encodeCursor,
   errorResponses,
   IdParams,
   invalidCursor,
+  keysetPage,
   NotFound,
   Page,
   principalOf,
@@ -42,12 +42,8 @@ export function noticeRoutes(app: App, deps: { db: Db; access: Access }) {
       const { limit, cursor, unread } = req.query;
       const beforeSeq = cursor ? beforeSeqOf(cursor) : undefined;
       const rows = await notices.page(principalOf(req).userId, { limit, beforeSeq, unread });
-      const page = rows.slice(0, limit);
-      const last = page[page.length - 1];
-      return {
-        items: page.map(presentNotice),
-        nextCursor: rows.length > limit && last ? encodeCursor([last.seq]) : null,
-      };
+      const page = keysetPage(rows, limit, (n) => [n.seq]);
+      return { items: page.items.map(presentNotice), nextCursor: page.nextCursor };
     },
   );
 

@@ -1,5 +1,5 @@
 // The order and its state machine: transitions are data, `transition()` is the only way a status changes.
-import type { Money } from '@microbazaar/contracts';
+import type { Money, ProductSummary } from '@microbazaar/contracts';
 import { Conflict, Forbidden, NotFound, type Principal } from '@microbazaar/kit';
 
 export const ORDER_STATUSES = ['pending', 'confirmed', 'shipped', 'delivered', 'cancelled', 'refunded'] as const;
@@ -105,14 +105,8 @@ export interface WantedLine {
 }
 
 /** What the catalog says about a product right now. */
-export interface CatalogProduct {
-  id: string;
-  name: string;
-  price: Money;
-  sellerId: string;
-  /** active unless the catalog says otherwise (archived, draft, deleted...) */
-  status?: string | undefined;
-}
+/** What checkout reads of a product: current name, price, seller and status (active unless it says otherwise). */
+export type CatalogProduct = Pick<ProductSummary, 'id' | 'name' | 'price' | 'sellerId' | 'status'>;
 
 const BUYABLE = new Set(['active', 'published', 'available']);
 

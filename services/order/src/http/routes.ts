@@ -8,7 +8,7 @@ import {
   Page,
   principalOf,
 } from '@microbazaar/kit';
-import type { Orders } from '../orders.js';
+import type { Orders } from '../usecases/orders.js';
 import { CheckoutBody, CheckoutHeaders, Order, OrderListQuery, RefundBody, ShipBody } from './schemas.js';
 
 /** Actions whose body is optional: no body reads as `{}` before validation. */

@@ -1,5 +1,6 @@
 // Rules about products and categories: slugs, how a product is shown, what a snapshot event carries.
 import { randomBytes } from 'node:crypto';
+import { isUuid } from '@microbazaar/kit';
 
 /** Lower-case letters, digits and hyphens; never shaped like a UUID, which reads as a category id. */
 export const CATEGORY_SLUG = '^(?![0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$)[a-z0-9-]{1,64}$';
@@ -155,12 +156,8 @@ export function slugWithSuffix(base: string): string {
   return `${base.slice(0, SLUG_MAX - 7)}-${suffix}`;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** Whether a reference is shaped like an id: products and categories are read by id then, never by slug. */
-export function isUuid(value: string): boolean {
-  return UUID.test(value);
-}
+export { isUuid };
 
 /**
  * The slug to try for a new product: the name's slug first, a suffixed one after a clash. A name

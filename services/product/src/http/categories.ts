@@ -1,5 +1,5 @@
 // Category routes: anyone lists and reads; admins create, rename and delete.
-import { type App, decodeCursor, encodeCursor, errorResponses, type Guards } from '@microbazaar/kit';
+import { type App, decodeCursor, errorResponses, type Guards } from '@microbazaar/kit';
 import type { Catalog } from '../catalog.js';
 import {
   Category,
@@ -28,9 +28,7 @@ export function categoryRoutes(app: App, deps: { catalog: Catalog; guards: Guard
     },
     async (req) => {
       const after = req.query.cursor ? String(decodeCursor(req.query.cursor, ['string'])[0]) : undefined;
-      const page = await catalog.listCategories(req.query.limit, after);
-      const last = page.items.at(-1);
-      return { items: page.items, nextCursor: page.more && last ? encodeCursor([last.slug]) : null };
+      return catalog.listCategories(req.query.limit, after);
     },
   );
 

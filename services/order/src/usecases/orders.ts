@@ -4,16 +4,17 @@ import type { AnyEvent } from '@microbazaar/contracts';
 import {
   Conflict,
   type Db,
-  decodeCursor,
-  encodeCursor,
   type InboxSql,
   Invalid,
-  invalidCursor,
+  idFromCursor,
+  keysetPage,
   NotFound,
   type Principal,
   type Sql,
 } from '@microbazaar/kit';
-import type { OrderConfig } from './config.js';
+import type { CartReader } from '../adapters/cart.js';
+import type { Catalog } from '../adapters/catalog.js';
+import type { OrderConfig } from '../config.js';
 import {
   assertMayCancel,
   assertMayFulfil,
@@ -28,11 +29,9 @@ import {
   type ShippingAddress,
   transition,
   type WantedLine,
-} from './domain/order.js';
-import { orderChanged, orderCreated, type Shipment } from './events/publish.js';
-import type { CartReader } from './ports/cart.js';
-import type { Catalog } from './ports/catalog.js';
-import { orderStore } from './store/orders.js';
+} from '../domain/order.js';
+import { orderChanged, orderCreated, type Shipment } from '../events/publish.js';
+import { orderStore } from '../store/orders.js';
 
 export interface CheckoutBody {
   shippingAddress: ShippingAddress;
@@ -59,8 +58,6 @@ export interface OrdersDeps {
   cart: CartReader;
   config: OrdersConfig;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Same JSON whatever the key order, so a retried request hashes the same. */
 function canonical(value: unknown): string {
@@ -217,18 +214,14 @@ export function createOrders({ db, catalog, cart, config }: OrdersDeps) {
       principal: Principal,
       q: { limit: number; cursor?: string | undefined; status?: OrderStatus | undefined },
     ): Promise<{ items: Order[]; nextCursor: string | null }> {
-      const afterId = q.cursor ? String(decodeCursor(q.cursor, ['string'])[0]) : undefined;
-      if (afterId !== undefined && !UUID.test(afterId)) throw invalidCursor();
       const rows = await orderStore(db).page({
         limit: q.limit,
-        afterId,
+        afterId: idFromCursor(q.cursor),
         status: q.status,
         visibleTo:
           principal.role === 'admin' ? undefined : { userId: principal.userId, asSeller: principal.role === 'seller' },
       });
-      const items = rows.slice(0, q.limit);
-      const last = items.at(-1);
-      return { items, nextCursor: rows.length > q.limit && last ? encodeCursor([last.id]) : null };
+      return keysetPage(rows, q.limit, (o) => [o.id]);
     },
 
     /** The buyer (or an admin) cancels while pending or confirmed; a confirmed order gets refunded. */

@@ -1,4 +1,5 @@
 // The catalog as checkout sees it: current name, price, seller and status, read from the product service.
+import { type ProductClient, type ProductSummary, readProductSummary } from '@microbazaar/contracts';
 import { currentTraceHeaders, Unavailable } from '@microbazaar/kit';
 import { type Dispatcher, Pool } from 'undici';
 import type { CatalogProduct } from '../domain/order.js';
@@ -8,36 +9,18 @@ export interface Catalog {
   products(ids: readonly string[], ctx?: { requestId?: string }): Promise<Map<string, CatalogProduct>>;
 }
 
-interface ProductBody {
-  id?: unknown;
-  name?: unknown;
-  price?: { amount?: unknown; currency?: unknown };
-  sellerId?: unknown;
-  status?: unknown;
-}
-
-function parseProduct(body: ProductBody): CatalogProduct | undefined {
-  const { id, name, price, sellerId, status } = body;
-  if (typeof id !== 'string' || typeof name !== 'string' || typeof sellerId !== 'string') return undefined;
-  if (!price || !Number.isSafeInteger(price.amount) || typeof price.currency !== 'string') return undefined;
-  return {
-    id,
-    name,
-    sellerId,
-    price: { amount: price.amount as number, currency: price.currency },
-    ...(typeof status === 'string' ? { status } : {}),
-  };
-}
-
 /** GET {PRODUCT_URL}/api/products/:id for every line, in parallel, over a keep-alive pool. */
-export function httpCatalog(opts: { baseUrl: string; timeoutMs: number }): Catalog & { close(): Promise<void> } {
+export function httpCatalog(opts: {
+  baseUrl: string;
+  timeoutMs: number;
+}): Catalog & ProductClient & { close(): Promise<void> } {
   const base = new URL(opts.baseUrl);
   const prefix = base.pathname.replace(/\/+$/, '');
   const pool = new Pool(base.origin, { connections: 64, connect: { timeout: opts.timeoutMs } });
   const unavailable = (cause: unknown) =>
     new Unavailable('The catalog is unavailable, try again shortly', 'CATALOG_UNAVAILABLE', cause);
 
-  async function one(id: string, requestId: string | undefined): Promise<CatalogProduct | undefined> {
+  async function one(id: string, requestId: string | undefined): Promise<ProductSummary | undefined> {
     let res: Dispatcher.ResponseData;
     try {
       res = await pool.request({
@@ -62,9 +45,9 @@ export function httpCatalog(opts: { baseUrl: string; timeoutMs: number }): Catal
       await res.body.dump();
       throw unavailable(new Error(`product service answered ${res.statusCode}`));
     }
-    let product: CatalogProduct | undefined;
+    let product: ProductSummary | undefined;
     try {
-      product = parseProduct((await res.body.json()) as ProductBody);
+      product = readProductSummary(await res.body.json());
     } catch (err) {
       throw unavailable(err);
     }
@@ -74,6 +57,7 @@ export function httpCatalog(opts: { baseUrl: string; timeoutMs: number }): Catal
   }
 
   return {
+    product: (id, ctx = {}) => one(id, ctx.requestId),
     async products(ids, ctx = {}) {
       const found = await Promise.all(ids.map((id) => one(id, ctx.requestId)));
       const map = new Map<string, CatalogProduct>();
