@@ -69,8 +69,12 @@ export async function startPlatform(baseEnv: Env = process.env): Promise<Platfor
   const names = Object.keys(DEFAULT_PORTS) as ServiceName[];
   const ports = Object.fromEntries(names.map((n) => [n, portOf(baseEnv, n)])) as Record<ServiceName, number>;
   const urls = Object.fromEntries(names.map((n) => [n, `http://127.0.0.1:${ports[n]}`])) as Record<ServiceName, string>;
+  // `npm start` is the try-it-out mode: demo accounts, catalog and mailbox unless DEMO_DATA says otherwise
+  // (production refuses them: the demo accounts have published passwords)
+  const demo: Env = baseEnv.NODE_ENV === 'production' ? {} : { DEMO_DATA: 'true' };
   // each service sees its own PORT and where the others are; explicit variables win
   const envFor = (name: ServiceName, extra: Env = {}): Env => ({
+    ...demo,
     // links in mails and canonical URLs point at this gateway
     PUBLIC_URL: `http://localhost:${ports.gateway}`,
     AUTH_JWKS_URL: `${urls.auth}/.well-known/jwks.json`,

@@ -1,6 +1,7 @@
 // The auth service's configuration: the only place that reads process.env.
-import { BusEnv, CommonEnv, type Env, loadEnv } from '@microbazaar/kit';
+import { BusEnv, CommonEnv, ConfigError, type Env, loadEnv } from '@microbazaar/kit';
 import { type Static, Type } from '@sinclair/typebox';
+import { weakAdminPassword } from './domain/adminPassword.js';
 
 export const DEFAULT_ADMIN_EMAIL = 'admin@microbazaar.local';
 export const DEFAULT_ADMIN_PASSWORD = 'admin12345';
@@ -18,10 +19,14 @@ export const AuthConfigSchema = Type.Object({
   JWT_KEY_ENCRYPTION_SECRET: Type.Optional(Type.String({ minLength: 16 })),
   /** Where the storefront's "reset password" page lives; the reset link is built from it. */
   PUBLIC_URL: Type.String({ default: 'http://localhost:8080' }),
+  /** The first admin, created on first start when ADMIN_PASSWORD is set (demo data: the documented demo admin). */
   ADMIN_EMAIL: Type.String({ default: DEFAULT_ADMIN_EMAIL }),
-  ADMIN_PASSWORD: Type.String({ minLength: 8, maxLength: 128, default: DEFAULT_ADMIN_PASSWORD }),
-  /** Creates a demo seller on first start (development only by default). */
-  DEMO_DATA: Type.Boolean({ default: true }),
+  ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 8, maxLength: 128 })),
+  /**
+   * The demo accounts (admin and seller with published passwords) on first start. Off unless set:
+   * `npm start` turns it on; never with NODE_ENV=production.
+   */
+  DEMO_DATA: Type.Boolean({ default: false }),
   LOGIN_FAILURES_PER_EMAIL: Type.Integer({ minimum: 1, default: 10 }),
   LOGIN_FAILURES_PER_IP: Type.Integer({ minimum: 1, default: 100 }),
   LOGIN_FAILURE_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 900 }),
@@ -35,6 +40,26 @@ export type AuthConfig = Static<typeof AuthConfigSchema>;
 
 export function loadConfig(env: Env = process.env): AuthConfig {
   const config = loadEnv(AuthConfigSchema, env);
-  if (env.DEMO_DATA === undefined && config.NODE_ENV === 'production') config.DEMO_DATA = false;
+  if (config.NODE_ENV === 'production') {
+    const problems: string[] = [];
+    if (!config.JWT_KEY_ENCRYPTION_SECRET) {
+      problems.push(
+        'JWT_KEY_ENCRYPTION_SECRET: is required when NODE_ENV=production (private signing keys are stored encrypted)',
+      );
+    }
+    if (config.DEMO_DATA) {
+      problems.push('DEMO_DATA: cannot be true when NODE_ENV=production (the demo accounts have published passwords)');
+    }
+    const weak = config.ADMIN_PASSWORD === undefined ? undefined : weakAdminPassword(config.ADMIN_PASSWORD);
+    if (weak) problems.push(`ADMIN_PASSWORD: ${weak}`);
+    if (problems.length) throw new ConfigError(problems);
+  }
   return config;
+}
+
+/** The admin to create on first start: the configured one, else the demo admin with demo data, else none. */
+export function bootstrapAdmin(config: AuthConfig): { email: string; password: string } | undefined {
+  if (config.ADMIN_PASSWORD !== undefined) return { email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD };
+  if (config.DEMO_DATA) return { email: DEFAULT_ADMIN_EMAIL, password: DEFAULT_ADMIN_PASSWORD };
+  return undefined;
 }

@@ -11,7 +11,7 @@ import {
   type SharedDeps,
 } from '@microbazaar/kit';
 import { buildApp, migrateAuth } from './app.js';
-import { type AuthConfig, DEFAULT_ADMIN_PASSWORD, loadConfig } from './config.js';
+import { type AuthConfig, bootstrapAdmin, loadConfig } from './config.js';
 
 export interface StartedAuth extends RunningService {
   /** accounts created on this start (first start only), for the embedded platform to print once */
@@ -37,10 +37,13 @@ export async function startAuth(config: AuthConfig, shared: SharedDeps = {}): Pr
     if (applied.length) logger.info({ applied }, 'migrations applied');
     const { app, accounts } = await buildApp({ config, logger, db, cache, bus });
 
-    const refuseDefaultAdmin = config.NODE_ENV === 'production' && config.ADMIN_PASSWORD === DEFAULT_ADMIN_PASSWORD;
-    if (refuseDefaultAdmin) logger.warn('ADMIN_PASSWORD is the documented default: no admin is created in production');
+    const admin = bootstrapAdmin(config);
+    if (!admin)
+      logger.info(
+        'no ADMIN_PASSWORD: no admin account is created (set ADMIN_EMAIL and ADMIN_PASSWORD for the first start)',
+      );
     const bootstrapAccounts = await accounts.ensureBootstrapUsers({
-      admin: refuseDefaultAdmin ? undefined : { email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD },
+      admin,
       seller: config.DEMO_DATA ? DEMO_SELLER : undefined,
     });
     const demoSellerId = config.DEMO_DATA ? await accounts.userIdByEmail(DEMO_SELLER.email) : undefined;

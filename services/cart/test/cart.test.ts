@@ -308,3 +308,19 @@ describe('operations', () => {
     expect((await h.app.inject('/health/ready')).json()).toMatchObject({ checks: { store: 'ok', bus: 'ok' } });
   });
 });
+
+describe('the guest cart cookie in production', () => {
+  let prod: CartHarness;
+  beforeAll(async () => {
+    prod = await startCartHarness('cart-prod', { NODE_ENV: 'production' });
+  });
+  afterAll(() => prod?.close());
+
+  it('is Secure (and HttpOnly) without anything set', async () => {
+    const res = await prod.app.inject({ method: 'GET', url: '/api/cart' });
+    expect(res.statusCode).toBe(200);
+    const cookie = String(res.headers['set-cookie']);
+    expect(cookie).toMatch(/; Secure/i);
+    expect(cookie).toMatch(/HttpOnly/i);
+  });
+});

@@ -204,8 +204,8 @@ export async function buildApp(deps: NotificationDeps): Promise<NotificationApp>
     preferenceRoutes(app, { db, access });
     streamRoutes(app, { db, cache, hub, access, ticketTtlSeconds: config.STREAM_TICKET_TTL_SECONDS });
     adminRoutes(app, { db, access, onRequeued: () => dispatcher?.wake() });
-    // a development tool (an admin reads every user's mail there, reset links included): never in production
-    if (email.mode === 'file' && config.NODE_ENV !== 'production') {
+    // a try-it-out tool (an admin reads every user's mail there, reset links included): demo data only
+    if (email.mode === 'file' && config.DEMO_DATA && config.NODE_ENV !== 'production') {
       devMailRoutes(app, { mailbox: createMailbox(mailDir(config)), access });
     }
   } catch (err) {

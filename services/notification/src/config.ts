@@ -25,6 +25,12 @@ export const NotificationConfigSchema = Type.Object({
   /** connect, greeting and socket inactivity limit per SMTP exchange, so a stuck server fails a send instead of holding it */
   SMTP_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
   MAIL_FROM: Type.String({ minLength: 3, default: 'microBazaar <no-reply@microbazaar.local>' }),
+  /**
+   * The try-it-out extras: without SMTP_URL, the mails written to MAIL_DIR are listed to admins at
+   * /api/notifications/dev/mail (reset links included). Off unless set (`npm start` turns it on); never
+   * with NODE_ENV=production.
+   */
+  DEMO_DATA: Type.Boolean({ default: false }),
   /** embedded mailbox; defaults to <DATA_DIR>/mail */
   MAIL_DIR: Type.Optional(Type.String({ minLength: 1 })),
 
@@ -67,6 +73,9 @@ export function loadConfig(env: Env = process.env): NotificationConfig {
   if (config.NODE_ENV === 'production' && !config.SMTP_URL) {
     // without it mails would only be written to files under MAIL_DIR: nobody would receive them
     problems.push('SMTP_URL: is required when NODE_ENV=production (unset, mails are only written to files)');
+  }
+  if (config.NODE_ENV === 'production' && config.DEMO_DATA) {
+    problems.push('DEMO_DATA: cannot be true when NODE_ENV=production (the dev mailbox shows every mail to admins)');
   }
   if (config.SMS_PROVIDER === 'twilio') {
     const missing = (['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'SMS_FROM'] as const).filter((k) => !config[k]);

@@ -39,6 +39,7 @@ beforeAll(async () => {
     PORT: '0',
     DATA_DIR: dataDir,
     AUTH_JWKS_URL: jwks.url,
+    DEMO_DATA: 'true',
   });
   expect(config.DATABASE_URL).toBeUndefined();
   service = await startNotification(config, shared);

@@ -56,6 +56,8 @@ beforeAll(async () => {
   b = await startBackends('notices', { bus: 'memory' });
   svc = await startService(b, {
     env: {
+      // the dev mailbox is part of the try-it-out extras
+      DEMO_DATA: 'true',
       SMS_PROVIDER: 'twilio',
       TWILIO_ACCOUNT_SID: 'AC0123456789',
       TWILIO_AUTH_TOKEN: 'twilio-secret',
@@ -405,6 +407,18 @@ describe('embedded mailbox (no SMTP_URL)', () => {
       headers: await auth(stranger, 'admin'),
     });
     expect(traversal.statusCode).toBe(400);
+  });
+
+  it('is not served without demo data (a service started on its own)', async () => {
+    const plain = await startService(b, { background: false });
+    try {
+      const admin = await auth(user(), 'admin');
+      expect((await plain.app.inject({ url: '/api/notifications/dev/mail', headers: admin })).statusCode).toBe(404);
+      const paths = Object.keys((await plain.app.inject('/openapi.json')).json().paths);
+      expect(paths).not.toContain('/api/notifications/dev/mail');
+    } finally {
+      await plain.close();
+    }
   });
 
   it('is not served in production, even with a mail channel writing files', async () => {

@@ -14,13 +14,15 @@ describe('product config', () => {
       IMAGE_MAX_BYTES: 10 * 1024 * 1024,
       IMAGES_PER_PRODUCT: 10,
       RESERVATION_TTL_SECONDS: 900,
-      DEMO_DATA: true,
+      DEMO_DATA: false,
     });
     expect(config.DEMO_SELLER_ID).toBeUndefined();
   });
 
-  it('turns demo data off in production unless asked for', () => {
-    expect(loadConfig({ NODE_ENV: 'production' }).DEMO_DATA).toBe(false);
+  it('has demo data off unless asked for, whatever NODE_ENV (npm start asks for it)', () => {
+    for (const NODE_ENV of [undefined, 'development', 'production']) {
+      expect(loadConfig({ NODE_ENV }).DEMO_DATA).toBe(false);
+    }
     expect(loadConfig({ NODE_ENV: 'production', DEMO_DATA: 'true' }).DEMO_DATA).toBe(true);
   });
 

@@ -60,8 +60,8 @@ export const ProductConfigSchema = Type.Object({
   SEARCH_CACHE_TTL_MS: Type.Integer({ minimum: 0, default: 15_000 }),
   SEARCH_CACHE_MAX_ENTRIES: Type.Integer({ minimum: 1, default: 1000 }),
 
-  /** a small demo catalog on first start (development only by default) */
-  DEMO_DATA: Type.Boolean({ default: true }),
+  /** a small demo catalog on first start; off unless set (`npm start` turns it on) */
+  DEMO_DATA: Type.Boolean({ default: false }),
   /** owner of the demo catalog: the demo seller's user id from the auth service */
   DEMO_SELLER_ID: Type.Optional(Type.String({ pattern: UUID_PATTERN })),
 });
@@ -70,7 +70,6 @@ export type ProductConfig = Static<typeof ProductConfigSchema> & { MEDIA_DIR: st
 
 export function loadConfig(env: Env = process.env): ProductConfig {
   const config = loadEnv(ProductConfigSchema, env);
-  if (env.DEMO_DATA === undefined && config.NODE_ENV === 'production') config.DEMO_DATA = false;
   const problems: string[] = [];
   if (config.MEDIA_STORAGE === 's3' && !config.S3_BUCKET) problems.push('S3_BUCKET: is required when MEDIA_STORAGE=s3');
   if (config.MEDIA_STORAGE === 's3' && Boolean(config.S3_ACCESS_KEY_ID) !== Boolean(config.S3_SECRET_ACCESS_KEY)) {

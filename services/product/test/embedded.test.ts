@@ -32,6 +32,7 @@ const env = () => ({
   AUTH_JWKS_URL: jwks.url,
   RESERVATION_SWEEP_INTERVAL_MS: '100',
   OUTBOX_SWEEP_INTERVAL_MS: '100',
+  DEMO_DATA: 'true',
 });
 
 beforeAll(async () => {
