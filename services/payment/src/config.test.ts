@@ -38,4 +38,27 @@ describe('payment configuration', () => {
     expect(providerName(config)).toBe('stripe');
     expect(config.PAYMENT_PROCESSING_RECHECK_MS).toBe(600_000);
   });
+
+  it('production refuses the sandbox unless it is named and allowed explicitly', () => {
+    const refused = [
+      'PAYMENT_PROVIDER: the sandbox confirms orders without money; with NODE_ENV=production set STRIPE_SECRET_KEY ' +
+        'and STRIPE_WEBHOOK_SECRET, or PAYMENT_PROVIDER=sandbox together with ALLOW_SANDBOX_PAYMENTS=true',
+    ];
+    const production = { NODE_ENV: 'production' };
+    // no STRIPE_SECRET_KEY: the sandbox by default, which `tok_ok` turns into confirmed orders
+    expect(problems(production)).toEqual(refused);
+    expect(problems({ ...production, PAYMENT_PROVIDER: 'sandbox' })).toEqual(refused);
+    expect(problems({ ...production, ALLOW_SANDBOX_PAYMENTS: 'true' })).toEqual(refused);
+    const staging = loadConfig({ ...base, ...production, PAYMENT_PROVIDER: 'sandbox', ALLOW_SANDBOX_PAYMENTS: 'true' });
+    expect(providerName(staging)).toBe('sandbox');
+    const live = loadConfig({
+      ...base,
+      ...production,
+      STRIPE_SECRET_KEY: 'sk_live_x',
+      STRIPE_WEBHOOK_SECRET: 'whsec_x',
+    });
+    expect(providerName(live)).toBe('stripe');
+    // outside production the sandbox stays the default
+    expect(providerName(loadConfig({ ...base, NODE_ENV: 'development' }))).toBe('sandbox');
+  });
 });

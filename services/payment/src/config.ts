@@ -7,8 +7,13 @@ export const PaymentConfigSchema = Type.Object({
   ...BusEnv,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3004 }),
   DB_SCHEMA: Type.String({ default: 'payments' }),
-  /** unset: stripe when STRIPE_SECRET_KEY is set, else sandbox */
+  /** unset: stripe when STRIPE_SECRET_KEY is set, else sandbox (not in production: see ALLOW_SANDBOX_PAYMENTS) */
   PAYMENT_PROVIDER: Type.Optional(Type.Union([Type.Literal('sandbox'), Type.Literal('stripe')])),
+  /**
+   * The sandbox confirms orders without taking money (`tok_ok`). With NODE_ENV=production it runs only
+   * with PAYMENT_PROVIDER=sandbox and this set to true (a staging shop); otherwise the service refuses to start.
+   */
+  ALLOW_SANDBOX_PAYMENTS: Type.Boolean({ default: false }),
   STRIPE_SECRET_KEY: Type.Optional(Type.String({ minLength: 1 })),
   /** whsec_...: verifies POST /api/payments/webhooks/stripe; required with Stripe (webhooks settle async payments) */
   STRIPE_WEBHOOK_SECRET: Type.Optional(Type.String({ minLength: 1 })),
@@ -37,6 +42,15 @@ export type PaymentConfig = Static<typeof PaymentConfigSchema>;
 
 export function loadConfig(env: Env = process.env): PaymentConfig {
   const config = loadEnv(PaymentConfigSchema, env);
+  if (config.NODE_ENV === 'production' && providerName(config) === 'sandbox') {
+    const explicit = config.PAYMENT_PROVIDER === 'sandbox' && config.ALLOW_SANDBOX_PAYMENTS;
+    if (!explicit) {
+      throw new ConfigError([
+        'PAYMENT_PROVIDER: the sandbox confirms orders without money; with NODE_ENV=production set STRIPE_SECRET_KEY ' +
+          'and STRIPE_WEBHOOK_SECRET, or PAYMENT_PROVIDER=sandbox together with ALLOW_SANDBOX_PAYMENTS=true',
+      ]);
+    }
+  }
   if (providerName(config) === 'stripe') {
     // without the webhook, a payment Stripe finishes later is only seen by the slow re-reads
     const missing = (['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET'] as const).filter((name) => !config[name]);
