@@ -4,7 +4,8 @@
 //   --products N   how many to add (default 1000)        --seller UUID  owner (default DEMO_SELLER_ID)
 //   --seed N       generator seed (default 42)            --from N       first generator index (default: products so far)
 //   --no-events    skip product.created in the outbox     --no-pictures  no images (fastest)
-//   --pool N       distinct shared pictures (default 40)  --batch N      rows per insert (default 1000)
+//   --pool N       distinct shared pictures (default 100: one per product type and colour, as far as it goes)
+//   --batch N      rows per insert (default 1000)
 import { openDb } from '@microbazaar/kit';
 import { migrateProduct } from '@microbazaar/product/app';
 import { loadConfig } from '@microbazaar/product/config';
@@ -51,7 +52,7 @@ try {
     from,
     seed: integer('seed', 42),
     pictures: flag('no-pictures') ? 'none' : 'pool',
-    poolSize: Math.max(1, integer('pool', 40)),
+    poolSize: Math.max(1, integer('pool', 100)),
     events: !flag('no-events'),
     batchSize: Math.max(1, integer('batch', 1000)),
     images: {

@@ -84,6 +84,7 @@ function presentCategory(c: CategoryRow): Category {
     slug: c.slug,
     name: c.name,
     description: c.description,
+    image: c.image ?? null,
     createdAt: c.createdAt.toISOString(),
     updatedAt: c.updatedAt.toISOString(),
   };

@@ -8,11 +8,12 @@ import { join } from 'node:path';
 import type { AnyEvent } from '@microbazaar/contracts';
 import { MemoryBroker, MemoryBus, newEvent, PgliteHost } from '@microbazaar/kit';
 import { eventually } from '@microbazaar/kit/testing';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { type StartedProduct, startProduct } from '../src/main.js';
 import { CATEGORIES } from '../src/seed/categories.js';
-import { DEMO_PLACEHOLDER_SELLER_ID, DEMO_PRODUCTS } from '../src/seed/demo.js';
+import { DEMO_PICTURES, DEMO_PLACEHOLDER_SELLER_ID, DEMO_PRODUCTS } from '../src/seed/demo.js';
 import { type Jwks, productBody, startJwks } from './harness.js';
 
 let host: PgliteHost;
@@ -60,12 +61,19 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
+interface ImageJson {
+  url: string;
+  thumbnailUrl: string;
+  mediumUrl: string;
+  width: number;
+  height: number;
+}
 interface ProductJson {
   id: string;
   category: string;
   sellerId: string;
   stock: number;
-  images: Array<{ thumbnailUrl: string }>;
+  images: ImageJson[];
 }
 interface PageJson {
   items: ProductJson[];
@@ -91,11 +99,27 @@ describe('embedded (PGlite + memory bus)', () => {
     expect(demo.items).toHaveLength(DEMO_PRODUCTS);
     expect(demo).toMatchObject({ total: DEMO_PRODUCTS, totalExact: true });
     expect(demo.items[0]?.sellerId).toBe(DEMO_PLACEHOLDER_SELLER_ID);
-    const picture = await api(demo.items[0]?.images[0]?.thumbnailUrl ?? '/missing');
-    expect(picture.status).toBe(200);
-    expect(picture.headers.get('content-type')).toBe('image/webp');
-    const categories = (await (await api('/api/categories')).json()) as { items: unknown[] };
+    // two takes of each product, each its own files: a JPEG original (also the medium) and a WebP thumbnail
+    for (const product of demo.items) expect(product.images).toHaveLength(DEMO_PICTURES);
+    const urls = demo.items.flatMap((p) => p.images.map((i) => i.url));
+    expect(new Set(urls).size).toBe(urls.length);
+    const [first] = demo.items[0]?.images ?? [];
+    expect(first).toMatchObject({ width: 800, height: 800 });
+    expect(first?.mediumUrl).toBe(first?.url);
+    const thumbnail = await api(first?.thumbnailUrl ?? '/missing');
+    expect(thumbnail.status).toBe(200);
+    expect(thumbnail.headers.get('content-type')).toBe('image/webp');
+    const original = await api(first?.url ?? '/missing');
+    expect(original.headers.get('content-type')).toBe('image/jpeg');
+    expect((await sharp(Buffer.from(await original.arrayBuffer())).metadata()).width).toBe(800);
+
+    // a picture per category, for the storefront's tiles
+    const categories = (await (await api('/api/categories')).json()) as { items: Array<{ image: ImageJson | null }> };
     expect(categories.items).toHaveLength(CATEGORIES.length);
+    for (const category of categories.items) expect(category.image).toMatchObject({ width: 800, height: 600 });
+    const tile = await api(categories.items[0]?.image?.thumbnailUrl ?? '/missing');
+    expect(tile.status).toBe(200);
+    expect((await sharp(Buffer.from(await tile.arrayBuffer())).metadata()).width).toBe(320);
     expect(new Set(demo.items.map((p) => p.category)).size).toBe(CATEGORIES.length);
     await eventually(
       () => expect(heard.filter((e) => e.type === 'product.created').length).toBeGreaterThanOrEqual(DEMO_PRODUCTS),

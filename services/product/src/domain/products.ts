@@ -174,11 +174,16 @@ export function categoryNameFromSlug(slug: string): string {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
+/** A picture that is not a product's (a category's): a product image without an id. */
+export type Picture = Omit<ProductImage, 'id'>;
+
 export interface Category {
   id: string;
   slug: string;
   name: string;
   description: string;
+  /** the storefront tile's picture; null when the category has none */
+  image: Picture | null;
   createdAt: string;
   updatedAt: string;
 }

@@ -31,14 +31,18 @@ export const Attributes = Type.Record(Type.String({ minLength: 1, maxLength: 64 
 
 export const Money = Type.Object({ amount: Type.Integer(), currency: Type.String() });
 
-export const Image = Type.Object({
-  id: Uuid,
+const PictureFields = {
   url: Type.String({ description: 'the original, metadata stripped' }),
   thumbnailUrl: Type.String(),
-  mediumUrl: Type.String(),
+  mediumUrl: Type.String({ description: 'the original itself when it is no larger than the medium size' }),
   width: Type.Integer(),
   height: Type.Integer(),
-});
+};
+
+export const Image = Type.Object({ id: Uuid, ...PictureFields });
+
+/** A category's picture: the renditions of a product image, without an id. */
+export const CategoryImage = Type.Object(PictureFields);
 
 export const Product = Type.Object({
   id: Uuid,
@@ -132,6 +136,9 @@ export const Category = Type.Object({
   slug: Type.String(),
   name: Type.String(),
   description: Type.String(),
+  image: Type.Union([CategoryImage, Type.Null()], {
+    description: 'the storefront tile (the demo and seeded catalogs draw one per category); null when none',
+  }),
   createdAt: DateTime,
   updatedAt: DateTime,
 });

@@ -83,8 +83,7 @@ export async function processImage(
     if (!meta.width || !meta.height) throw new Error('no dimensions');
     const original = await render(body, opts.maxPixels, (s) => encode(s, format), format, extensionOf(format));
     if (opts.originalOnly) return { format, original };
-    const resized = (size: number) => (s: Sharp) =>
-      s.resize({ width: size, height: size, fit: 'inside', withoutEnlargement: true }).webp({ quality: 80 });
+    const resized = (size: number) => (s: Sharp) => webpWithin(s, size);
     const [thumbnail, medium] = await Promise.all([
       render(original.body, opts.maxPixels, resized(opts.thumbnailSize), 'webp', 'webp'),
       render(original.body, opts.maxPixels, resized(opts.mediumSize), 'webp', 'webp'),
@@ -104,6 +103,38 @@ export async function processImage(
       'INVALID_IMAGE',
     );
   }
+}
+
+/** The WebP rendition: fits within `size` pixels, never enlarged. */
+function webpWithin(pipeline: Sharp, size: number, effort?: number): Sharp {
+  return pipeline
+    .resize({ width: size, height: size, fit: 'inside', withoutEnlargement: true })
+    .webp({ quality: 80, ...(effort === undefined ? {} : { effort }) });
+}
+
+/**
+ * Renditions of a picture drawn here (the seeded catalogs'), encoded fast to seed many at once: a JPEG
+ * original, and WebP sizes made from that JPEG (decoding it shrunk is cheap); a medium only when the
+ * original is larger than it (else the original serves as the medium).
+ */
+export async function seedRenditions(
+  picture: Sharp,
+  opts: Pick<RenditionOptions, 'thumbnailSize' | 'mediumSize' | 'originalOnly'>,
+): Promise<{ original: Rendition; thumbnail?: Rendition; medium?: Rendition }> {
+  const encoded = async (pipeline: Sharp, format: 'jpeg' | 'webp'): Promise<Rendition> => {
+    const { data, info } = await pipeline.toBuffer({ resolveWithObject: true });
+    const extension = format === 'jpeg' ? 'jpg' : 'webp';
+    return { body: data, contentType: IMAGE_CONTENT_TYPES[format], extension, width: info.width, height: info.height };
+  };
+  const original = await encoded(picture.removeAlpha().jpeg({ quality: 86, optimiseCoding: false }), 'jpeg');
+  if (opts.originalOnly) return { original };
+  const sized = (size: number) => encoded(webpWithin(sharp(original.body), size, 2), 'webp');
+  const larger = Math.max(original.width, original.height) > opts.mediumSize;
+  const [thumbnail, medium] = await Promise.all([
+    sized(opts.thumbnailSize),
+    larger ? sized(opts.mediumSize) : undefined,
+  ]);
+  return { original, thumbnail, ...(medium ? { medium } : {}) };
 }
 
 function extensionOf(format: ImageFormat): string {

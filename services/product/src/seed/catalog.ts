@@ -1,14 +1,15 @@
 // Fills the catalog fast: generated products in batches of set-based inserts (products, stock, images,
-// and their product.created events), pictures rendered once and shared, or one per product for the demo.
+// and their product.created events) with shared pictures; the categories with theirs.
 import { randomUUID } from 'node:crypto';
 import type { AnyEvent } from '@microbazaar/contracts';
 import { type Db, enqueueEvents, newEvent, type Sql } from '@microbazaar/kit';
 import { slugify } from '../domain/products.js';
-import { processImage, type RenditionOptions } from '../media/renditions.js';
-import type { MediaStorage, StoredFile } from '../media/storage.js';
+import type { MediaStorage } from '../media/storage.js';
 import { announceCatalogChange } from '../store/products.js';
-import { type GeneratedProduct, generatedCategories, generateProducts } from './generator.js';
-import { productPicture } from './pictures.js';
+import { catalogCategories } from './categories.js';
+import { type GeneratedProduct, generateProducts } from './generator.js';
+import { type Picture, PicturePool, publicImage, type SeedImages, storeCategoryPictures } from './picture-store.js';
+import { PictureRenderer } from './pictures.js';
 
 export interface SeedOptions {
   db: Db;
@@ -19,85 +20,39 @@ export interface SeedOptions {
   /** index of the first generated product (a later run continues where the last stopped) */
   from?: number;
   seed?: number;
-  /** unique: one picture per product (demo); pool: a few shared pictures (fast); none */
-  pictures?: 'unique' | 'pool' | 'none';
+  /** pool: shared pictures, one per product type and colour up to `poolSize`; none */
+  pictures?: 'pool' | 'none';
   poolSize?: number;
   /** product.created for each product through the outbox (default true) */
   events?: boolean;
   batchSize?: number;
-  images: Pick<RenditionOptions, 'maxPixels' | 'thumbnailSize' | 'mediumSize'>;
+  images: SeedImages;
   onProgress?: (done: number, total: number) => void;
 }
 
-export interface Picture {
-  storage: string;
-  originalKey: string;
-  thumbnailKey: string | null;
-  mediumKey: string | null;
-  storageRef: string | null;
-  url: string;
-  thumbnailUrl: string;
-  mediumUrl: string;
-  contentType: string;
-  width: number;
-  height: number;
-  bytes: number;
+/** A product to insert, with its pictures in gallery order. */
+export interface SeedRow {
+  id: string;
+  slug: string;
+  product: GeneratedProduct;
+  pictures: Picture[];
 }
 
-export async function storePicture(
-  storage: MediaStorage,
-  base: string,
-  body: Buffer,
-  images: SeedOptions['images'],
-): Promise<Picture> {
-  const processed = await processImage(body, undefined, { ...images, originalOnly: storage.resizesByUrl });
-  const { original } = processed;
-  const stored = await storage.put(`${base}/original.${original.extension}`, original.body, original.contentType);
-  let thumbnail: StoredFile | undefined;
-  let medium: StoredFile | undefined;
-  if (processed.thumbnail && processed.medium) {
-    thumbnail = await storage.put(`${base}/thumbnail.webp`, processed.thumbnail.body, processed.thumbnail.contentType);
-    medium = await storage.put(`${base}/medium.webp`, processed.medium.body, processed.medium.contentType);
+/** The vocabulary's categories, with their pictures where given (kept where a category has one). */
+export async function insertCategories(tx: Sql, pictures: ReadonlyMap<string, Picture> = new Map()): Promise<void> {
+  for (const c of catalogCategories()) {
+    const picture = pictures.get(c.slug);
+    await tx.query(
+      `INSERT INTO categories (slug, name, description, image) VALUES ($1, $2, $3, $4::jsonb)
+       ON CONFLICT (slug) DO UPDATE SET image = EXCLUDED.image
+         WHERE categories.image IS NULL AND EXCLUDED.image IS NOT NULL`,
+      [c.slug, c.name, c.description, picture ? JSON.stringify(publicImage(picture)) : null],
+    );
   }
-  return {
-    storage: storage.kind,
-    originalKey: stored.key,
-    thumbnailKey: thumbnail?.key ?? null,
-    mediumKey: medium?.key ?? null,
-    storageRef: stored.ref ?? null,
-    url: stored.url,
-    thumbnailUrl: thumbnail?.url ?? storage.resizedUrl(stored, images.thumbnailSize),
-    mediumUrl: medium?.url ?? storage.resizedUrl(stored, images.mediumSize),
-    contentType: original.contentType,
-    width: original.width,
-    height: original.height,
-    bytes: original.body.length,
-  };
 }
 
-export async function insertBatch(
-  tx: Sql,
-  sellerId: string,
-  rows: Array<{ id: string; slug: string; product: GeneratedProduct; picture: Picture | undefined }>,
-  withEvents: boolean,
-): Promise<void> {
-  const imageIds = rows.map((r) => (r.picture ? randomUUID() : null));
-  const imagesJson = rows.map((r, i) =>
-    JSON.stringify(
-      r.picture
-        ? [
-            {
-              id: imageIds[i],
-              url: r.picture.url,
-              thumbnailUrl: r.picture.thumbnailUrl,
-              mediumUrl: r.picture.mediumUrl,
-              width: r.picture.width,
-              height: r.picture.height,
-            },
-          ]
-        : [],
-    ),
-  );
+export async function insertBatch(tx: Sql, sellerId: string, rows: SeedRow[], withEvents: boolean): Promise<void> {
+  const images = rows.map((r) => r.pictures.map((picture) => ({ id: randomUUID(), picture })));
   await tx.query(
     `INSERT INTO products (id, seller_id, slug, name, description, price_amount, currency, category, attributes, images)
      SELECT v.id, $1::uuid, v.slug, v.name, v.description, v.price, v.currency, v.category, v.attributes::jsonb,
@@ -115,16 +70,18 @@ export async function insertBatch(
       rows.map((r) => r.product.currency),
       rows.map((r) => r.product.category),
       rows.map((r) => JSON.stringify(r.product.attributes)),
-      imagesJson,
+      images.map((list) => JSON.stringify(list.map(({ id, picture }) => ({ id, ...publicImage(picture) })))),
     ],
   );
   await tx.query('INSERT INTO stock (product_id, on_hand) SELECT * FROM unnest($1::uuid[], $2::int[])', [
     rows.map((r) => r.id),
     rows.map((r) => r.product.stock),
   ]);
-  const pictured = rows.flatMap((r, i) => (r.picture ? [{ ...r, imageId: imageIds[i] }] : []));
+  const pictured = rows.flatMap((r, i) =>
+    (images[i] ?? []).map(({ id, picture }, position) => ({ productId: r.id, id, position, picture })),
+  );
   if (pictured.length) {
-    const col = <K extends keyof Picture>(key: K) => pictured.map((r) => (r.picture as Picture)[key]);
+    const col = <K extends keyof Picture>(key: K) => pictured.map((r) => r.picture[key]);
     await tx.query(
       `INSERT INTO product_images (id, product_id, position, storage, original_key, thumbnail_key, medium_key,
          storage_ref, url, thumbnail_url, medium_url, content_type, width, height, bytes)
@@ -132,9 +89,9 @@ export async function insertBatch(
                             $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::int[], $14::int[],
                             $15::int[])`,
       [
-        pictured.map((r) => r.imageId),
         pictured.map((r) => r.id),
-        pictured.map(() => 0),
+        pictured.map((r) => r.productId),
+        pictured.map((r) => r.position),
         col('storage'),
         col('originalKey'),
         col('thumbnailKey'),
@@ -177,51 +134,25 @@ export async function seedCatalog(opts: SeedOptions): Promise<{ products: number
   const pictures = opts.pictures ?? 'pool';
   const withEvents = opts.events ?? true;
 
-  await opts.db.transaction(async (tx) => {
-    for (const c of generatedCategories()) {
-      await tx.query(
-        'INSERT INTO categories (slug, name, description) VALUES ($1, $2, $3) ON CONFLICT (slug) DO NOTHING',
-        [c.slug, c.name, c.description],
-      );
-    }
-  });
+  const categoryPictures =
+    pictures === 'pool' ? await storeCategoryPictures(opts.storage, new PictureRenderer(), opts.images) : undefined;
+  await opts.db.transaction((tx) => insertCategories(tx, categoryPictures));
 
-  // the pool: a few pictures stored once and shared by many products (deleting one keeps shared files)
-  const pool: Picture[] = [];
-  if (pictures === 'pool') {
-    const size = opts.poolSize ?? 40;
-    for (let i = 0; i < size; i++) {
-      const body = await productPicture(
-        `#${Math.floor((i / size) * 0xffffff)
-          .toString(16)
-          .padStart(6, '0')}`,
-        i,
-      );
-      pool.push(await storePicture(opts.storage, `seed/pool-${seed}-${i}`, body, opts.images));
-    }
-  }
-
+  // shared pictures: stored once, used by many products (deleting one keeps shared files)
+  const pool =
+    pictures === 'pool' ? new PicturePool(opts.storage, opts.images, opts.poolSize ?? 100, `pool-${seed}`) : undefined;
   let done = 0;
   while (done < opts.count) {
     const size = Math.min(batchSize, opts.count - done);
     const generated = generateProducts(size, { seed, from: from + done });
-    const rows: Array<{ id: string; slug: string; product: GeneratedProduct; picture: Picture | undefined }> = [];
-    for (const [i, product] of generated.entries()) {
-      const index = from + done + i;
-      const id = randomUUID();
-      let picture: Picture | undefined;
-      if (pictures === 'pool') picture = pool[index % pool.length];
-      if (pictures === 'unique') {
-        picture = await storePicture(
-          opts.storage,
-          `products/${id}/${randomUUID()}`,
-          await productPicture(product.picture.hex, index),
-          opts.images,
-        );
-      }
-      // the index in base 36 keeps seeded slugs unique without a lookup
-      rows.push({ id, slug: `${slugify(product.name, 60)}-${index.toString(36)}`, product, picture });
-    }
+    const rows = await Promise.all(
+      generated.map(async (product, i): Promise<SeedRow> => {
+        const index = from + done + i;
+        // the index in base 36 keeps seeded slugs unique without a lookup
+        const slug = `${slugify(product.name, 60)}-${index.toString(36)}`;
+        return { id: randomUUID(), slug, product, pictures: pool ? [await pool.pictureFor(product)] : [] };
+      }),
+    );
     await opts.db.transaction((tx) => insertBatch(tx, opts.sellerId, rows, withEvents));
     done += size;
     opts.onProgress?.(done, opts.count);

@@ -348,7 +348,7 @@ export const CATEGORIES: readonly CategorySpec[] = [
     name: 'Gadgets',
     description: 'Smartwatches, power banks, cameras and the gadgets that make days easier.',
     brands: ['Voltmere', 'Brightlane', 'Orbitask', 'Tinkerly'],
-    picture: { icons: ['device-watch', 'camera', 'battery-charging'], color: 'green' },
+    picture: { icons: ['device-watch', 'camera', 'power-bank'], color: 'green' },
     types: [
       {
         key: 'smartwatch',
@@ -364,7 +364,7 @@ export const CATEGORIES: readonly CategorySpec[] = [
       {
         key: 'power-bank',
         noun: 'Power Bank',
-        icon: 'battery-charging',
+        icon: 'power-bank',
         price: [19, 99],
         materials: ['aluminum', 'plastic'],
         colors: METAL,
@@ -661,12 +661,12 @@ export const CATEGORIES: readonly CategorySpec[] = [
     name: 'Sports & Fitness',
     description: 'Yoga mats, weights, balls, helmets and gear for training at home or outdoors.',
     brands: ['Flexwell', 'Ironpine Athletics', 'Courtwell', 'Velomira'],
-    picture: { icons: ['barbell', 'yoga', 'ball-basketball'], color: 'red' },
+    picture: { icons: ['barbell', 'yoga-mat', 'ball-football'], color: 'red' },
     types: [
       {
         key: 'yoga-mat',
         noun: 'Yoga Mat',
-        icon: 'yoga',
+        icon: 'yoga-mat',
         price: [19, 110],
         materials: ['natural rubber', 'cork', 'foam'],
         colors: [...BRIGHT, 'grey', 'beige'],

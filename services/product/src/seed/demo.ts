@@ -1,19 +1,30 @@
-// The demo catalog `npm start` shows on first start: a few dozen products with pictures, owned by the demo seller.
+// The demo catalog `npm start` shows on first start: 63 products with two pictures each and a picture per
+// category, owned by the demo seller.
 import { randomUUID } from 'node:crypto';
 import type { Db, Logger } from '@microbazaar/kit';
 import { slugify } from '../domain/products.js';
 import type { MediaStorage } from '../media/storage.js';
 import { announceCatalogChange } from '../store/products.js';
-import { insertBatch, type Picture, type SeedOptions, storePicture } from './catalog.js';
-import { catalogCategories, PRODUCT_TYPES } from './categories.js';
+import { insertBatch, insertCategories, type SeedRow } from './catalog.js';
+import { PRODUCT_TYPES } from './categories.js';
 import { DEMO_CATALOG, type DemoProduct } from './demo-products.js';
 import type { GeneratedProduct } from './generator.js';
-import { productPicture } from './pictures.js';
+import {
+  inParallel,
+  PICTURES_IN_FLIGHT,
+  pictureFiles,
+  type SeedImages,
+  storeCategoryPictures,
+  storePicture,
+} from './picture-store.js';
+import { PictureRenderer } from './pictures.js';
 import { COLOR_HEX } from './vocabulary.js';
 
 /** Owner of the demo catalog until the platform names the demo seller (DEMO_SELLER_ID). */
 export const DEMO_PLACEHOLDER_SELLER_ID = '00000000-0000-4000-8000-000000000001';
 export const DEMO_PRODUCTS = DEMO_CATALOG.length;
+/** pictures per demo product */
+export const DEMO_PICTURES = 2;
 const MARK = 'demo';
 
 export interface DemoOptions {
@@ -21,7 +32,7 @@ export interface DemoOptions {
   storage: MediaStorage;
   /** the demo seller's user id; the placeholder when unknown (re-owned on a later start that knows it) */
   sellerId: string | undefined;
-  images: SeedOptions['images'];
+  images: SeedImages;
   logger: Logger;
 }
 
@@ -48,28 +59,31 @@ export async function ensureDemoCatalog(opts: DemoOptions): Promise<number> {
     return 0;
   }
 
-  // pictures first, outside the transaction (rendering takes a second or two)
+  // pictures first, outside the transaction: two takes of every product (studio, then on a podium or a
+  // close-up, by turns) and the categories' pictures
   const products = demoProducts();
-  // one picture per colour, shared by the products of that colour (files shared like the seeded pool's)
-  const byColor = new Map<string, Promise<Picture>>();
-  const pictureOf = (hex: string) => {
-    let picture = byColor.get(hex);
-    if (!picture) {
-      picture = productPicture(hex, byColor.size).then((body) =>
-        storePicture(storage, `products/demo/${randomUUID()}`, body, opts.images),
-      );
-      byColor.set(hex, picture);
-    }
-    return picture;
-  };
-  const rows = await Promise.all(
-    products.map(async (product) => ({
-      id: randomUUID(),
-      slug: slugify(product.name, 60),
-      product,
-      picture: await pictureOf(product.picture.hex),
-    })),
+  const ids = products.map(() => randomUUID());
+  const renderer = new PictureRenderer();
+  const takes = products.flatMap((product, p) =>
+    [0, p % 2 === 0 ? 1 : 2].map((take) => ({ product, id: ids[p] as string, take })),
   );
+  const [categoryPictures, shots] = await Promise.all([
+    storeCategoryPictures(storage, renderer, opts.images),
+    inParallel(takes, PICTURES_IN_FLIGHT, async ({ product, id, take }) =>
+      storePicture(
+        storage,
+        `products/${id}/${randomUUID()}`,
+        await renderer.product(product.picture.icon, product.picture.hex, take),
+        opts.images,
+      ),
+    ),
+  ]);
+  const rows: SeedRow[] = products.map((product, p) => ({
+    id: ids[p] as string,
+    slug: slugify(product.name, 60),
+    product,
+    pictures: shots.slice(p * DEMO_PICTURES, (p + 1) * DEMO_PICTURES),
+  }));
   // demo names may repeat: the second gets a numbered slug
   const used = new Map<string, number>();
   for (const row of rows) {
@@ -85,19 +99,14 @@ export async function ensureDemoCatalog(opts: DemoOptions): Promise<number> {
       [MARK],
     );
     if (claimed.length === 0) return false;
-    for (const c of catalogCategories()) {
-      await tx.query(
-        'INSERT INTO categories (slug, name, description) VALUES ($1, $2, $3) ON CONFLICT (slug) DO NOTHING',
-        [c.slug, c.name, c.description],
-      );
-    }
+    await insertCategories(tx, categoryPictures);
     await insertBatch(tx, owner, rows, true);
     await announceCatalogChange(tx);
     return true;
   });
   if (!added) {
     // another instance seeded it meanwhile
-    await storage.remove([...new Set(rows.map((r) => r.picture))].flatMap(pictureFiles)).catch(() => {});
+    await storage.remove(pictureFiles([...shots, ...categoryPictures.values()])).catch(() => {});
     return 0;
   }
   if (!opts.sellerId) {
@@ -146,10 +155,4 @@ function toProduct(demo: DemoProduct): GeneratedProduct {
     stock: demo.stock,
     picture: { icon: known.type.icon, color: demo.color, hex: COLOR_HEX[demo.color] },
   };
-}
-
-function pictureFiles(p: Picture) {
-  return [p.originalKey, p.thumbnailKey, p.mediumKey]
-    .filter((k): k is string => Boolean(k))
-    .map((key) => ({ key, ref: key === p.originalKey ? p.storageRef : null }));
 }

@@ -1,5 +1,6 @@
 // SQL for categories.
 import type { Sql } from '@microbazaar/kit';
+import type { Picture } from '../domain/products.js';
 import { isUuid } from './products.js';
 
 export interface CategoryRow {
@@ -7,11 +8,12 @@ export interface CategoryRow {
   slug: string;
   name: string;
   description: string;
+  image: Picture | null;
   createdAt: Date;
   updatedAt: Date;
 }
 
-const COLUMNS = `id, slug, name, description, created_at AS "createdAt", updated_at AS "updatedAt"`;
+const COLUMNS = `id, slug, name, description, image, created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 export function categoryStore(sql: Sql) {
   return {
