@@ -62,6 +62,13 @@ describe('register (seed contract)', () => {
     [''],
     [`${'x'.repeat(300)}@example.com`],
     ['\u0000@example.com'],
+    // characters a mail header splits or groups addresses on: one account, one recipient
+    ['ann,victim@example.com'],
+    ['ann@example.com,victim@example.com'],
+    ['ann;victim@example.com'],
+    ['Ann <ann@example.com>'],
+    ['ann<x>@example.com'],
+    ['"ann"@example.com'],
   ])('rejects the email %j with 400', async (bad) => {
     const res = await register({ email: bad, password: PASSWORD });
     expect(res.statusCode).toBe(400);

@@ -29,6 +29,7 @@ import { createAccess } from './http/access.js';
 import { adminRoutes } from './http/admin.js';
 import { devMailRoutes } from './http/devmail.js';
 import { noticeRoutes } from './http/notices.js';
+import { phoneRoutes } from './http/phone.js';
 import { preferenceRoutes } from './http/preferences.js';
 import { REPLAY_LIMIT, streamRoutes } from './http/stream.js';
 import { type LiveFanout, liveNotice, memoryFanout, redisFanout } from './live/fanout.js';
@@ -195,6 +196,7 @@ export async function buildApp(deps: NotificationDeps): Promise<NotificationApp>
         metrics: busMetrics(app.metrics.registry),
         templates,
         links: { publicUrl: config.PUBLIC_URL },
+        smsPerUserPerDay: config.SMS_PER_USER_PER_DAY,
         onNotices: (items) => live.publish(items),
         onQueued: wake,
       });
@@ -202,6 +204,12 @@ export async function buildApp(deps: NotificationDeps): Promise<NotificationApp>
 
     noticeRoutes(app, { db, access });
     preferenceRoutes(app, { db, access });
+    phoneRoutes(app, {
+      db,
+      access,
+      limits: { perUserPerDay: config.SMS_PER_USER_PER_DAY, codesPerNumberPerDay: config.SMS_CODES_PER_NUMBER_PER_DAY },
+      onQueued: () => dispatcher?.wake(),
+    });
     streamRoutes(app, { db, cache, hub, access, ticketTtlSeconds: config.STREAM_TICKET_TTL_SECONDS });
     adminRoutes(app, { db, access, onRequeued: () => dispatcher?.wake() });
     // a try-it-out tool (an admin reads every user's mail there, reset links included): demo data only

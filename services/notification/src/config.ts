@@ -41,6 +41,10 @@ export const NotificationConfigSchema = Type.Object({
   TWILIO_AUTH_TOKEN: Type.Optional(Type.String({ minLength: 1 })),
   TWILIO_API_URL: Type.String({ pattern: '^https?://', default: 'https://api.twilio.com' }),
   SMS_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
+  /** SMS one user may be sent in 24 hours, verification codes included; further ones are left out */
+  SMS_PER_USER_PER_DAY: Type.Integer({ minimum: 1, default: 10 }),
+  /** verification codes one phone number may be sent in 24 hours, whoever asks for them */
+  SMS_CODES_PER_NUMBER_PER_DAY: Type.Integer({ minimum: 1, default: 3 }),
 
   /** sends of one email/SMS before it is marked failed (visible at /api/notifications/admin/failures) */
   DELIVERY_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 50, default: 6 }),

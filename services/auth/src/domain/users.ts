@@ -5,8 +5,9 @@ export const PASSWORD_MIN = 8;
 export const PASSWORD_MAX = 128;
 export const EMAIL_MAX = 254;
 
-// Pragmatic shape check: one @, no spaces, a dot in the domain, no control characters.
-const EMAIL = /^[^\s@\p{Cc}]{1,64}@[^\s@\p{Cc}]+\.[^\s@\p{Cc}]{2,}$/u;
+// Pragmatic shape check: one @, no spaces, a dot in the domain, no control characters, and none of the
+// characters a mail header splits or groups addresses on (`,;<>` and friends), so an address is one recipient.
+const EMAIL = /^[^\s@\p{Cc},;<>()[\]\\":]{1,64}@[^\s@\p{Cc},;<>()[\]\\":]+\.[^\s@\p{Cc},;<>()[\]\\":]{2,}$/u;
 
 /** Trims and lower-cases, then validates; throws Invalid naming the field. */
 export function normaliseEmail(raw: string): string {

@@ -101,8 +101,20 @@ describe('chooseChannels', () => {
       sms: null,
       unreachable: [],
     });
-    const all = { ...DEFAULT_PREFERENCES, sms: true, phone: '+14155550123' };
+    const all = { ...DEFAULT_PREFERENCES, sms: true, phone: '+14155550123', phoneVerified: true };
     expect(chooseChannels(confirmed, all, recipient)).toMatchObject({ email: 'ada@example.com', sms: '+14155550123' });
+    // no SMS to a number its owner has not proved with a code
+    expect(chooseChannels(confirmed, { ...all, phoneVerified: false }, recipient)).toMatchObject({
+      sms: null,
+      unreachable: ['sms: the phone number is not verified'],
+    });
+    // an address that a mail header would split into several recipients is never written to
+    for (const email of ['a@x.com,victim@y.com', 'a;b@x.com', 'Ann <a@x.com>']) {
+      expect(chooseChannels(confirmed, DEFAULT_PREFERENCES, { ...recipient, email })).toMatchObject({
+        email: null,
+        unreachable: ['email: the address has characters mail headers split on'],
+      });
+    }
     const none = { ...DEFAULT_PREFERENCES, email: false, inApp: false };
     expect(chooseChannels(confirmed, none, recipient)).toEqual({
       inApp: false,

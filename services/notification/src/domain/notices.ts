@@ -156,7 +156,8 @@ export function planNotices(event: NotifyingEventOf, ctx: PlanContext): NoticePl
           body: `Hi ${model.name}, your account is ready. Happy shopping!`,
           data: { url: model.shopUrl },
         },
-        email: { subject: `Welcome to microBazaar, ${model.name}`, sensitive: false },
+        // a subject carries no text the user chose: the name is theirs to pick (and to abuse)
+        email: { subject: 'Welcome to microBazaar', sensitive: false },
         model,
       };
     }
@@ -348,14 +349,22 @@ export function chooseChannels(plan: NoticePlan, prefs: Preferences, recipient: 
   const allowed = (channel: ChannelName) => plan.transactional || prefs[channel];
   let email: string | null = null;
   if (plan.email && allowed('email')) {
-    if (recipient?.email) email = recipient.email;
-    else unreachable.push('email: no address known');
+    if (!recipient?.email) unreachable.push('email: no address known');
+    else if (!isMailableAddress(recipient.email))
+      unreachable.push('email: the address has characters mail headers split on');
+    else email = recipient.email;
   }
   let sms: string | null = null;
   if (plan.sms && allowed('sms')) {
-    if (prefs.phone) sms = prefs.phone;
-    else unreachable.push('sms: no phone number');
+    if (!prefs.phone) unreachable.push('sms: no phone number');
+    else if (!prefs.phoneVerified) unreachable.push('sms: the phone number is not verified');
+    else sms = prefs.phone;
   }
   const inApp = plan.inApp !== undefined && allowed('inApp');
   return { inApp, email, sms, unreachable };
+}
+
+/** An address a mail header takes as one recipient: none of `,;<>` (nor quotes or brackets) can add another. */
+export function isMailableAddress(address: string): boolean {
+  return !/[,;<>"()[\]\\\s]/.test(address);
 }

@@ -16,6 +16,7 @@ describe('preferences', () => {
       sms: false,
       inApp: true,
       phone: null,
+      phoneVerified: false,
     });
     expect(() => applyChange(DEFAULT_PREFERENCES, { sms: true })).toThrow(/phone/);
     const withPhone = { ...applyChange(DEFAULT_PREFERENCES, { sms: true, phone: '+14155550123' }), updatedAt: null };
@@ -23,5 +24,15 @@ describe('preferences', () => {
     // removing the number while SMS is on is refused; turning both off is fine
     expect(() => applyChange(withPhone, { phone: null })).toThrow(/phone/);
     expect(applyChange(withPhone, { phone: null, sms: false })).toMatchObject({ sms: false, phone: null });
+  });
+
+  it('keeps a number verified only while it stays the same number', () => {
+    const verified = { ...DEFAULT_PREFERENCES, sms: true, phone: '+14155550123', phoneVerified: true };
+    expect(applyChange(verified, { email: false }).phoneVerified).toBe(true);
+    expect(applyChange(verified, { phone: '+1 415 555 0123' }).phoneVerified).toBe(true);
+    expect(applyChange(verified, { phone: '+14155550124' }).phoneVerified).toBe(false);
+    expect(applyChange(verified, { phone: null, sms: false }).phoneVerified).toBe(false);
+    // a number never becomes verified by a change
+    expect(applyChange(DEFAULT_PREFERENCES, { phone: '+14155550123' }).phoneVerified).toBe(false);
   });
 });

@@ -10,6 +10,8 @@ export interface Preferences {
   inApp: boolean;
   /** E.164, e.g. +14155550123; SMS needs it */
   phone: string | null;
+  /** the owner proved the number with a one-time code: no SMS goes to a number before that */
+  phoneVerified: boolean;
   /** null until the user changes something */
   updatedAt: string | null;
 }
@@ -20,6 +22,7 @@ export const DEFAULT_PREFERENCES: Preferences = Object.freeze({
   sms: false,
   inApp: true,
   phone: null,
+  phoneVerified: false,
   updatedAt: null,
 });
 
@@ -45,7 +48,7 @@ export interface PreferencesChange {
   phone?: string | null | undefined;
 }
 
-/** The preferences after a change; SMS cannot be on without a number. */
+/** The preferences after a change; SMS cannot be on without a number, and a new number is not verified. */
 export function applyChange(current: Preferences, change: PreferencesChange): Omit<Preferences, 'updatedAt'> {
   const phone =
     change.phone === undefined ? current.phone : change.phone === null ? null : normalisePhone(change.phone);
@@ -54,6 +57,7 @@ export function applyChange(current: Preferences, change: PreferencesChange): Om
     sms: change.sms ?? current.sms,
     inApp: change.inApp ?? current.inApp,
     phone,
+    phoneVerified: phone !== null && phone === current.phone && current.phoneVerified,
   };
   if (next.sms && !next.phone) {
     throw new Invalid(

@@ -29,6 +29,7 @@ import { deliveryStore } from '../store/deliveries.js';
 import { noticeStore, presentNotice } from '../store/notices.js';
 import { orderStore } from '../store/orders.js';
 import { recipientStore } from '../store/recipients.js';
+import { smsStore } from '../store/sms.js';
 
 export const NOTIFICATIONS_QUEUE = QUEUES.notifications;
 
@@ -44,6 +45,8 @@ export interface Produced {
 export interface NotifierDeps {
   templates: Templates;
   links: Links;
+  /** SMS a user may be sent per 24 hours (verification codes included); past it the SMS is left out */
+  smsPerUserPerDay: number;
 }
 
 /** Applies an order event to the read model. */
@@ -121,7 +124,7 @@ async function notify(
       did.push('email');
     }
   }
-  if (choice.sms && plan.sms) {
+  if (choice.sms && plan.sms && (await withinSmsCap(deps, tx, userId, choice))) {
     const queued = await deliveries.insert({
       ...common,
       channel: 'sms',
@@ -144,6 +147,15 @@ async function notify(
         reason: `${did.join(', ') || 'nothing sent'}; unreachable: ${choice.unreachable.join(', ')}`,
       }
     : { status: 'handled' };
+}
+
+/** Whether one more SMS fits the user's daily cap; when not, says so in the choice's unreachable list. */
+async function withinSmsCap(deps: NotifierDeps, tx: Sql, userId: string, choice: { unreachable: string[] }) {
+  const sms = smsStore(tx);
+  await sms.lockUser(userId);
+  if ((await sms.sentToUser(userId)).count < deps.smsPerUserPerDay) return true;
+  choice.unreachable.push('sms: the daily limit of text messages is reached');
+  return false;
 }
 
 /** The typed handlers of the queue, writing what they produce into `produced`. */

@@ -29,6 +29,9 @@ export const Preferences = Type.Object({
   sms: Type.Boolean(),
   inApp: Type.Boolean(),
   phone: Type.Union([Type.String(), Type.Null()], { description: 'E.164, e.g. +14155550123; SMS needs it' }),
+  phoneVerified: Type.Boolean({
+    description: 'proved with a one-time code (POST .../preferences/phone/code, then .../phone/verify); SMS need it',
+  }),
   updatedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
     description: 'null while the defaults apply',
   }),
@@ -88,3 +91,10 @@ export const MailSummary = Type.Object({
 });
 
 export const MailIdParams = Type.Object({ id: Type.String({ pattern: '^[\\w.-]{1,200}\\.eml$' }) });
+
+export const PhoneCodeSent = Type.Object({
+  phone: Type.String({ description: 'where the code went' }),
+  expiresAt: Type.String({ format: 'date-time' }),
+});
+
+export const PhoneVerifyBody = Type.Object({ code: Type.String({ pattern: '^[0-9]{6}$' }) });

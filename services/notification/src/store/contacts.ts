@@ -11,6 +11,7 @@ interface Row {
   sms: boolean | null;
   inApp: boolean | null;
   phone: string | null;
+  phoneVerified: boolean | null;
   updatedAt: Date | null;
 }
 
@@ -19,7 +20,7 @@ export function contactStore(sql: Sql) {
     async get(userId: string): Promise<{ recipient: Recipient | null; prefs: Preferences }> {
       const rows = await sql.query<Row>(
         `SELECT r.email, r.name, r.user_id IS NOT NULL AS known, p.email AS "prefEmail", p.sms, p.in_app AS "inApp",
-                p.phone, p.updated_at AS "updatedAt"
+                p.phone, p.phone_verified_at IS NOT NULL AS "phoneVerified", p.updated_at AS "updatedAt"
            FROM (SELECT $1::uuid AS user_id) u
            LEFT JOIN recipients r ON r.user_id = u.user_id
            LEFT JOIN preferences p ON p.user_id = u.user_id`,
@@ -36,6 +37,7 @@ export function contactStore(sql: Sql) {
                 sms: row.sms as boolean,
                 inApp: row.inApp as boolean,
                 phone: row.phone,
+                phoneVerified: row.phoneVerified === true,
                 updatedAt: new Date(row.updatedAt).toISOString(),
               },
       };

@@ -7,6 +7,7 @@ interface Row {
   sms: boolean;
   inApp: boolean;
   phone: string | null;
+  phoneVerified: boolean;
   updatedAt: Date;
 }
 
@@ -15,10 +16,12 @@ const present = (r: Row): Preferences => ({
   sms: r.sms,
   inApp: r.inApp,
   phone: r.phone,
+  phoneVerified: r.phoneVerified,
   updatedAt: new Date(r.updatedAt).toISOString(),
 });
 
-const COLUMNS = 'email, sms, in_app AS "inApp", phone, updated_at AS "updatedAt"';
+const COLUMNS =
+  'email, sms, in_app AS "inApp", phone, phone_verified_at IS NOT NULL AS "phoneVerified", updated_at AS "updatedAt"';
 
 export function preferenceStore(sql: Sql) {
   return {
@@ -43,15 +46,28 @@ export function preferenceStore(sql: Sql) {
       return present(rows[0] as Row);
     },
 
-    async put(userId: string, p: Omit<Preferences, 'updatedAt'>): Promise<Preferences> {
+    /** Writes a change; the number stays verified only while it stays the same number. */
+    async put(userId: string, p: Omit<Preferences, 'updatedAt' | 'phoneVerified'>): Promise<Preferences> {
       const rows = await sql.query<Row>(
         `INSERT INTO preferences (user_id, email, sms, in_app, phone) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (user_id) DO UPDATE SET email = EXCLUDED.email, sms = EXCLUDED.sms, in_app = EXCLUDED.in_app,
-           phone = EXCLUDED.phone, updated_at = now()
+           phone = EXCLUDED.phone, updated_at = now(),
+           phone_verified_at = CASE WHEN preferences.phone IS NOT DISTINCT FROM EXCLUDED.phone
+                                    THEN preferences.phone_verified_at END
          RETURNING ${COLUMNS}`,
         [userId, p.email, p.sms, p.inApp, p.phone],
       );
       return present(rows[0] as Row);
+    },
+
+    /** The number the user proved is theirs (a one-time code); false when it has changed since. */
+    async markPhoneVerified(userId: string, phone: string): Promise<boolean> {
+      const rows = await sql.query(
+        `UPDATE preferences SET phone_verified_at = now(), updated_at = now()
+         WHERE user_id = $1 AND phone = $2 RETURNING user_id`,
+        [userId, phone],
+      );
+      return rows.length > 0;
     },
   };
 }
