@@ -19,6 +19,7 @@ import {
   type WorkersOption,
   wakeLoop,
 } from '@microbazaar/kit';
+import { Gauge } from 'prom-client';
 import type { CartClient } from './adapters/cart.js';
 import type { CatalogSource } from './adapters/catalog.js';
 import type { Embedder } from './adapters/embedder.js';
@@ -135,6 +136,14 @@ export async function buildApp(deps: AssistantDeps): Promise<AssistantService> {
     readiness: { db: () => db.ping(), bus: () => bus.ping() },
   });
   app.addHook('onClose', () => index.close());
+  new Gauge({
+    name: 'assistant_catalog_products',
+    help: "Active products in this instance's in-memory catalog index",
+    registers: [app.metrics.registry],
+    collect() {
+      this.set(index.entries().reduce((n, e) => n + (e.item.status === 'active' ? 1 : 0), 0));
+    },
+  });
   assistantRoutes(app, {
     chat,
     search,

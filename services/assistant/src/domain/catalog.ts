@@ -66,6 +66,25 @@ export function attributeText(value: AttributeValue): string {
 
 /** Attributes matched exactly by the query parser, so the embedding text leaves them out. */
 const EXACT_KEYS = new Set(['brand', 'color', 'colour', 'material', 'finish']);
+/** Attributes that say nothing about what a product is for. */
+const PLAIN_KEYS = new Set([...EXACT_KEYS, 'size', 'audience', 'sku', 'model']);
+
+/**
+ * What a product's attributes say it does, in a few words: a yes ("waterproof", "noise cancelling"),
+ * a word value ("running", "wireless", "silent"), or for a measure the name of what is measured
+ * ("keeps hot", "battery life"). Products of one kind share these, so texts still repeat.
+ */
+export function featureWords(attributes: CatalogItem['attributes']): string {
+  const out: string[] = [];
+  for (const [key, value] of Object.entries(attributes)) {
+    if (PLAIN_KEYS.has(key)) continue;
+    const named = key.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+    if (value === true) out.push(named);
+    else if (typeof value === 'string' && value.length <= 24) out.push(/\d/.test(value) ? named : value.toLowerCase());
+    else if (typeof value === 'number') out.push(named);
+  }
+  return out.join(', ');
+}
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -94,5 +113,5 @@ export function embeddingText(
     .slice(0, opts.descriptionWords ?? 0)
     .join(' ');
   const category = opts.categoryName ?? item.category ?? '';
-  return [name, category.toLowerCase(), description].filter(Boolean).join('. ');
+  return [name, category.toLowerCase(), featureWords(item.attributes), description].filter(Boolean).join('. ');
 }

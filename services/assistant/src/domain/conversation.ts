@@ -40,9 +40,22 @@ export function readState(value: unknown): ConversationState {
   return {
     shown: Array.isArray(v.shown) ? v.shown.filter((s) => s && typeof s.id === 'string') : [],
     turns: typeof v.turns === 'number' && Number.isSafeInteger(v.turns) ? v.turns : 0,
-    ...(v.search && typeof v.search === 'object' && typeof v.search.text === 'string' ? { search: v.search } : {}),
+    ...(isSearch(v.search) ? { search: v.search } : {}),
     ...(v.pending?.type === 'cancel_order' && typeof v.pending.orderId === 'string' ? { pending: v.pending } : {}),
   };
+}
+
+function isSearch(s: unknown): s is ParsedQuery & { page: number } {
+  if (!s || typeof s !== 'object') return false;
+  const q = s as Partial<ParsedQuery & { page: number }>;
+  return (
+    typeof q.text === 'string' &&
+    typeof q.semanticText === 'string' &&
+    typeof q.page === 'number' &&
+    [q.terms, q.filterTerms, q.kinds, q.corrections].every(Array.isArray) &&
+    typeof q.attributes === 'object' &&
+    typeof q.exclude === 'object'
+  );
 }
 
 /** True when a message only adjusts the last search: "in blue?", "under $30", "what about leather". */
@@ -89,6 +102,7 @@ export function refineSearch(
     if (adjust.maxPrice !== undefined) next.maxPrice = adjust.maxPrice;
     if (adjust.sort) next.sort = adjust.sort;
     next.terms = [...new Set([...previous.terms, ...adjust.terms])];
+    next.filterTerms = [...new Set([...previous.filterTerms, ...adjust.filterTerms])];
     next.text = `${previous.text} ${adjust.text}`.trim();
   }
   return next;

@@ -21,7 +21,9 @@ export function indexEntry(item: CatalogItem, vector: Float32Array, categoryName
   for (const [key, raw] of Object.entries(item.attributes)) {
     const values = Array.isArray(raw) ? raw : [String(raw)];
     attributeValues.set(key, new Set(values.map((v) => v.toLowerCase())));
-    facetWords.push(attributeText(raw));
+    if (typeof raw !== 'boolean') facetWords.push(attributeText(raw));
+    // what the product has says something too: keepsHot → "keeps hot", a true waterproof → "waterproof"
+    if (raw !== false) facetWords.push(key.replace(/([a-z])([A-Z])/g, '$1 $2'));
   }
   if (item.category) facetWords.push(item.category.replace(/-/g, ' '));
   if (categoryName) facetWords.push(categoryName);

@@ -146,16 +146,26 @@ interface Token {
   negated: boolean;
 }
 
-function pickCandidate(vocab: Vocabulary, phrase: string, preceding: string | undefined) {
+function keyWords(key: string): string {
+  return terms(key.replace(/([a-z])([A-Z])/g, '$1 $2')).join(' ');
+}
+
+/**
+ * The attribute a phrase names. A key named beside it decides ("green tea": tea, not colour); short
+ * or numeric values ("M", "42", "1000") count only beside their key ("size 42", "1000 pieces").
+ */
+function pickCandidate(vocab: Vocabulary, phrase: string, neighbours: ReadonlyArray<string | undefined>) {
   const candidates = vocab.valuesByPhrase.get(phrase);
   if (!candidates?.length) return undefined;
-  // short or numeric values ("M", "42") only count right after their key: "size 42"
+  const near = new Set(neighbours.filter((w): w is string => w !== undefined).map(stem));
+  const besideKey = (c: { key: string }) => near.has(keyWords(c.key));
   const eligible = candidates.filter((c) => {
     const shortValue = c.value.length < 3 || /^\d+$/.test(c.value.trim());
-    return !shortValue || (preceding !== undefined && stem(preceding) === stem(c.key.toLowerCase()));
+    return !shortValue || besideKey(c);
   });
   if (eligible.length === 0) return undefined;
-  return eligible.reduce((a, b) => (b.count > a.count ? b : a));
+  const named = eligible.filter(besideKey);
+  return (named.length ? named : eligible).reduce((a, b) => (b.count > a.count ? b : a));
 }
 
 /**
@@ -173,7 +183,8 @@ export function parseQuery(text: string, vocab: Vocabulary): ParsedQuery {
   const tokens: Token[] = words(sorted.rest).map((word) => {
     let term = stem(word);
     if (!STOPWORDS.has(word) && !STOPWORDS.has(term) && !isKnown(vocab, term) && /^[a-z]+$/.test(word)) {
-      const fixed = correct(vocab, term);
+      // the word as typed first ("wireles" → wireless), then its stem ("hedphones" → headphone)
+      const fixed = correct(vocab, word) ?? correct(vocab, term);
       if (fixed && fixed !== term) {
         corrections.push({ from: word, to: fixed });
         term = fixed;
@@ -193,7 +204,7 @@ export function parseQuery(text: string, vocab: Vocabulary): ParsedQuery {
       const phrase = span.map((t) => t.term).join(' ');
       const preceding = tokens[i - 1]?.word;
       const negated = preceding !== undefined && NEGATIONS.has(preceding);
-      const value = pickCandidate(vocab, phrase, preceding);
+      const value = pickCandidate(vocab, phrase, [preceding, tokens[i + n]?.word]);
       const slug = vocab.categoryByPhrase.get(phrase);
       // a category named outright wins over a value sharing its words; a value wins over a head noun
       if (value && !(slug && n === 1 && vocab.categories.has(slug) && phraseIsCategoryName(vocab, phrase, slug))) {

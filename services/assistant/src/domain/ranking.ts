@@ -28,7 +28,14 @@ export interface RankResult {
   relaxed: string[];
 }
 
-const FIELD_WEIGHT = { name: 1, facet: 0.7, description: 0.35 };
+const FIELD_WEIGHT = { name: 1, facet: 0.7, compound: 0.5, description: 0.35 };
+
+/** "watch" in "smartwatch", "ball" in "football": the end of a longer word of the name. */
+function partOfName(entry: IndexEntry, t: string): boolean {
+  if (t.length < 4) return false;
+  for (const n of entry.nameTerms) if (n.length >= t.length + 3 && n.endsWith(t)) return true;
+  return false;
+}
 
 /** Inverse document frequency, smoothed: rare words weigh more. */
 function idf(vocab: Vocabulary, term: string): number {
@@ -44,6 +51,7 @@ export function lexicalScore(entry: IndexEntry, queryTerms: readonly string[], v
     total += w;
     if (entry.nameTerms.has(t)) matched += w * FIELD_WEIGHT.name;
     else if (entry.facetTerms.has(t)) matched += w * FIELD_WEIGHT.facet;
+    else if (partOfName(entry, t)) matched += w * FIELD_WEIGHT.compound;
     else if (entry.descriptionTerms.has(t)) matched += w * FIELD_WEIGHT.description;
   }
   return total === 0 ? 0 : matched / total;
@@ -89,6 +97,7 @@ function compareBy(sort: Sort | undefined): (a: Ranked, b: Ranked) => number {
 }
 
 const KIND_BONUS = 0.15;
+const CATEGORY_BONUS = 0.12;
 
 /** How far below the best score a product may be and still count as relevant when another sort orders them. */
 const RELEVANT_SHARE = 0.75;
@@ -97,7 +106,7 @@ const RELEVANT_WINDOW = 100;
 /**
  * Ranks the entries that pass the query's filters; when none pass, drops attribute filters (the
  * rarest first), never the category or the price bounds. In-stock products come before
- * sold-out ones. A sort other than relevance orders the products near the best score.
+ * sold-out ones of the same relevance. A sort other than relevance orders the products near the best score.
  */
 export function rank(
   entries: Iterable<IndexEntry>,
@@ -106,8 +115,11 @@ export function rank(
   opts: RankOptions,
 ): RankResult {
   const list = Array.isArray(entries) ? (entries as IndexEntry[]) : [...entries];
+  // a category is a filter when the words are only filters ("red shoes under $50", "headphones"); next to
+  // other words ("make smoothies at home", "camera for video calls") it only weighs in the score
+  const categoryIsFilter = query.category !== undefined && query.terms.every((t) => query.filterTerms.includes(t));
   const filters: Filters = {
-    category: query.category,
+    category: categoryIsFilter ? query.category : undefined,
     minPrice: query.minPrice,
     maxPrice: query.maxPrice,
     attributes: { ...query.attributes },
@@ -151,7 +163,8 @@ export function rank(
     const lexical = queryTerms.length ? lexicalScore(entry, queryTerms, vocab) : 0;
     // "desk" asks for desks: a desk lamp mentions one but is a lamp
     const kind = query.kinds.length > 0 && query.kinds.includes(entry.headPhrases[0] ?? '') ? KIND_BONUS : 0;
-    return { entry, semantic, lexical, score: weight * semantic + (1 - weight) * lexical + kind };
+    const category = query.category !== undefined && entry.item.category === query.category ? CATEGORY_BONUS : 0;
+    return { entry, semantic, lexical, score: weight * semantic + (1 - weight) * lexical + kind + category };
   });
 
   const inStockFirst = (cmp: (a: Ranked, b: Ranked) => number) => (a: Ranked, b: Ranked) =>
@@ -167,7 +180,11 @@ export function rank(
   } else if (!meaningful) {
     ordered = scored.sort(inStockFirst(compareBy(query.sort ?? 'newest')));
   } else {
-    ordered = scored.sort(inStockFirst(compareBy('relevance')));
+    // sold out after in stock among the products that answer the question, not after every weak match
+    const best = scored.reduce((m, r) => Math.max(m, r.score), 0);
+    const tier = (r: Ranked) => (r.score >= best * RELEVANT_SHARE ? 0 : 1);
+    const byRelevance = inStockFirst(compareBy('relevance'));
+    ordered = scored.sort((a, b) => tier(a) - tier(b) || byRelevance(a, b));
   }
   return { items: ordered.slice(0, opts.limit), relaxed };
 }

@@ -54,6 +54,8 @@ const NOT_GERUND = new Set(['something', 'anything', 'nothing', 'everything', 'm
 const VARIANTS: Record<string, string> = {
   gray: 'grey',
   colour: 'color',
+  canceling: 'cancelling',
+  canceled: 'cancelled',
   colours: 'colors',
   coloured: 'colored',
   aluminium: 'aluminum',
@@ -174,7 +176,7 @@ export function editDistance(a: string, b: string, max: number): number {
 /** How many typos a word of this length may carry and still be recognised. */
 export function typoBudget(word: string): number {
   if (word.length < 4) return 0;
-  if (word.length < 6) return 1;
+  if (word.length < 8) return 1;
   return 2;
 }
 

@@ -25,6 +25,8 @@ export interface Vocabulary {
   maxPhraseWords: number;
   /** documents containing each term (names, categories, attributes, descriptions) */
   df: Map<string, number>;
+  /** terms of names, categories and attributes: the words that show a message is about the catalog */
+  shopTerms: Set<string>;
   docs: number;
   /** known terms by first letter, for typo correction */
   byInitial: Map<string, string[]>;
@@ -54,6 +56,8 @@ export function buildVocabulary(entries: Iterable<IndexEntry>, categoryList: Ite
   const valueCounts = new Map<string, Map<string, number>>();
   const keyItems = new Map<string, number>();
   const headCounts = new Map<string, Map<string, number>>();
+  const flags = new Map<string, number>();
+  const shopTerms = new Set<string>();
   const kinds = new Set<string>();
   let docs = 0;
 
@@ -66,8 +70,15 @@ export function buildVocabulary(entries: Iterable<IndexEntry>, categoryList: Ite
     }
     const seen = new Set<string>([...entry.nameTerms, ...entry.facetTerms, ...entry.descriptionTerms]);
     for (const t of seen) df.set(t, (df.get(t) ?? 0) + 1);
+    for (const t of entry.nameTerms) shopTerms.add(t);
+    for (const t of entry.facetTerms) shopTerms.add(t);
 
     for (const [key, raw] of Object.entries(item.attributes)) {
+      if (typeof raw === 'boolean') {
+        // a yes/no fact is named by its key: waterproof, insulated, noiseCancelling → "noise cancelling"
+        if (raw) flags.set(key, (flags.get(key) ?? 0) + 1);
+        continue;
+      }
       const values = Array.isArray(raw) ? raw : typeof raw === 'string' || typeof raw === 'number' ? [String(raw)] : [];
       if (values.length === 0) continue;
       keyItems.set(key, (keyItems.get(key) ?? 0) + 1);
@@ -112,6 +123,15 @@ export function buildVocabulary(entries: Iterable<IndexEntry>, categoryList: Ite
     }
   }
 
+  for (const [key, count] of flags) {
+    const phrase = phraseOf(key.replace(/([a-z])([A-Z])/g, '$1 $2'));
+    if (!phrase) continue;
+    facetKeys.add(key);
+    const list = valuesByPhrase.get(phrase) ?? [];
+    list.push({ key, value: 'true', count });
+    valuesByPhrase.set(phrase, list);
+  }
+
   // categories named by their slug, their name, the words of their description list, and head nouns
   const categoryByPhrase = new Map<string, string>();
   const ambiguous = new Set<string>();
@@ -131,6 +151,20 @@ export function buildVocabulary(entries: Iterable<IndexEntry>, categoryList: Ite
     for (const w of terms(c.name)) if (!STOPWORDS.has(w) && w.length > 2) claim(w, c.slug);
     for (const w of terms(c.slug.replace(/-/g, ' '))) if (!STOPWORDS.has(w) && w.length > 2) claim(w, c.slug);
   }
+  // the plural nouns of a category's description ("Running shoes, trail runners, everyday sneakers and
+  // boots"), where no other category uses them: weaker than names, so claimed only where free
+  const described = new Map<string, Set<string>>();
+  for (const c of categories.values()) {
+    for (const w of words(c.description ?? '')) {
+      if (w.length < 4 || !/[^s]s$/.test(w) || STOPWORDS.has(w)) continue;
+      const t = terms(w)[0];
+      if (!t || valuesByPhrase.has(t)) continue;
+      const owners = described.get(t) ?? new Set<string>();
+      owners.add(c.slug);
+      described.set(t, owners);
+    }
+  }
+  const described1 = [...described].filter(([, owners]) => owners.size === 1);
   for (const [phrase, byCategory] of headCounts) {
     let total = 0;
     let best: [string, number] = ['', 0];
@@ -142,6 +176,10 @@ export function buildVocabulary(entries: Iterable<IndexEntry>, categoryList: Ite
       // an attribute value ("steel", "wool sweater" → wool) is never part of a category hint
       if (!phrase.split(' ').some((w) => valuesByPhrase.has(w))) categoryByPhrase.set(phrase, best[0]);
     }
+  }
+
+  for (const [t, owners] of described1) {
+    if (!categoryByPhrase.has(t) && !ambiguous.has(t)) categoryByPhrase.set(t, [...owners][0] as string);
   }
 
   let maxPhraseWords = 1;
@@ -166,6 +204,7 @@ export function buildVocabulary(entries: Iterable<IndexEntry>, categoryList: Ite
     facetKeys,
     maxPhraseWords,
     df,
+    shopTerms,
     docs,
     byInitial,
     corrected: new Map(),

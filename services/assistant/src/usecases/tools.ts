@@ -41,7 +41,7 @@ export interface Tools {
   search: Search;
   recommendations: Recommendations;
   product(idOrSlug: string): IndexEntry | undefined;
-  /** a word some product uses */
+  /** a word of some product's name, category or attributes */
   knownTerm(term: string): boolean;
   categoryName(slug: string): string | undefined;
   myOrders(caller: Caller, limit?: number): Promise<OrderView[]>;
@@ -81,7 +81,7 @@ export async function createTools(deps: {
   return {
     search: deps.search,
     recommendations: deps.recommendations,
-    knownTerm: (term) => (index.vocabulary().df.get(term) ?? 0) > 0,
+    knownTerm: (term) => index.vocabulary().shopTerms.has(term),
     categoryName: (slug) => index.categoryName(slug),
     product(idOrSlug) {
       return UUID.test(idOrSlug) ? index.get(idOrSlug.toLowerCase()) : index.bySlug(idOrSlug);
