@@ -221,3 +221,34 @@ describe('guest cart id', () => {
     await waitFor(() => expect(sent).toEqual([undefined, '5f0e8d1c-0000-4000-8000-000000000001']));
   });
 });
+
+describe('signing in with a guest cart', () => {
+  it('merges the guest cart before the session is stored, so no page reads the cart from before', async () => {
+    const { signedIn } = await import('../src/lib/cart.js');
+    const { QueryClient } = await import('@tanstack/react-query');
+    localStorage.setItem('mb.cartId', '5f0e8d1c-0000-4000-8000-000000000002');
+    const calls: string[] = [];
+    setTransport(async (path, init) => {
+      calls.push(
+        `${init.method} ${path} ${(init.headers as Record<string, string>).authorization ?? ''} signedIn=${session.user() !== null}`,
+      );
+      return jsonResponse(200, {
+        id: 'u',
+        userId: 'u',
+        items: [{ productId: 'p', name: 'Lamp', quantity: 2 }],
+        subtotal: { amount: 0, currency: 'USD' },
+      });
+    });
+    const client = new QueryClient();
+    await signedIn(client, {
+      user: { id: 'u', email: 'a@b.c', name: 'A', role: 'customer', disabled: false, createdAt: '' },
+      token: 'fresh',
+      refreshToken: 'r',
+      expiresIn: 900,
+    });
+    expect(calls).toEqual(['POST /api/cart/merge Bearer fresh signedIn=false']);
+    expect(localStorage.getItem('mb.cartId')).toBeNull();
+    expect(session.token()).toBe('fresh');
+    expect(client.getQueryData(['cart', 'u'])).toMatchObject({ items: [{ quantity: 2 }] });
+  });
+});

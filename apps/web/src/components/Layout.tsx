@@ -2,6 +2,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { type ReactNode, useEffect, useRef, useState } from 'react';
 import { Link, NavLink, useLocation, useNavigate } from 'react-router';
+import { AssistantSlot } from '../assistant/AssistantSlot.js';
 import { api } from '../lib/api.js';
 import { cartCount, useCart } from '../lib/cart.js';
 import { formatDate } from '../lib/format.js';
@@ -260,6 +261,7 @@ export function Layout({ children }: { children: ReactNode }) {
         {children}
       </main>
       <Footer />
+      <AssistantSlot />
     </>
   );
 }

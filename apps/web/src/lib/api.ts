@@ -44,6 +44,8 @@ export interface CallOptions {
   body?: BodyInit;
   headers?: Record<string, string>;
   signal?: AbortSignal;
+  /** a token other than the session's (a session not yet stored) */
+  token?: string;
 }
 
 const CART_ID_KEY = 'mb.cartId';
@@ -100,6 +102,12 @@ export async function toApiError(res: Response): Promise<ApiError> {
 
 /** Calls the API; a 401 with a token refreshes once and retries, then signs out. */
 export async function api<T>(path: string, opts: CallOptions = {}): Promise<T> {
+  if (opts.token) {
+    const res = await send(path, opts, opts.token);
+    if (!res.ok) throw await toApiError(res);
+    const text = await res.text();
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
   let token = session.token();
   let res = await send(path, opts, token);
   if (res.status === 401 && token) {

@@ -44,17 +44,25 @@ export const useChangeQuantity = () =>
 export const useRemoveLine = () =>
   useCartMutation((v: { productId: string }) => api<Cart>(`/api/cart/items/${v.productId}`, { method: 'DELETE' }));
 
-/** Stores the session and moves the guest's cart into the user's. */
+/**
+ * Moves the guest's cart into the user's, then stores the session: the page never reads the
+ * user's cart from before the merge.
+ */
 export async function signedIn(client: QueryClient, tokens: SessionTokens): Promise<void> {
-  session.set(tokens);
   const guest = guestCartId();
   if (guest) {
     try {
-      await api<Cart>('/api/cart/merge', { method: 'POST', json: { cartId: guest } });
+      const merged = await api<Cart>('/api/cart/merge', {
+        method: 'POST',
+        json: { cartId: guest },
+        token: tokens.token,
+      });
       forgetGuestCart();
+      client.setQueryData([...cartKey, tokens.user.id], merged);
     } catch {
       // the guest cart stays in storage; the next sign-in tries again
     }
   }
+  session.set(tokens);
   await client.invalidateQueries({ queryKey: cartKey });
 }

@@ -22,6 +22,19 @@ export default function Home() {
             Shop what’s new
           </Link>
         </div>
+        <ul className="hero-picks" aria-label="Picks">
+          {(featured.data?.items ?? []).slice(0, 3).map((p) => (
+            <li key={p.id}>
+              <Link to={`/products/${p.slug}`}>
+                {p.images[0] ? (
+                  <img src={p.images[0].thumbnailUrl} alt={p.name} width={160} height={160} />
+                ) : (
+                  <span>{p.name}</span>
+                )}
+              </Link>
+            </li>
+          ))}
+        </ul>
       </section>
 
       <section aria-labelledby="categories-title" className="section">

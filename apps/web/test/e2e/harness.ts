@@ -49,9 +49,10 @@ const ROOT = join(import.meta.dirname, '..', '..', '..', '..');
 const SERVICES = ['GATEWAY', 'AUTH', 'PRODUCT', 'CART', 'ORDER', 'PAYMENT', 'NOTIFICATION'];
 
 /** `npm start` as a new user runs it (the exact command, without npm in between), on a fresh data dir. */
-export async function startShop(extraEnv: Record<string, string> = {}): Promise<Shop> {
+export async function startShop(extraEnv: Record<string, string> = {}, opts: { dataDir?: string } = {}): Promise<Shop> {
   const ports = await Promise.all(SERVICES.map(() => freePort()));
-  const dataDir = mkdtempSync(join(tmpdir(), 'microbazaar-web-'));
+  // a data dir of the caller's is kept; a fresh one is removed on stop
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'microbazaar-web-'));
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -97,7 +98,7 @@ export async function startShop(extraEnv: Record<string, string> = {}): Promise<
         await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
         if (child.exitCode === null) child.kill('SIGKILL');
       }
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
