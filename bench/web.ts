@@ -159,7 +159,7 @@ try {
   );
   const slugs = sample.body.items.filter((p) => p.stock > 20).map((p) => p.slug);
   console.log(
-    `\nnpm start with ${total.body.totalExact ? '' : 'about '}${total.body.total} products; Chromium ${browser.version()}; ${RUNS} runs\n`,
+    `\nnpm start with the seeded catalog (the API's count: ${total.body.totalExact ? '' : 'about '}${total.body.total}); Chromium ${browser.version()}; ${RUNS} runs\n`,
   );
 
   // warm the server side (first renders, caches) the way a running shop is warm

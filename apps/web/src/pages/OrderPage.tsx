@@ -1,5 +1,6 @@
 // /account/orders/:id: the status badge moves live (notification stream), cancel where allowed.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect } from 'react';
 import { Link, useParams } from 'react-router';
 import { ErrorState, Loading, Price, StatusBadge } from '../components/ui.js';
 import { ApiError, api } from '../lib/api.js';
@@ -21,8 +22,13 @@ export default function OrderPage() {
     queryKey: ['order', id],
     queryFn: () => api<Order>(`/api/orders/${id}`),
     // news arrives on the stream; a slow poll only covers a stream that is down or notices switched off
-    refetchInterval: (q) => (q.state.data?.status === 'pending' ? (connected ? 15_000 : 3_000) : false),
+    refetchInterval: (q) => (q.state.data?.status === 'pending' ? (connected ? 5_000 : 2_000) : false),
   });
+  // news that came while the stream was (re)connecting is not replayed to it: read the order again
+  const { refetch } = order;
+  useEffect(() => {
+    if (connected) refetch();
+  }, [connected, refetch]);
   const cancel = useMutation({
     mutationFn: () => api<Order>(`/api/orders/${id}/cancel`, { method: 'POST' }),
     onSuccess: (o) => {
