@@ -46,7 +46,7 @@ export interface Shop {
 }
 
 const ROOT = join(import.meta.dirname, '..', '..', '..', '..');
-const SERVICES = ['GATEWAY', 'AUTH', 'PRODUCT', 'CART', 'ORDER', 'PAYMENT', 'NOTIFICATION'];
+const SERVICES = ['GATEWAY', 'AUTH', 'PRODUCT', 'CART', 'ORDER', 'PAYMENT', 'NOTIFICATION', 'ASSISTANT'];
 
 /** `npm start` as a new user runs it (the exact command, without npm in between), on a fresh data dir. */
 export async function startShop(extraEnv: Record<string, string> = {}, opts: { dataDir?: string } = {}): Promise<Shop> {
