@@ -1,6 +1,7 @@
 // Product pictures (renditions as srcset, dimensions set so nothing shifts) and the product card.
 import { Link } from 'react-router';
 import { stockWords } from '../lib/format.js';
+import type { Recommendation } from '../lib/queries.js';
 import type { Product, ProductImage } from '../lib/types.js';
 import { Price } from './ui.js';
 
@@ -101,6 +102,40 @@ export function GridSkeleton({ count = 8 }: { count?: number }) {
             <div className="skeleton-line" />
             <div className="skeleton-line short" />
           </div>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** Products the assistant recommends (id, name, price, one picture): cards like the catalog's. */
+export function RecommendationGrid({ items }: { items: Recommendation[] }) {
+  return (
+    <ul className="grid">
+      {items.map((p) => (
+        <li key={p.id}>
+          <article className="card">
+            <Link to={`/products/${p.slug}`} className="card-link">
+              {p.image ? (
+                <img
+                  className="picture card-picture"
+                  src={p.image}
+                  alt={p.name}
+                  width={320}
+                  height={320}
+                  loading="lazy"
+                />
+              ) : (
+                <div className="picture picture-empty card-picture" role="img" aria-label={p.name} />
+              )}
+              <span className="card-body">
+                <span className="card-name">{p.name}</span>
+              </span>
+            </Link>
+            <p className="card-meta">
+              <Price money={p.price} />
+            </p>
+          </article>
         </li>
       ))}
     </ul>

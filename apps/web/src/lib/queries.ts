@@ -97,6 +97,26 @@ export const shelfQuery = (params: { category?: string; sort?: Sort; limit: numb
 export const relatedQuery = (product: Pick<Product, 'category'>) =>
   shelfQuery({ ...(product.category ? { category: product.category } : {}), limit: 5 });
 
+/** What the shopping assistant suggests with a product (or, without one, for this shopper). */
+export interface Recommendation {
+  id: string;
+  slug: string;
+  name: string;
+  price: { amount: number; currency: string };
+  image?: string;
+}
+
+export const recommendationsQuery = (productId?: string) =>
+  queryOptions({
+    queryKey: ['recommendations', productId ?? 'me'],
+    queryFn: ({ signal }) =>
+      api<{ items: Recommendation[]; kind: string }>(`/api/assistant/recommendations${qs({ productId, limit: 4 })}`, {
+        signal,
+      }),
+    staleTime: 5 * 60_000,
+    retry: false,
+  });
+
 export const HOME_SHELVES = {
   newest: { sort: 'newest', limit: 8 } as const,
   featured: { sort: 'price_desc', limit: 4 } as const,
@@ -116,9 +136,8 @@ export async function prefetchFor(client: QueryClient, pathname: string, params:
   const product = /^\/products\/([^/]+)$/.exec(pathname);
   if (product) {
     const slug = decodeURIComponent(product[1]!);
+    // "You may also like" comes after hydration, from the assistant (the gateway renders only the catalog)
     await Promise.all([categories, client.prefetchQuery(productQuery(slug))]);
-    const found = client.getQueryData(productQuery(slug).queryKey);
-    if (found) await client.prefetchQuery(relatedQuery(found));
     return;
   }
   const category = /^\/categories\/([^/]+)$/.exec(pathname);

@@ -1,11 +1,11 @@
 // The cart: lines with quantity and remove, subtotal, checkout; a guest's cart survives reloads.
-import { useQueries } from '@tanstack/react-query';
+import { useQueries, useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
-import { Picture } from '../components/product.js';
+import { Picture, RecommendationGrid } from '../components/product.js';
 import { ErrorState, Loading, Price } from '../components/ui.js';
 import { useCart, useChangeQuantity, useRemoveLine } from '../lib/cart.js';
 import { useHead } from '../lib/hooks.js';
-import { productQuery } from '../lib/queries.js';
+import { productQuery, recommendationsQuery } from '../lib/queries.js';
 import { simpleHead } from '../lib/seo.js';
 import type { CartLine } from '../lib/types.js';
 
@@ -79,6 +79,17 @@ export default function CartPage() {
   const lines = cart.data?.items ?? [];
   // pictures and links come from the catalog
   const products = useQueries({ queries: lines.map((l) => ({ ...productQuery(l.productId), staleTime: 60_000 })) });
+  // the assistant's picks for the first line (or for this shopper when the cart is empty); nothing when it is off
+  const recommended = useQuery({ ...recommendationsQuery(lines[0]?.productId), enabled: cart.isSuccess });
+  const inCart = new Set(lines.map((l) => l.productId));
+  const picks = (recommended.data?.items ?? []).filter((r) => !inCart.has(r.id)).slice(0, 4);
+  const alsoLike =
+    picks.length > 0 ? (
+      <section aria-labelledby="cart-recs-title" className="section">
+        <h2 id="cart-recs-title">You may also like</h2>
+        <RecommendationGrid items={picks} />
+      </section>
+    ) : null;
   if (cart.isError) {
     return (
       <>
@@ -103,6 +114,7 @@ export default function CartPage() {
         <Link to="/" className="btn btn-primary">
           Start shopping
         </Link>
+        {alsoLike}
       </section>
     );
   }
@@ -143,6 +155,7 @@ export default function CartPage() {
           )}
         </aside>
       </div>
+      {alsoLike}
     </>
   );
 }

@@ -2,13 +2,13 @@
 import { useQuery } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { Link, useParams } from 'react-router';
-import { Picture, ProductGrid } from '../components/product.js';
+import { Picture, ProductGrid, RecommendationGrid } from '../components/product.js';
 import { ErrorState, Loading, Price } from '../components/ui.js';
 import { ApiError } from '../lib/api.js';
 import { useAddToCart } from '../lib/cart.js';
 import { stockWords } from '../lib/format.js';
-import { useHead } from '../lib/hooks.js';
-import { categoriesQuery, productQuery, relatedQuery } from '../lib/queries.js';
+import { useHead, useHydrated } from '../lib/hooks.js';
+import { categoriesQuery, productQuery, recommendationsQuery, relatedQuery } from '../lib/queries.js';
 import { productHead } from '../lib/seo.js';
 import type { Product } from '../lib/types.js';
 import NotFound from './NotFound.js';
@@ -112,7 +112,13 @@ export default function ProductPage() {
   const { slug = '' } = useParams();
   const product = useQuery(productQuery(slug));
   const categories = useQuery(categoriesQuery());
-  const related = useQuery({ ...relatedQuery(product.data ?? { category: null }), enabled: !!product.data });
+  // after hydration (never on the server): the assistant's picks, the same category when it is unavailable
+  const hydrated = useHydrated();
+  const recommended = useQuery({ ...recommendationsQuery(product.data?.id), enabled: hydrated && !!product.data });
+  const related = useQuery({
+    ...relatedQuery(product.data ?? { category: null }),
+    enabled: hydrated && !!product.data && (recommended.isError || recommended.data?.items.length === 0),
+  });
   useHead(product.data ? productHead(product.data) : null);
 
   if (product.error instanceof ApiError && (product.error.status === 404 || product.error.status === 400)) {
@@ -126,6 +132,7 @@ export default function ProductPage() {
   if (p.status === 'archived') return <NotFound what="product" />;
   const category = categories.data?.items.find((c) => c.slug === p.category);
   const stock = stockWords(p.stock);
+  const picks = (recommended.data?.items ?? []).filter((r) => r.id !== p.id).slice(0, 4);
   const others = (related.data?.items ?? []).filter((r) => r.id !== p.id).slice(0, 4);
   return (
     <>
@@ -161,10 +168,10 @@ export default function ProductPage() {
           <Attributes product={p} />
         </div>
       </div>
-      {others.length > 0 && (
+      {(picks.length > 0 || others.length > 0) && (
         <section aria-labelledby="related-title" className="section">
           <h2 id="related-title">You may also like</h2>
-          <ProductGrid products={others} />
+          {picks.length > 0 ? <RecommendationGrid items={picks} /> : <ProductGrid products={others} />}
         </section>
       )}
     </>

@@ -233,3 +233,41 @@ describe('accounts', () => {
     }
   }, 30_000);
 });
+
+describe('shopping assistant', () => {
+  for (const [label, viewport] of [
+    ['desktop', DESKTOP],
+    ['375 px phone', PHONE],
+  ] as const) {
+    it(`answers in the chat panel with product links (${label})`, async () => {
+      const products = await api<{ items: Array<{ name: string; category: string | null }> }>(
+        shop,
+        '/api/products?limit=5',
+      );
+      const { context, page, errors } = await newShopper(browser, shop, viewport);
+      try {
+        await page.goto('/');
+        await page.getByRole('button', { name: 'Ask the shopping assistant' }).click();
+        const dialog = page.getByRole('dialog', { name: 'Shopping assistant' });
+        await dialog
+          .getByRole('textbox', { name: 'Message' })
+          .fill(`I am looking for a ${products.body.items[0]!.name.split(' ').at(-1)}`);
+        await dialog.getByRole('button', { name: 'Send' }).click();
+        const link = dialog.getByRole('link').first();
+        await link.waitFor({ timeout: 20_000 });
+        const name = (await link.textContent()) ?? '';
+        await link.click();
+        await page.waitForURL('**/products/*');
+        expect(name).toContain((await page.getByRole('heading', { level: 1 }).textContent()) ?? '');
+        // the dialog closed with the navigation; Escape also closes it
+        await page.getByRole('button', { name: 'Ask the shopping assistant' }).click();
+        await dialog.waitFor();
+        await page.keyboard.press('Escape');
+        await dialog.waitFor({ state: 'detached' });
+        expect(errors).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    }, 60_000);
+  }
+});
