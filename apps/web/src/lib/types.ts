@@ -43,6 +43,8 @@ export interface Category {
   slug: string;
   name: string;
   description: string;
+  /** the category's picture (renditions), when it has one */
+  image?: Omit<ProductImage, 'id'> | null;
 }
 
 export interface Page<T> {

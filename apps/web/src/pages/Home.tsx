@@ -46,6 +46,18 @@ export default function Home() {
             {(categories.data?.items ?? []).map((c) => (
               <li key={c.slug}>
                 <Link to={`/categories/${c.slug}`} className="category-tile">
+                  {c.image && (
+                    <img
+                      className="category-picture"
+                      src={c.image.thumbnailUrl}
+                      srcSet={`${c.image.thumbnailUrl} 320w, ${c.image.mediumUrl} ${c.image.width}w`}
+                      sizes="(max-width: 600px) 45vw, 190px"
+                      width={c.image.width}
+                      height={c.image.height}
+                      alt=""
+                      loading="lazy"
+                    />
+                  )}
                   <span className="category-name">{c.name}</span>
                   {c.description && <span className="category-desc">{c.description}</span>}
                 </Link>
