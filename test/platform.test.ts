@@ -35,6 +35,8 @@ beforeAll(async () => {
     DATA_DIR: dataDir,
     ...Object.fromEntries(names.map((n, i) => [`${n}_PORT`, String(ports[i])])),
     LOG_LEVEL: 'warn',
+    // the gateway serves /metrics only to its token
+    METRICS_TOKEN: 'platform-test-metrics-token',
   };
   // the exact command behind `npm start` (run without npm in between, so SIGTERM reaches it as in a container)
   const root = join(import.meta.dirname, '..');
@@ -196,7 +198,10 @@ describe('npm start (embedded platform)', () => {
       ]),
     );
     expect((await call('/health/ready')).status).toBe(200);
-    const metrics = await fetch(`${gateway}/metrics`);
+    expect((await fetch(`${gateway}/metrics`)).status).toBe(401);
+    const metrics = await fetch(`${gateway}/metrics`, {
+      headers: { authorization: 'Bearer platform-test-metrics-token' },
+    });
     expect(await metrics.text()).toContain('http_requests_total');
   });
 

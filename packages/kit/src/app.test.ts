@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import { Type } from '@sinclair/typebox';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, createApp } from './app.js';
 import { Conflict, NotFound } from './errors.js';
@@ -248,5 +249,27 @@ describe('TRUST_PROXY decides which client address a service believes', () => {
   it('by hop count: the address that many hops in (Fastify alone would ignore a bare number)', async () => {
     expect(await ipSeen('1', '10.0.0.1', '6.6.6.6, 198.51.100.9')).toBe('198.51.100.9');
     expect(await ipSeen('2', '10.0.0.1', '6.6.6.6, 198.51.100.9, 10.0.0.2')).toBe('198.51.100.9');
+  });
+});
+
+describe('logs', () => {
+  it('never carry a query string (a stream ticket or a reset token in the URL stays out)', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => lines.push(line) });
+    const app = await createApp({ name: 'log-test', logger });
+    app.get('/ok', async () => ({ ok: true }));
+    app.get('/boom', async () => {
+      throw new Error('boom');
+    });
+    try {
+      for (const url of ['/ok?ticket=SECRET-1', '/boom?token=SECRET-2', '/missing?ticket=SECRET-3']) {
+        await app.inject({ url });
+      }
+      expect(lines.some((l) => l.includes('"path":"/boom"'))).toBe(true);
+      expect(lines.some((l) => l.includes('"path":"/ok"'))).toBe(true);
+      expect(lines.join('\n')).not.toContain('SECRET');
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -1,5 +1,5 @@
 // Fastify app factory: TypeBox, request ids, error mapping, health, metrics and OpenAPI, the same in every service.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
@@ -45,6 +45,11 @@ export interface AppOptions {
   readiness?: Record<string, ReadinessCheck>;
   /** Paths that should not appear in /metrics route labels or the OpenAPI document. */
   openapi?: boolean;
+  /**
+   * The public edge (the gateway): /health/ready names the failed checks without their error texts (they
+   * are logged), and /metrics is served only to `Authorization: Bearer <metricsToken>` (not at all without one).
+   */
+  publicEdge?: { metricsToken?: string | undefined };
 }
 
 declare module 'fastify' {
@@ -250,13 +255,17 @@ export async function createApp(opts: AppOptions): Promise<App> {
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
     app.metrics.observe(req.method, route, reply.statusCode, reply.elapsedTime / 1000);
+    // the path only: a query string can carry a credential (a stream ticket, a reset token) into the logs
     if (reply.statusCode >= 500) {
       req.log.warn(
-        { method: req.method, url: req.url, status: reply.statusCode, ms: reply.elapsedTime },
+        { method: req.method, path: pathOf(req.url), status: reply.statusCode, ms: reply.elapsedTime },
         'request failed',
       );
     } else if (opts.logger.isLevelEnabled('debug')) {
-      req.log.debug({ method: req.method, url: req.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request');
+      req.log.debug(
+        { method: req.method, path: pathOf(req.url), status: reply.statusCode, ms: reply.elapsedTime },
+        'request',
+      );
     }
   });
 
@@ -278,7 +287,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     reply.status(404).send({
       error: {
         code: 'ROUTE_NOT_FOUND',
-        message: `No route for ${req.method} ${req.url.split('?')[0]}`,
+        message: `No route for ${req.method} ${pathOf(req.url)}`,
         requestId: req.id,
       },
     }),
@@ -311,7 +320,13 @@ export async function createApp(opts: AppOptions): Promise<App> {
           checks[name] = 'ok';
         } catch (err) {
           ok = false;
-          checks[name] = `down: ${(err as Error).message}`;
+          // on the public edge the reason (addresses, hostnames) goes to the log, not to whoever asks
+          if (opts.publicEdge) {
+            checks[name] = 'down';
+            app.log.warn({ check: name, err: (err as Error).message }, 'readiness check failed');
+          } else {
+            checks[name] = `down: ${(err as Error).message}`;
+          }
         }
       }),
     );
@@ -319,12 +334,38 @@ export async function createApp(opts: AppOptions): Promise<App> {
     return reply.status(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', service: opts.name, checks });
   });
 
-  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
-    reply.header('content-type', app.metrics.registry.contentType);
-    return app.metrics.registry.metrics();
-  });
+  const metricsToken = opts.publicEdge ? opts.publicEdge.metricsToken : undefined;
+  if (!opts.publicEdge || metricsToken) {
+    app.get('/metrics', { schema: { hide: true } }, async (req, reply) => {
+      if (metricsToken !== undefined && !sameSecret(bearerOf(req.headers.authorization), metricsToken)) {
+        return reply
+          .status(401)
+          .header('www-authenticate', 'Bearer')
+          .send({ error: { code: 'UNAUTHORIZED', message: 'Metrics need the metrics token', requestId: req.id } });
+      }
+      reply.header('content-type', app.metrics.registry.contentType);
+      return app.metrics.registry.metrics();
+    });
+  }
 
   return app;
+}
+
+/** A URL's path without its query string: what may be logged. */
+export function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}
+
+function bearerOf(header: string | undefined): string {
+  const match = header ? /^Bearer (.+)$/i.exec(header.trim()) : null;
+  return match?.[1] ?? '';
+}
+
+/** Compares a presented secret with the configured one in constant time (by their SHA-256). */
+function sameSecret(presented: string, expected: string): boolean {
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(presented), digest(expected));
 }
 
 /** TRUST_PROXY as Fastify reads it: true/false, a hop count, or a list of addresses and ranges. */

@@ -144,6 +144,16 @@ describe.each(backends)('Cache on $name', (backend) => {
     expect(next.ttlMs).toBeLessThanOrEqual(10_000);
   });
 
+  it('take reads and deletes at once: of concurrent takers exactly one gets the value', async () => {
+    const cache = backend.open(prefix('take'));
+    await cache.set('ticket', 'principal', 10_000);
+    const got = await Promise.all(Array.from({ length: 10 }, () => cache.take('ticket')));
+    expect(got.filter((v) => v === 'principal')).toHaveLength(1);
+    expect(got.filter((v) => v === null)).toHaveLength(9);
+    expect(await cache.get('ticket')).toBeNull();
+    expect(await cache.take('never-set')).toBeNull();
+  });
+
   it('isolates key prefixes', async () => {
     const shared = prefix('iso');
     const a = backend.open(`${shared}a:`);
@@ -191,6 +201,7 @@ describe('RedisCache', () => {
       ['del', () => cache.del('k')],
       ['incrWindow', () => cache.incrWindow('k', 1000)],
       ['decrWindow', () => cache.decrWindow('k')],
+      ['take', () => cache.take('k')],
       ['ping', () => cache.ping()],
     ];
     // twice: on the first connection attempt and again while it keeps reconnecting

@@ -7,6 +7,8 @@ export interface Cache {
   get(key: string): Promise<string | null>;
   set(key: string, value: string, ttlMs?: number): Promise<void>;
   del(key: string): Promise<void>;
+  /** Reads and deletes a value in one step: of concurrent takers, one gets it (single-use credentials). */
+  take(key: string): Promise<string | null>;
   /** Increments a counter that expires ttlMs after its first increment; returns the count and ms left. */
   incrWindow(key: string, ttlMs: number): Promise<{ count: number; ttlMs: number }>;
   /** Takes one back from a live incrWindow counter (never below zero, never creates one, keeps its expiry). */
@@ -28,6 +30,11 @@ if left < 0 then
   left = tonumber(ARGV[1])
 end
 return {count, left}`;
+
+const TAKE = `
+local value = redis.call('GET', KEYS[1])
+if value then redis.call('DEL', KEYS[1]) end
+return value`;
 
 const DECR_WINDOW = `
 local count = tonumber(redis.call('GET', KEYS[1]))
@@ -83,6 +90,11 @@ export class RedisCache implements Cache {
 
   async del(key: string) {
     await this.run(() => this.client.del(key));
+  }
+
+  take(key: string) {
+    // GET and DEL in one script (GETDEL needs Redis 6.2)
+    return this.run(async () => (await this.client.eval(TAKE, 1, key)) as string | null);
   }
 
   async incrWindow(key: string, ttlMs: number) {
@@ -151,6 +163,12 @@ export class MemoryCache implements Cache {
 
   async del(key: string) {
     this.entries.delete(this.keyPrefix + key);
+  }
+
+  async take(key: string) {
+    const value = this.live(key)?.value ?? null;
+    this.entries.delete(this.keyPrefix + key);
+    return value;
   }
 
   async incrWindow(key: string, ttlMs: number) {

@@ -40,12 +40,15 @@ export async function buildApp(deps: GatewayDeps): Promise<App> {
     trustProxy: config.TRUST_PROXY,
     // upstreams are not checked: each reports its own readiness, and the gateway still answers 503 for them
     readiness: { cache: () => cache.ping() },
+    // the edge: readiness without error texts, /metrics only with METRICS_TOKEN
+    publicEdge: { metricsToken: config.METRICS_TOKEN },
   });
 
   const origins = list(config.CORS_ORIGINS);
   await app.register(cors, {
-    origin: origins.includes('*') ? true : origins,
-    credentials: true,
+    // `*` comes only without credentials (loadConfig refuses the pair): then any origin, no cookies
+    origin: origins.includes('*') ? '*' : origins,
+    credentials: config.CORS_CREDENTIALS,
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
     exposedHeaders: ['x-request-id', 'retry-after', 'x-cart-id'],
     maxAge: 600,
@@ -57,8 +60,13 @@ export async function buildApp(deps: GatewayDeps): Promise<App> {
   const upstreams = createUpstreams(urls, config.UPSTREAM_TIMEOUT_MS);
   app.addHook('onClose', () => closeUpstreams(upstreams));
 
+  const verifier =
+    deps.verifier ??
+    createJwksVerifier(config.AUTH_JWKS_URL, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE });
+  const guards = createGuards(verifier);
+
   docsRoutes(app, createDocs({ routes, upstreams }));
-  servicesHealthRoutes(app, { upstreams, timeoutMs: Math.min(config.UPSTREAM_TIMEOUT_MS, 3000) });
+  servicesHealthRoutes(app, { upstreams, guards, timeoutMs: Math.min(config.UPSTREAM_TIMEOUT_MS, 3000) });
 
   const web =
     config.WEB_DIR && config.WEB_DIR !== 'off'
@@ -73,13 +81,10 @@ export async function buildApp(deps: GatewayDeps): Promise<App> {
     });
   }
 
-  const verifier =
-    deps.verifier ??
-    createJwksVerifier(config.AUTH_JWKS_URL, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE });
   await app.register(proxyRoutes, {
     routes,
     upstreams,
-    guards: createGuards(verifier),
+    guards,
     limiter:
       config.RATE_LIMIT_PER_MINUTE > 0
         ? new RateLimiter(cache, 'gateway', config.RATE_LIMIT_PER_MINUTE, RATE_WINDOW_MS)

@@ -1,5 +1,5 @@
 // The gateway's configuration: the only place that reads process.env.
-import { CommonEnv, type Env, loadEnv } from '@microbazaar/kit';
+import { CommonEnv, ConfigError, type Env, list, loadEnv } from '@microbazaar/kit';
 import { type Static, Type } from '@sinclair/typebox';
 import type { UpstreamName } from './domain/routes.js';
 
@@ -25,8 +25,12 @@ export const GatewayConfigSchema = Type.Object({
   UPSTREAM_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 10_000 }),
   /** Requests per client IP per 60 s window; 0 switches the limit off. */
   RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 0, default: 6000 }),
-  /** Comma-separated allowed browser origins; `*` allows any. */
+  /** Comma-separated allowed browser origins; `*` (any) only with CORS_CREDENTIALS=false. */
   CORS_ORIGINS: Type.String({ default: 'http://localhost:8080,http://localhost:5173' }),
+  /** Browsers may send cookies (the guest cart) and read answers with them: only for the listed origins. */
+  CORS_CREDENTIALS: Type.Boolean({ default: true }),
+  /** Bearer token that /metrics wants on the gateway (the public edge); unset: /metrics is not served there. */
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
   /** Largest request body the gateway passes on, multipart uploads aside. */
   GATEWAY_BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 1024 * 1024 }),
   /**
@@ -59,5 +63,12 @@ export function upstreamUrl(config: GatewayConfig, name: UpstreamName): string |
 }
 
 export function loadConfig(env: Env = process.env): GatewayConfig {
-  return loadEnv(GatewayConfigSchema, env);
+  const config = loadEnv(GatewayConfigSchema, env);
+  if (config.CORS_CREDENTIALS && list(config.CORS_ORIGINS).includes('*')) {
+    // any site could then make a shopper's browser call the API with the shopper's cookies and read the answer
+    throw new ConfigError([
+      'CORS_ORIGINS: `*` is refused while CORS_CREDENTIALS is true; list the shop origins, or set CORS_CREDENTIALS=false',
+    ]);
+  }
+  return config;
 }

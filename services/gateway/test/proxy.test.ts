@@ -18,6 +18,7 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // room for the multi-megabyte bodies of the streaming tests (the default limit is 1 MiB)
 const BIG = String(8 * 1024 * 1024);
+const METRICS_TOKEN = 'metrics-token-for-tests';
 
 let upstream: TestServer;
 let gateway: TestGateway;
@@ -58,7 +59,7 @@ beforeAll(async () => {
     }
     json(res, 404, { error: { code: 'ROUTE_NOT_FOUND', message: 'no', requestId: 'x' } });
   });
-  gateway = await startTestGateway({ AUTH_URL: upstream.url, GATEWAY_BODY_LIMIT_BYTES: BIG });
+  gateway = await startTestGateway({ AUTH_URL: upstream.url, GATEWAY_BODY_LIMIT_BYTES: BIG, METRICS_TOKEN });
 });
 
 afterAll(async () => {
@@ -198,7 +199,9 @@ describe('proxying', () => {
 
   it('labels proxied requests in /metrics with the table prefix, not the raw path', async () => {
     await send(gateway.url, '/api/auth/echo?label=1');
-    const metrics = (await send(gateway.url, '/metrics')).body.toString();
+    const metrics = (
+      await send(gateway.url, '/metrics', { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })
+    ).body.toString();
     expect(metrics).toMatch(
       /http_requests_total\{method="GET",route="\/api\/auth\/\*",status="201",service="gateway"\}/,
     );

@@ -187,6 +187,21 @@ describe('stream authentication', () => {
     await stream.next((e) => e.event === 'ready');
   });
 
+  it('a ticket opens one stream: the same URL again is refused', async () => {
+    const u = user();
+    const res = await fetch(`${gatewayUrl}/api/notifications/tickets`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await token(u)}` },
+    });
+    const ticket = (await res.json()) as { url: string };
+    const first = await openStream(`${gatewayUrl}${ticket.url}`);
+    streams.push(first);
+    expect(first.status).toBe(200);
+    const again = await openStream(`${gatewayUrl}${ticket.url}`);
+    expect(again.status).toBe(401);
+    expect(JSON.parse(again.body ?? '{}').error.code).toBe('INVALID_TICKET');
+  });
+
   it('answers 401 with the error body without a credential or with an unknown ticket', async () => {
     const none = await openStream(`${gatewayUrl}/api/notifications/stream`);
     expect(none.status).toBe(401);

@@ -5,6 +5,7 @@ import { api } from '../lib/api.js';
 import { formatDate } from '../lib/format.js';
 import { useHead } from '../lib/hooks.js';
 import { simpleHead } from '../lib/seo.js';
+import { session } from '../lib/session.js';
 import type { Page } from '../lib/types.js';
 
 const head = simpleHead('Health');
@@ -28,8 +29,9 @@ interface Failure {
 }
 
 async function services(): Promise<{ services: ServiceHealth[] }> {
-  // 503 still carries the per-service answer
-  const res = await fetch('/health/services');
+  // 503 still carries the per-service answer; the checks of each service are shown to admins only
+  const token = session.token();
+  const res = await fetch('/health/services', token ? { headers: { authorization: `Bearer ${token}` } } : {});
   if (res.status !== 200 && res.status !== 503) throw new Error(`The gateway answered ${res.status}`);
   return res.json();
 }

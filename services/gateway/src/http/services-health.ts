@@ -1,5 +1,5 @@
 // GET /health/services: each upstream's own readiness in one answer (the admin's health panel).
-import type { App } from '@microbazaar/kit';
+import type { App, Guards } from '@microbazaar/kit';
 import type { Upstreams } from './proxy.js';
 
 export interface ServiceHealth {
@@ -10,7 +10,10 @@ export interface ServiceHealth {
   ms: number;
 }
 
-export function servicesHealthRoutes(app: App, opts: { upstreams: Upstreams; timeoutMs: number }): void {
+export function servicesHealthRoutes(
+  app: App,
+  opts: { upstreams: Upstreams; guards: Guards; timeoutMs: number },
+): void {
   const ask = async (name: string, upstream: Upstreams extends ReadonlyMap<string, infer U> ? U : never) => {
     const started = performance.now();
     try {
@@ -38,9 +41,11 @@ export function servicesHealthRoutes(app: App, opts: { upstreams: Upstreams; tim
       };
     }
   };
-  app.get('/health/services', { schema: { hide: true } }, async (_req, reply) => {
-    const services = await Promise.all([...opts.upstreams].map(([name, u]) => ask(name, u)));
-    const ok = services.every((s) => s.status === 'ok');
+  // what each service says (its checks, error texts with addresses) is for admins; anyone else sees up or down
+  app.get('/health/services', { schema: { hide: true }, preHandler: opts.guards.optional }, async (req, reply) => {
+    const all = await Promise.all([...opts.upstreams].map(([name, u]) => ask(name, u)));
+    const ok = all.every((s) => s.status === 'ok');
+    const services = req.principal?.role === 'admin' ? all : all.map((s) => ({ ...s, checks: null }));
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'degraded', services });
   });
 }

@@ -52,7 +52,8 @@ export function streamRoutes(app: App, deps: StreamDeps) {
       schema: {
         ...common,
         security: [{ bearerAuth: [] }],
-        summary: 'A short-lived ticket that opens my stream (EventSource cannot send an Authorization header)',
+        summary:
+          'A short-lived, single-use ticket that opens my stream (EventSource cannot send an Authorization header)',
         response: { 201: Ticket, ...errorResponses(401, 503) },
       },
     },
@@ -71,11 +72,14 @@ export function streamRoutes(app: App, deps: StreamDeps) {
     },
   );
 
-  /** The bearer token, or a ticket from the query. Reusable until it expires, so EventSource can reconnect by itself. */
+  /**
+   * The bearer token, or a ticket from the query. A ticket opens one stream: it is taken (read and deleted at
+   * once), so a URL that leaked (a log, a referrer, history) opens nothing; a reconnect asks for a new one.
+   */
   const authenticate = async (req: FastifyRequest, ticket: string | undefined): Promise<Principal> => {
     if (req.headers.authorization) return access.guards.authenticate(req);
     if (!ticket) throw new Unauthorized('A token or a stream ticket is required');
-    const stored = await cache.get(ticketKey(ticket));
+    const stored = await cache.take(ticketKey(ticket));
     if (!stored) throw new Unauthorized('Unknown or expired stream ticket', 'INVALID_TICKET');
     const principal = JSON.parse(stored) as Principal;
     // a ticket is no way around a revocation that came after it was issued
@@ -91,7 +95,8 @@ export function streamRoutes(app: App, deps: StreamDeps) {
         ...common,
         summary: 'My notices, live (server-sent events)',
         description:
-          'Authenticate with `Authorization: Bearer` or `?ticket=` from POST /api/notifications/tickets. Events: ' +
+          'Authenticate with `Authorization: Bearer` or `?ticket=` from POST /api/notifications/tickets (one stream ' +
+          'per ticket: a reconnect asks for a new one). Events: ' +
           '`ready` {unread}, `notification` (a notice; its id is the SSE event id, send it back as Last-Event-ID ' +
           'to get what was missed), `expired` when the credential runs out. Comment frames keep the stream open.',
         querystring: StreamQuery,
