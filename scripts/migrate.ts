@@ -1,16 +1,11 @@
 // `npm run migrate [-- <service>...]`: applies each service's SQL migrations to DATABASE_URL
 // (or the embedded PGlite under DATA_DIR when it is unset). Services also migrate at start.
-import { migrateAuth } from '@microbazaar/auth/app';
-import { loadConfig as loadAuthConfig } from '@microbazaar/auth/config';
+import { loadConfig as loadAuthConfig, migrateAuth } from '@microbazaar/auth';
 import { type Db, openDb, PgliteHost } from '@microbazaar/kit';
-import { migrateNotification } from '@microbazaar/notification/app';
-import { loadConfig as loadNotificationConfig } from '@microbazaar/notification/config';
-import { migrations as orderMigrations } from '@microbazaar/order/app';
-import { loadConfig as loadOrderConfig } from '@microbazaar/order/config';
-import { migrations as paymentMigrations } from '@microbazaar/payment/app';
-import { loadConfig as loadPaymentConfig } from '@microbazaar/payment/config';
-import { migrateProduct } from '@microbazaar/product/app';
-import { loadConfig as loadProductConfig } from '@microbazaar/product/config';
+import { loadConfig as loadNotificationConfig, migrateNotification } from '@microbazaar/notification';
+import { loadConfig as loadOrderConfig, migrations as orderMigrations } from '@microbazaar/order';
+import { loadConfig as loadPaymentConfig, migrations as paymentMigrations } from '@microbazaar/payment';
+import { loadConfig as loadProductConfig, migrateProduct } from '@microbazaar/product';
 
 const migrations: Record<string, { schema: () => string; run: (db: Db) => Promise<string[]> }> = {
   auth: { schema: () => loadAuthConfig().DB_SCHEMA, run: migrateAuth },

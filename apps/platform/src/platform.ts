@@ -1,14 +1,10 @@
 // The embedded platform: every service in this process, each on its own port, sharing one PGlite,
 // one in-memory cache and one in-memory bus (or the real backends when their URLs are set).
 import { join } from 'node:path';
-import { loadConfig as loadAssistantConfig } from '@microbazaar/assistant/config';
-import { startAssistant } from '@microbazaar/assistant/main';
-import { loadConfig as loadAuthConfig } from '@microbazaar/auth/config';
-import { startAuth } from '@microbazaar/auth/main';
-import { loadConfig as loadCartConfig } from '@microbazaar/cart/config';
-import { startCart } from '@microbazaar/cart/main';
-import { loadConfig as loadGatewayConfig } from '@microbazaar/gateway/config';
-import { startGateway } from '@microbazaar/gateway/main';
+import { loadConfig as loadAssistantConfig, startAssistant } from '@microbazaar/assistant';
+import { loadConfig as loadAuthConfig, startAuth } from '@microbazaar/auth';
+import { loadConfig as loadCartConfig, startCart } from '@microbazaar/cart';
+import { loadConfig as loadGatewayConfig, startGateway } from '@microbazaar/gateway';
 import {
   type Env,
   MemoryBroker,
@@ -17,14 +13,10 @@ import {
   type RunningService,
   type SharedDeps,
 } from '@microbazaar/kit';
-import { loadConfig as loadNotificationConfig } from '@microbazaar/notification/config';
-import { startNotification } from '@microbazaar/notification/main';
-import { loadConfig as loadOrderConfig } from '@microbazaar/order/config';
-import { startOrder } from '@microbazaar/order/main';
-import { loadConfig as loadPaymentConfig } from '@microbazaar/payment/config';
-import { startPayment } from '@microbazaar/payment/main';
-import { loadConfig as loadProductConfig } from '@microbazaar/product/config';
-import { startProduct } from '@microbazaar/product/main';
+import { loadConfig as loadNotificationConfig, startNotification } from '@microbazaar/notification';
+import { loadConfig as loadOrderConfig, startOrder } from '@microbazaar/order';
+import { loadConfig as loadPaymentConfig, startPayment } from '@microbazaar/payment';
+import { loadConfig as loadProductConfig, startProduct } from '@microbazaar/product';
 import { ensureWebBuild } from '@microbazaar/web/tools/build';
 
 export const DEFAULT_PORTS = {

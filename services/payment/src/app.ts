@@ -20,13 +20,13 @@ import {
   type TokenVerifier,
   type WorkersOption,
 } from '@microbazaar/kit';
+import type { PaymentProvider } from './adapters/provider.js';
+import { sandboxProvider } from './adapters/sandbox.js';
+import { stripeProvider } from './adapters/stripe.js';
 import { type PaymentConfig, providerName } from './config.js';
 import { paymentSagaFastPaths, paymentSagaHandlers } from './events/handlers.js';
 import { paymentRoutes } from './http/routes.js';
-import { createPayments, type Payments } from './payments.js';
-import type { PaymentProvider } from './providers/provider.js';
-import { sandboxProvider } from './providers/sandbox.js';
-import { stripeProvider } from './providers/stripe.js';
+import { createPayments, type Payments } from './usecases/payments.js';
 
 export const migrations = serviceMigrations(new URL('../migrations', import.meta.url));
 

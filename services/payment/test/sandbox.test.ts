@@ -5,9 +5,9 @@ import { randomUUID } from 'node:crypto';
 import { createLogger, newEvent } from '@microbazaar/kit';
 import { eventually } from '@microbazaar/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPayments } from '../src/payments.js';
-import { sandboxProvider } from '../src/providers/sandbox.js';
+import { sandboxProvider } from '../src/adapters/sandbox.js';
 import { paymentStore } from '../src/store/payments.js';
+import { createPayments } from '../src/usecases/payments.js';
 import { capturesFor, type PaymentHarness, startPaymentHarness } from './harness.js';
 
 let h: PaymentHarness;

@@ -4,9 +4,9 @@
 import { randomBytes } from 'node:crypto';
 import { eventually, recordingServer } from '@microbazaar/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LATE_CAPTURE_REASON } from '../src/payments.js';
-import { signStripeWebhook } from '../src/providers/stripe.js';
+import { signStripeWebhook } from '../src/adapters/stripe.js';
 import { paymentStore } from '../src/store/payments.js';
+import { LATE_CAPTURE_REASON } from '../src/usecases/decisions.js';
 import { type PaymentHarness, startPaymentHarness } from './harness.js';
 
 const WEBHOOK_SECRET = `whsec_${randomBytes(16).toString('hex')}`;

@@ -2,7 +2,8 @@
 import { type EventOf, formatMoney } from '@microbazaar/contracts';
 import { type EventHandlers, type FastEventHandlers, type HandlerOutcome, PermanentEventError } from '@microbazaar/kit';
 import type { Order } from '../domain/order.js';
-import type { Orders, StepResult } from '../usecases/orders.js';
+import type { Orders } from '../usecases/orders.js';
+import type { StepResult } from '../usecases/saga.js';
 
 function outcome(result: StepResult, orderId: string): HandlerOutcome {
   if (!result.order) throw new PermanentEventError(`order ${orderId} is unknown here`);

@@ -4,7 +4,8 @@
 // between, the claim's lease expires and recovery (not a redelivery, which the inbox skips) finishes it
 // with the same idempotency key.
 import type { EventHandlers, FastEventHandlers, HandlerContext, HandlerOutcome } from '@microbazaar/kit';
-import type { Job, Payments } from '../payments.js';
+import type { Job } from '../usecases/decisions.js';
+import type { Payments } from '../usecases/payments.js';
 
 const HANDLED: HandlerOutcome = { status: 'handled' };
 

@@ -1,7 +1,7 @@
 // Payment routes: the buyer's (or an admin's) payment records, and provider webhooks checked by signature.
 import { type App, errorResponses, type Guards, Invalid, NotFound, Page, principalOf } from '@microbazaar/kit';
-import type { Payments } from '../payments.js';
-import { InvalidSignature, type PaymentProvider } from '../providers/provider.js';
+import { InvalidSignature, type PaymentProvider } from '../adapters/provider.js';
+import type { Payments } from '../usecases/payments.js';
 import { Payment, PaymentListQuery, WebhookAnswer, WebhookParams } from './schemas.js';
 
 export function paymentRoutes(app: App, deps: { payments: Payments; guards: Guards; provider: PaymentProvider }) {
