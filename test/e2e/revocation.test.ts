@@ -150,6 +150,7 @@ describe('token revocation across services', () => {
       payload: { email: seller.address },
     });
     expect(forgot.statusCode).toBe(202);
+    await auth.accounts.settle();
     const link = auth.events.resets.find((r) => r.email === seller.address);
     const resetToken = new URL(link!.resetUrl).searchParams.get('token');
     const newPassword = 'a brand new passphrase';

@@ -8,6 +8,7 @@ import {
   Forbidden,
   Invalid,
   keysetPage,
+  type Logger,
   NotFound,
   RateLimiter,
   type Role,
@@ -58,9 +59,10 @@ export interface AccountsDeps {
   hasher: PasswordHasher;
   events: AuthEvents;
   config: AuthConfig;
+  logger?: Logger | undefined;
 }
 
-export function createAccounts({ db, cache, keys, hasher, events, config }: AccountsDeps) {
+export function createAccounts({ db, cache, keys, hasher, events, config, logger }: AccountsDeps) {
   const loginFailuresPerEmail = new RateLimiter(
     cache,
     'login-email',
@@ -78,6 +80,16 @@ export function createAccounts({ db, cache, keys, hasher, events, config }: Acco
   const registrationsPerIp = new RateLimiter(cache, 'register-ip', config.REGISTRATIONS_PER_IP_PER_HOUR, 3600_000);
   const resetsPerEmail = new RateLimiter(cache, 'reset-email', config.PASSWORD_RESETS_PER_EMAIL_PER_HOUR, 3600_000);
   const refreshTtlMs = config.REFRESH_TOKEN_TTL_DAYS * 86_400_000;
+
+  // work a request starts but does not wait for; a failure is logged (the user can ask again)
+  const pending = new Set<Promise<void>>();
+  const afterAnswer = (work: () => Promise<void>) => {
+    const done: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(work)
+      .catch((err: unknown) => logger?.warn({ err: (err as Error).message }, 'password reset request failed'))
+      .finally(() => pending.delete(done));
+    pending.add(done);
+  };
 
   async function issueSession(tx: Sql, user: UserRecord, familyId: string = randomUUID()): Promise<Session> {
     const refreshToken = newSecret();
@@ -201,35 +213,46 @@ export function createAccounts({ db, cache, keys, hasher, events, config }: Acco
       return presentUser(user);
     },
 
-    /** Always succeeds from the caller's view, so it cannot be used to find out who has an account. */
+    /**
+     * Always succeeds from the caller's view, so it cannot be used to find out who has an account: what
+     * the request waits for is the same for every address (the per-address count), and the account's work
+     * (look-up, token, the mail's event) runs after the answer, so its time cannot tell either.
+     */
     async forgotPassword(rawEmail: string, ctx: RequestContext): Promise<void> {
       const email = normaliseEmail(rawEmail);
-      const user = await userStore(db).byEmail(email);
-      if (!user || user.disabledAt) return;
       try {
         await resetsPerEmail.consume(email);
       } catch (err) {
         if (err instanceof TooMany) return; // quietly stop mailing the same person
         throw err; // the cache is down: 503, not a 202 that mails nobody
       }
-      const token = newSecret();
-      const expiresAt = new Date(Date.now() + config.PASSWORD_RESET_TTL_MINUTES * 60_000);
-      const resetUrl = new URL('/reset-password', config.PUBLIC_URL);
-      resetUrl.searchParams.set('token', token);
-      await db.transaction(async (tx) => {
-        await passwordResetStore(tx).insert({ userId: user.id, tokenHash: sha256(token), expiresAt });
-        await events.passwordResetRequested(
-          tx,
-          {
-            userId: user.id,
-            email: user.email,
-            name: user.name,
-            resetUrl: resetUrl.toString(),
-            expiresAt: expiresAt.toISOString(),
-          },
-          ctx.requestId,
-        );
+      afterAnswer(async () => {
+        const user = await userStore(db).byEmail(email);
+        if (!user || user.disabledAt) return;
+        const token = newSecret();
+        const expiresAt = new Date(Date.now() + config.PASSWORD_RESET_TTL_MINUTES * 60_000);
+        const resetUrl = new URL('/reset-password', config.PUBLIC_URL);
+        resetUrl.searchParams.set('token', token);
+        await db.transaction(async (tx) => {
+          await passwordResetStore(tx).insert({ userId: user.id, tokenHash: sha256(token), expiresAt });
+          await events.passwordResetRequested(
+            tx,
+            {
+              userId: user.id,
+              email: user.email,
+              name: user.name,
+              resetUrl: resetUrl.toString(),
+              expiresAt: expiresAt.toISOString(),
+            },
+            ctx.requestId,
+          );
+        });
       });
+    },
+
+    /** Resolves once the work started after answers (reset mails) is done: on close, and in tests. */
+    async settle(): Promise<void> {
+      while (pending.size) await Promise.allSettled([...pending]);
     },
 
     /** Sets a new password with a single-use token; every session of the user ends. */

@@ -58,7 +58,7 @@ export async function buildApp(deps: AuthDeps) {
   const hasher =
     deps.hasher ??
     createPasswordHasher({ memoryKiB: config.PASSWORD_HASH_MEMORY_KIB, timeCost: config.PASSWORD_HASH_TIME_COST });
-  const accounts = createAccounts({ db, cache, keys, hasher, events: deps.events ?? outboxEvents, config });
+  const accounts = createAccounts({ db, cache, keys, hasher, events: deps.events ?? outboxEvents, config, logger });
   // its own tokens are checked against its own revocations, read straight from the database
   const revocations = new RevocationList({ source: { fetch: (cursor) => accounts.revocations(cursor) } });
   const guards = createGuards(
@@ -89,6 +89,8 @@ export async function buildApp(deps: AuthDeps) {
   }, KEY_REFRESH_MS);
   keyTimer.unref();
   app.addHook('onClose', async () => clearInterval(keyTimer));
+  // reset requests answered before the close still get their mail's event written
+  app.addHook('onClose', () => accounts.settle());
 
   let relay: OutboxRelay | undefined;
   if (deps.bus) {

@@ -310,10 +310,40 @@ describe('refresh tokens', () => {
 describe('password reset', () => {
   const tokenOf = (url: string) => new URL(url).searchParams.get('token')!;
 
+  it('answers before any work on the account: an existing and an unknown address wait for the same', async () => {
+    const address = email('known');
+    await register({ email: address, password: PASSWORD });
+    // the account's work (token, the mail's event) is held until released: the answer must not wait for it
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const real = h.events.passwordResetRequested;
+    h.events.passwordResetRequested = async (...args) => {
+      await held;
+      return real.apply(h.events, args);
+    };
+    try {
+      const timeout = new Promise<'waited'>((resolve) => setTimeout(() => resolve('waited'), 10_000).unref());
+      for (const who of [address, email('ghost')]) {
+        const answered = await Promise.race([post('/api/auth/password/forgot', { email: who }), timeout]);
+        expect(answered, who).not.toBe('waited');
+        expect((answered as { statusCode: number }).statusCode).toBe(202);
+      }
+      expect(h.events.resets.some((e) => e.email === address)).toBe(false);
+    } finally {
+      release();
+      await h.accounts.settle();
+      h.events.passwordResetRequested = real;
+    }
+    expect(h.events.resets.some((e) => e.email === address)).toBe(true);
+  });
+
   it('answers 202 for unknown emails without sending anything', async () => {
     const before = h.events.resets.length;
     const res = await post('/api/auth/password/forgot', { email: email('ghost') });
     expect(res.statusCode).toBe(202);
+    await h.accounts.settle();
     expect(h.events.resets.length).toBe(before);
   });
 
@@ -321,6 +351,7 @@ describe('password reset', () => {
     const address = email();
     const session = (await register({ email: address, password: PASSWORD })).json();
     expect((await post('/api/auth/password/forgot', { email: address.toUpperCase() })).statusCode).toBe(202);
+    await h.accounts.settle();
     const event = h.events.resets.find((e) => e.email === address);
     expect(event).toBeDefined();
     expect(event!.resetUrl).toMatch(/^http:\/\/localhost:8080\/reset-password\?token=/);
@@ -341,6 +372,7 @@ describe('password reset', () => {
     const address = email();
     await register({ email: address, password: PASSWORD });
     await post('/api/auth/password/forgot', { email: address });
+    await h.accounts.settle();
     const token = tokenOf(h.events.resets.find((e) => e.email === address)!.resetUrl);
     await h.db.query("UPDATE password_resets SET expires_at = now() - interval '1 minute'");
     expect((await post('/api/auth/password/reset', { token, password: 'a brand new password' })).statusCode).toBe(400);
@@ -350,6 +382,7 @@ describe('password reset', () => {
     const address = email();
     await register({ email: address, password: PASSWORD });
     await post('/api/auth/password/forgot', { email: address });
+    await h.accounts.settle();
     const token = tokenOf(h.events.resets.find((e) => e.email === address)!.resetUrl);
     expect((await post('/api/auth/password/reset', { token, password: 'short' })).statusCode).toBe(400);
     expect((await post('/api/auth/password/reset', { token, password: 'long enough now' })).statusCode).toBe(204);

@@ -16,6 +16,7 @@ import {
 } from '@microbazaar/kit';
 import { type Carts, createCarts } from './carts.js';
 import type { CartConfig } from './config.js';
+import { guestIds } from './domain/guestId.js';
 import { CART_BINDINGS, cartEventHandler } from './events/handlers.js';
 import { cartRoutes } from './http/routes.js';
 import type { CartStore } from './store/carts.js';
@@ -55,6 +56,7 @@ export async function buildApp(deps: CartDeps): Promise<{ app: App; carts: Carts
   cartRoutes(app, {
     carts,
     guards: createGuards(verifier),
+    guestIds: guestIds(config.CART_ID_SECRET),
     cookie: {
       maxAgeSeconds: config.CART_IDLE_TTL_SECONDS,
       secure: config.CART_COOKIE_SECURE ?? config.NODE_ENV === 'production',

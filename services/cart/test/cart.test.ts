@@ -27,6 +27,12 @@ function call(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, who: Who
   });
 }
 
+/** A guest cart id as guests get them: issued by the service (an id made up by the client is not used). */
+async function guestCart(app = h.app): Promise<string> {
+  const res = await app.inject({ method: 'GET', url: '/api/cart' });
+  return res.headers['x-cart-id'] as string;
+}
+
 /** A product the read model knows (its product.created has been consumed). */
 async function known(over: Parameters<CartHarness['product']>[0] = {}) {
   const p = await h.product(over);
@@ -73,7 +79,7 @@ describe('guest carts', () => {
   it('adds to an existing line, changes, removes and clears', async () => {
     const a = await known({ price: { amount: 500, currency: 'USD' } });
     const b = await known({ price: { amount: 250, currency: 'USD' } });
-    const cartId = randomUUID();
+    const cartId = await guestCart();
     await call('POST', '/api/cart/items', { cartId }, { productId: a.productId, quantity: 1 });
     await call('POST', '/api/cart/items', { cartId }, { productId: b.productId, quantity: 1 });
     const added = await call('POST', '/api/cart/items', { cartId }, { productId: a.productId, quantity: 2 });
@@ -93,7 +99,7 @@ describe('guest carts', () => {
 
   it('quantity ≤ 0 or above the limit → 400; above stock → 409; unknown product → 404', async () => {
     const p = await known({ stock: 3 });
-    const cartId = randomUUID();
+    const cartId = await guestCart();
     for (const quantity of [0, -2, 1.5]) {
       const res = await call('POST', '/api/cart/items', { cartId }, { productId: p.productId, quantity });
       expect(res.statusCode).toBe(400);
@@ -130,7 +136,7 @@ describe('guest carts', () => {
 describe('the product read model', () => {
   it('lines show the current name, price and availability from product.* events, without asking the catalog', async () => {
     const p = await known({ name: 'Chair', price: { amount: 4000, currency: 'USD' }, stock: 4 });
-    const cartId = randomUUID();
+    const cartId = await guestCart();
     await call('POST', '/api/cart/items', { cartId }, { productId: p.productId, quantity: 2 });
     const callsBefore = h.catalog.calls.length;
     await h.emit('product.updated', {
@@ -176,7 +182,7 @@ describe('the product read model', () => {
       slug: 'vintage-radio',
       status: 'active',
     });
-    const cartId = randomUUID();
+    const cartId = await guestCart();
     const res = await call('POST', '/api/cart/items', { cartId }, { productId: id, quantity: 1 });
     expect(res.statusCode).toBe(200);
     expect(res.json().items[0]).toMatchObject({ name: 'Vintage radio', available: 2 });
@@ -188,6 +194,33 @@ describe('the product read model', () => {
     const refused = await call('POST', '/api/cart/items', { cartId }, { productId: archived, quantity: 1 });
     expect(refused.statusCode).toBe(409);
     expect(refused.json().error.code).toBe('PRODUCT_UNAVAILABLE');
+  });
+});
+
+describe('guest cart ids', () => {
+  it('are issued by the service: a client-chosen UUID is never used, the answer names a new id', async () => {
+    const p = await known();
+    const chosen = randomUUID();
+    const res = await call('POST', '/api/cart/items', { cartId: chosen }, { productId: p.productId, quantity: 1 });
+    expect(res.statusCode).toBe(200);
+    const issued = res.headers['x-cart-id'] as string;
+    expect(issued).not.toBe(chosen);
+    expect(res.json().id).toBe(issued);
+    expect(String(res.headers['set-cookie'])).toContain(`cart_id=${issued}`);
+    // nothing was stored under the chosen id, and the same goes for a chosen cookie
+    expect(await h.store.lines(`g:${chosen}`)).toEqual([]);
+    const byCookie = await call('GET', '/api/cart', { cookie: `cart_id=${chosen}` });
+    expect(byCookie.headers['x-cart-id']).not.toBe(chosen);
+    expect(byCookie.json().items).toEqual([]);
+    // the issued id finds the cart
+    expect((await call('GET', '/api/cart', { cartId: issued })).json().items).toHaveLength(1);
+  });
+
+  it('merging a made-up id merges nothing', async () => {
+    const token = await h.issuer.sign(randomUUID());
+    const res = await call('POST', '/api/cart/merge', { token }, { cartId: randomUUID() });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().items).toEqual([]);
   });
 });
 
@@ -213,7 +246,7 @@ describe('user carts', () => {
     const token = await h.issuer.sign(userId);
     const both = await known({ stock: 5 });
     const guestOnly = await known({ stock: 10 });
-    const guestId = randomUUID();
+    const guestId = await guestCart();
     await call('POST', '/api/cart/items', { token }, { productId: both.productId, quantity: 3 });
     await call('POST', '/api/cart/items', { cartId: guestId }, { productId: both.productId, quantity: 4 });
     await call('POST', '/api/cart/items', { cartId: guestId }, { productId: guestOnly.productId, quantity: 2 });
@@ -278,7 +311,7 @@ describe('idle carts', () => {
     try {
       const p = await short.product();
       await eventually(async () => expect((await short.store.products([p.productId])).size).toBe(1), WAIT);
-      const cartId = randomUUID();
+      const cartId = await guestCart();
       const added = await short.app.inject({
         method: 'POST',
         url: '/api/cart/items',
@@ -312,7 +345,10 @@ describe('operations', () => {
 describe('the guest cart cookie in production', () => {
   let prod: CartHarness;
   beforeAll(async () => {
-    prod = await startCartHarness('cart-prod', { NODE_ENV: 'production' });
+    prod = await startCartHarness('cart-prod', {
+      NODE_ENV: 'production',
+      CART_ID_SECRET: 'a-cart-id-secret-of-32-characters!',
+    });
   });
   afterAll(() => prod?.close());
 

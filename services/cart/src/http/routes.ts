@@ -1,15 +1,14 @@
 // Cart routes: guests by cart id (x-cart-id header or HttpOnly cookie), users by token; merge on login.
-import { randomUUID } from 'node:crypto';
 import {
   type App,
   errorResponses,
   type FastifyReply,
   type FastifyRequest,
   type Guards,
-  isUuid,
   principalOf,
 } from '@microbazaar/kit';
 import { type Carts, guestOwner, type Owner, userOwner } from '../carts.js';
+import type { GuestIds } from '../domain/guestId.js';
 import { AddItemBody, Cart, CartHeaders, ChangeItemBody, MergeBody, ProductParams } from './schemas.js';
 
 export const CART_COOKIE = 'cart_id';
@@ -17,21 +16,27 @@ export const CART_COOKIE = 'cart_id';
 export interface CartRouteOptions {
   carts: Carts;
   guards: Guards;
+  /** guest cart ids this service issues, and recognises */
+  guestIds: GuestIds;
   cookie: { maxAgeSeconds: number; secure: boolean };
 }
 
-export function cartRoutes(app: App, { carts, guards, cookie }: CartRouteOptions) {
+export function cartRoutes(app: App, { carts, guards, guestIds, cookie }: CartRouteOptions) {
   const tags = ['cart'];
   // a token is optional: without one the cart is a guest's
   const security: Array<Record<string, string[]>> = [{ bearerAuth: [] }, {}];
 
-  /** A token means the user's cart; otherwise the guest's, from the header, the cookie or a new id. */
+  /**
+   * A token means the user's cart; otherwise the guest's, from the header or the cookie when this service
+   * issued that id, else under a new id it issues (an id a client made up is never used: the answer names
+   * the new one in x-cart-id and the cookie).
+   */
   async function ownerOf(req: FastifyRequest, reply: FastifyReply): Promise<Owner> {
     await guards.optional(req, reply);
     if (req.principal) return userOwner(req.principal.userId);
     const header = req.headers['x-cart-id'];
-    const fromCookie = req.cookies[CART_COOKIE];
-    const id = typeof header === 'string' ? header : fromCookie && isUuid(fromCookie) ? fromCookie : randomUUID();
+    const presented = typeof header === 'string' ? header : req.cookies[CART_COOKIE];
+    const id = presented && guestIds.issued(presented) ? presented.toLowerCase() : guestIds.issue();
     reply.header('x-cart-id', id);
     reply.setCookie(CART_COOKIE, id, {
       httpOnly: true,
@@ -136,7 +141,11 @@ export function cartRoutes(app: App, { carts, guards, cookie }: CartRouteOptions
       },
     },
     async (req, reply) => {
-      const cart = await carts.merge(userOwner(principalOf(req).userId), req.body.cartId, req.id);
+      const user = userOwner(principalOf(req).userId);
+      // no cart can live under an id this service did not issue: nothing to merge
+      const cart = guestIds.issued(req.body.cartId)
+        ? await carts.merge(user, req.body.cartId.toLowerCase(), req.id)
+        : await carts.view(user, req.id);
       reply.clearCookie(CART_COOKIE, { path: '/api/cart' });
       return cart;
     },
