@@ -3,10 +3,17 @@
 import { fileURLToPath } from 'node:url';
 import { type App, createApp, type ReadinessCheck } from './app.js';
 import { createGuards, createJwksVerifier, type Guards, type TokenVerifier } from './auth.js';
-import { type BusConfig, openBus } from './bus/config.js';
-import { eventsMigrations } from './bus/outbox.js';
+import { type BusConfig, fastPathsFrom, openBus, outboxOptionsFrom, retryPolicyFrom } from './bus/config.js';
+import {
+  type EventHandlers,
+  type FastEventHandlers,
+  type SubscribeWithInboxOptions,
+  subscribeWithInbox,
+} from './bus/inbox.js';
+import { busMetrics } from './bus/metrics.js';
+import { eventsMigrations, startOutboxRelay } from './bus/outbox.js';
 import { installEventContext } from './bus/tracing.js';
-import type { Bus } from './bus/types.js';
+import type { Bus, Subscription } from './bus/types.js';
 import { type Cache, openCache } from './cache.js';
 import { type Db, type DbConfig, migrate, openDb } from './db.js';
 import { createLogger, type Logger } from './logger.js';
@@ -71,6 +78,45 @@ export async function createServiceApp(opts: ServiceAppOptions): Promise<{ app: 
     opts.verifier ??
     createJwksVerifier(config.AUTH_JWKS_URL, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE });
   return { app, guards: createGuards(verifier) };
+}
+
+/** What serviceEvents needs: the service's app (for its metrics), database, bus, logger and config. */
+export interface ServiceEventsDeps {
+  app: App;
+  db: Db;
+  bus: Bus;
+  logger: Logger;
+  config: BusConfig;
+}
+
+/**
+ * The event workers of a service, wired from its config the same way everywhere: the outbox relay
+ * (OUTBOX_* settings) and consumers through the inbox (BUS_* retry policy, fast paths unless
+ * INBOX_FAST_PATHS=false), both counted in the app's /metrics. Start them inside startWorkers:
+ * `add(await events.relay())` first, `add(await events.consume(queue, handlers, fastPaths))` last.
+ */
+export function serviceEvents({ app, db, bus, logger, config }: ServiceEventsDeps) {
+  const metrics = busMetrics(app.metrics.registry);
+  return {
+    relay: () => startOutboxRelay({ db, bus, logger, metrics, ...outboxOptionsFrom(config) }),
+    consume: (
+      queue: string,
+      handlers: EventHandlers,
+      fastPaths?: FastEventHandlers,
+      options: Pick<SubscribeWithInboxOptions, 'bindings' | 'consumer' | 'maxBatch' | 'retentionMs'> = {},
+    ): Promise<Subscription> =>
+      subscribeWithInbox({
+        bus,
+        db,
+        queue,
+        handlers,
+        fastPaths: fastPaths && fastPathsFrom(config, fastPaths),
+        logger,
+        metrics,
+        ...retryPolicyFrom(config),
+        ...options,
+      }),
+  };
 }
 
 /** What the runner reads from every service's config: CommonEnv plus the service's PORT. */

@@ -3,20 +3,15 @@ import { QUEUES } from '@microbazaar/contracts';
 import {
   type App,
   type Bus,
-  busMetrics,
   createServiceApp,
   type Db,
-  fastPathsFrom,
   type Logger,
   type OutboxRelay,
-  outboxOptionsFrom,
   type Periodic,
-  retryPolicyFrom,
+  serviceEvents,
   serviceMigrations,
-  startOutboxRelay,
   startPeriodic,
   startWorkers,
-  subscribeWithInbox,
   type TokenVerifier,
   type WorkersOption,
 } from '@microbazaar/kit';
@@ -62,9 +57,9 @@ export async function buildApp(deps: OrderDeps): Promise<OrderService> {
   orderRoutes(app, { orders, guards });
 
   if (deps.workers === false) return { app, orders };
-  const metrics = busMetrics(app.metrics.registry);
+  const events = serviceEvents({ app, db, bus, logger, config });
   const workers = await startWorkers(app, async (add) => {
-    const relay = add(await startOutboxRelay({ db, bus, logger, metrics, ...outboxOptionsFrom(config) }));
+    const relay = add(await events.relay());
     const sweeper = add(
       startPeriodic(
         'expire-pending-orders',
@@ -77,18 +72,7 @@ export async function buildApp(deps: OrderDeps): Promise<OrderService> {
       ),
     );
     // started last, stopped first: no new events while the jobs and the relay finish
-    add(
-      await subscribeWithInbox({
-        bus,
-        db,
-        queue: QUEUES.orders,
-        handlers: orderSagaHandlers(orders),
-        fastPaths: fastPathsFrom(config, orderSagaFastPaths(orders)),
-        logger,
-        metrics,
-        ...retryPolicyFrom(config),
-      }),
-    );
+    add(await events.consume(QUEUES.orders, orderSagaHandlers(orders), orderSagaFastPaths(orders)));
     return { relay, sweeper };
   });
   return { app, orders, ...workers };

@@ -3,20 +3,15 @@ import { QUEUES } from '@microbazaar/contracts';
 import {
   type App,
   type Bus,
-  busMetrics,
   createServiceApp,
   type Db,
-  fastPathsFrom,
   type Logger,
   type OutboxRelay,
-  outboxOptionsFrom,
   type Periodic,
-  retryPolicyFrom,
+  serviceEvents,
   serviceMigrations,
-  startOutboxRelay,
   startPeriodic,
   startWorkers,
-  subscribeWithInbox,
   type TokenVerifier,
   type WorkersOption,
 } from '@microbazaar/kit';
@@ -84,10 +79,9 @@ export async function buildApp(deps: PaymentDeps): Promise<PaymentService> {
   paymentRoutes(app, { payments, guards, provider });
 
   if (deps.workers === false) return { app, payments, provider };
-
-  const metrics = busMetrics(app.metrics.registry);
+  const events = serviceEvents({ app, db, bus, logger, config });
   const workers = await startWorkers(app, async (add) => {
-    const relay = add(await startOutboxRelay({ db, bus, logger, metrics, ...outboxOptionsFrom(config) }));
+    const relay = add(await events.relay());
     const recovery = add(
       startPeriodic(
         'recover-payments',
@@ -100,18 +94,7 @@ export async function buildApp(deps: PaymentDeps): Promise<PaymentService> {
       ),
     );
     // started last, stopped first: no new events while recovery and the relay finish
-    add(
-      await subscribeWithInbox({
-        bus,
-        db,
-        queue: QUEUES.payments,
-        handlers: paymentSagaHandlers(payments),
-        fastPaths: fastPathsFrom(config, paymentSagaFastPaths(payments)),
-        logger,
-        metrics,
-        ...retryPolicyFrom(config),
-      }),
-    );
+    add(await events.consume(QUEUES.payments, paymentSagaHandlers(payments), paymentSagaFastPaths(payments)));
     return { relay, recovery };
   });
   return { app, payments, provider, ...workers };
