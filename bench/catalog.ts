@@ -146,7 +146,7 @@ async function main(): Promise<void> {
   };
   const config = loadConfig({ ...env, NODE_ENV: 'production' });
   const db = createPostgresDb({ url: databaseUrl, schema: config.DB_SCHEMA });
-  const storage = createStorage(config);
+  const storage = await createStorage(config);
   const services: Array<{ stop: () => Promise<void> }> = [];
   const rows: Row[] = [];
   const started = Date.now();

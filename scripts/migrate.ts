@@ -26,7 +26,9 @@ if (unknown.length) {
 
 const config = loadAuthConfig();
 // embedded: one PGlite for every schema, as `npm start` uses it
-const pglite = config.DATABASE_URL ? undefined : await PgliteHost.open(`${config.DATA_DIR}/pglite`);
+const pglite = config.DATABASE_URL
+  ? undefined
+  : await PgliteHost.open(`${config.DATA_DIR}/pglite`, { sharedBuffers: config.PGLITE_SHARED_BUFFERS });
 try {
   for (const name of wanted.length ? wanted : Object.keys(migrations)) {
     const entry = migrations[name]!;

@@ -36,7 +36,7 @@ const config = loadConfig();
 const count = integer('products', 1000);
 const sellerId = option('seller') ?? config.DEMO_SELLER_ID ?? DEMO_PLACEHOLDER_SELLER_ID;
 const { db, close } = await openDb(config, config.DB_SCHEMA);
-const storage = createStorage(config);
+const storage = await createStorage(config);
 try {
   await migrateProduct(db);
   const from = integer('from', await productCount(db));

@@ -93,7 +93,11 @@ export async function startPlatform(baseEnv: Env = process.env): Promise<Platfor
         );
   const authConfig = loadAuthConfig(envFor('auth'));
   const shared: SharedDeps = {};
-  if (!authConfig.DATABASE_URL) shared.pglite = await PgliteHost.open(join(authConfig.DATA_DIR, 'pglite'));
+  if (!authConfig.DATABASE_URL) {
+    shared.pglite = await PgliteHost.open(join(authConfig.DATA_DIR, 'pglite'), {
+      sharedBuffers: authConfig.PGLITE_SHARED_BUFFERS,
+    });
+  }
   if (!authConfig.REDIS_URL) shared.cache = new MemoryCache();
   if (!baseEnv.RABBITMQ_URL) {
     shared.bus = new MemoryBroker();

@@ -34,6 +34,7 @@ describe('loadEnv', () => {
       LOG_LEVEL: 'info',
       DATABASE_POOL_MAX: 10,
       DATA_DIR: '.data',
+      PGLITE_SHARED_BUFFERS: '32MB',
       BODY_LIMIT_BYTES: 1_048_576,
       TRUST_PROXY: 'loopback',
       SHUTDOWN_TIMEOUT_MS: 10_000,

@@ -111,6 +111,11 @@ export const CommonEnv = {
   /** Redis URL; unset = in-memory cache (single process only). */
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   DATA_DIR: Type.String({ default: '.data' }),
+  /**
+   * PGlite's buffer pool (embedded mode). PostgreSQL's default there is 160 MB, most of the embedded
+   * platform's memory; the data files stay in the OS page cache behind a smaller pool.
+   */
+  PGLITE_SHARED_BUFFERS: Type.String({ pattern: '^[0-9]+(kB|MB|GB)$', default: '32MB' }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 1_048_576 }),
   TRUST_PROXY: Type.String({ default: 'loopback' }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 10_000 }),

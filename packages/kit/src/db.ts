@@ -163,6 +163,9 @@ export function createPostgresDb(opts: PostgresOptions): Db {
   };
 }
 
+/** PGlite's buffer pool unless configured (PGLITE_SHARED_BUFFERS): its own default of 160 MB is resident memory. */
+export const PGLITE_SHARED_BUFFERS = '32MB';
+
 /**
  * One PGlite database shared by every service of the embedded platform. PGlite has a single
  * connection, so each service's view switches search_path under a lock before it runs.
@@ -175,14 +178,18 @@ export class PgliteHost {
 
   private constructor(readonly pg: PGlite) {}
 
-  static async open(dataDir: string | undefined): Promise<PgliteHost> {
+  static async open(dataDir: string | undefined, opts: { sharedBuffers?: string } = {}): Promise<PgliteHost> {
     const [{ PGlite }, { pg_trgm }] = await Promise.all([
       import('@electric-sql/pglite'),
       import('@electric-sql/pglite/contrib/pg_trgm'),
     ]);
     if (dataDir) mkdirSync(dataDir, { recursive: true });
     // pg_trgm ships with PGlite as a loadable extension: typo-tolerant search works embedded too
-    const pg = await PGlite.create({ ...(dataDir ? { dataDir } : {}), extensions: { pg_trgm } });
+    const pg = await PGlite.create({
+      ...(dataDir ? { dataDir } : {}),
+      extensions: { pg_trgm },
+      postgresqlconf: `shared_buffers = ${opts.sharedBuffers ?? PGLITE_SHARED_BUFFERS}`,
+    });
     return new PgliteHost(pg);
   }
 
@@ -272,6 +279,7 @@ export interface DbConfig {
   DATABASE_URL?: string | undefined;
   DATABASE_POOL_MAX: number;
   DATA_DIR: string;
+  PGLITE_SHARED_BUFFERS?: string;
 }
 
 /** PostgreSQL when DATABASE_URL is set, else PGlite under DATA_DIR (a host may be shared). */
@@ -288,7 +296,9 @@ export async function openDb(
     const db = shared.pglite.db(schema);
     return { db, close: () => db.close() };
   }
-  const host = await PgliteHost.open(join(config.DATA_DIR, 'pglite'));
+  const host = await PgliteHost.open(join(config.DATA_DIR, 'pglite'), {
+    ...(config.PGLITE_SHARED_BUFFERS ? { sharedBuffers: config.PGLITE_SHARED_BUFFERS } : {}),
+  });
   const db = host.db(schema);
   return {
     db,

@@ -25,7 +25,7 @@ export async function startProduct(config: ProductConfig, shared: SharedDeps = {
   const logger = createLogger('product', config.LOG_LEVEL);
   const { db, close: closeDb } = await openDb(config, config.DB_SCHEMA, shared);
   const bus = openBus(config, { name: 'product', logger, shared: shared.bus });
-  const storage = createStorage(config);
+  const storage = await createStorage(config);
   const closeAll = async () => {
     await bus.close().catch(() => {});
     await storage.close().catch(() => {});

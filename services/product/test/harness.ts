@@ -53,7 +53,7 @@ export async function startHarness(
   label: string,
   env: Env = {},
   opts: {
-    storage?: (config: ProductConfig) => MediaStorage;
+    storage?: (config: ProductConfig) => Promise<MediaStorage>;
     now?: () => Date;
     /** reach the database through another address (a fault proxy) */
     dbUrl?: (url: string) => string;
@@ -75,7 +75,7 @@ export async function startHarness(
     DEMO_DATA: 'false',
     ...env,
   });
-  const storage = opts.storage ? opts.storage(config) : createStorage(config);
+  const storage = await (opts.storage ? opts.storage(config) : createStorage(config));
   const built = await buildApp({
     config,
     logger: createLogger('product', 'silent'),

@@ -20,8 +20,8 @@ beforeAll(async () => {
     'images',
     { IMAGES_PER_PRODUCT: '3' },
     {
-      storage: (config) => {
-        const real = createStorage(config);
+      storage: async (config) => {
+        const real = await createStorage(config);
         // the local storage (open() included) whose put fails once the budget is spent
         const flaky: MediaStorage = {
           ...real,

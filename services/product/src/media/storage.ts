@@ -1,8 +1,6 @@
 // Where image files go: one interface, three adapters (local disk, S3, ImageKit), picked by MEDIA_STORAGE.
 import type { ProductConfig } from '../config.js';
-import { createImageKitStorage } from './imagekit.js';
 import { createLocalStorage } from './local.js';
-import { createS3Storage } from './s3.js';
 
 export interface StoredFile {
   /** the file's key in the storage (its path) */
@@ -27,9 +25,11 @@ export interface MediaStorage {
   close(): Promise<void>;
 }
 
-export function createStorage(config: ProductConfig): MediaStorage {
+/** The configured storage; a provider's SDK is loaded only when it is the one configured (memory). */
+export async function createStorage(config: ProductConfig): Promise<MediaStorage> {
   switch (config.MEDIA_STORAGE) {
-    case 's3':
+    case 's3': {
+      const { createS3Storage } = await import('./s3.js');
       return createS3Storage({
         bucket: config.S3_BUCKET ?? '',
         region: config.S3_REGION,
@@ -44,7 +44,9 @@ export function createStorage(config: ProductConfig): MediaStorage {
         connectionTimeoutMs: config.MEDIA_CONNECTION_TIMEOUT_MS,
         requestTimeoutMs: config.MEDIA_REQUEST_TIMEOUT_MS,
       });
-    case 'imagekit':
+    }
+    case 'imagekit': {
+      const { createImageKitStorage } = await import('./imagekit.js');
       return createImageKitStorage({
         publicKey: config.IMAGEKIT_PUBLIC_KEY ?? '',
         privateKey: config.IMAGEKIT_PRIVATE_KEY ?? '',
@@ -53,6 +55,7 @@ export function createStorage(config: ProductConfig): MediaStorage {
         uploadEndpoint: config.IMAGEKIT_UPLOAD_ENDPOINT,
         requestTimeoutMs: config.MEDIA_REQUEST_TIMEOUT_MS,
       });
+    }
     default:
       return createLocalStorage({ dir: config.MEDIA_DIR, baseUrl: config.MEDIA_BASE_URL });
   }
