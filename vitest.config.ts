@@ -8,6 +8,7 @@ export default defineConfig({
       'services/*/test/**/*.test.ts',
       'apps/*/test/**/*.test.{ts,tsx}',
       'test/**/*.test.ts',
+      'deploy/test/**/*.test.ts',
     ],
     globalSetup: ['./test/global-setup.ts'],
     pool: 'forks',

@@ -18,7 +18,7 @@ const USAGE = `usage: npm run events -- dlq <command> <queue> [options]
   <queue> is a consumer queue: ${Object.values(QUEUES).join(', ')}
   RABBITMQ_URL names the broker (default amqp://guest:guest@127.0.0.1:5672).
   The in-memory bus of \`npm start\` lives inside that process and is not reachable from here.
-  --prefix P   name prefix of exchanges and queues (test buses only)`;
+  --prefix P   name prefix of exchanges and queues (default BUS_PREFIX; test buses only)`;
 
 function fail(message: string, code = 2): never {
   console.error(message);
@@ -31,7 +31,8 @@ const { values, positionals } = parseArgs({
     id: { type: 'string' },
     limit: { type: 'string' },
     json: { type: 'boolean', default: false },
-    prefix: { type: 'string', default: '' },
+    // the same default as the services' (BUS_PREFIX), so a deploy job declares the names they will use
+    prefix: { type: 'string', default: process.env.BUS_PREFIX ?? '' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
