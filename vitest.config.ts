@@ -9,6 +9,7 @@ export default defineConfig({
       'apps/*/test/**/*.test.{ts,tsx}',
       'test/**/*.test.ts',
       'deploy/test/**/*.test.ts',
+      'deploy/aws/test/**/*.test.ts',
     ],
     globalSetup: ['./test/global-setup.ts'],
     pool: 'forks',

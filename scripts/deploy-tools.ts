@@ -8,7 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..');
-const FOLDERS = ['deploy/k8s'];
+const FOLDERS = ['deploy/k8s', 'deploy/aws'];
 
 for (const folder of FOLDERS) {
   const dir = join(ROOT, folder);
