@@ -28,7 +28,8 @@ RUN mkdir -p ../manifests \
 
 # Everything from the lock (dev tools included), then `npm run build`: a bundle per service (esbuild), the
 # platform, the operator scripts and the web app (Vite). ../out is what the runtime stages may copy: each
-# workspace without its sources and tests (dist/, migrations/, templates/, ...), and scripts/dist.
+# workspace without its sources and tests (dist/, migrations/, templates/, the assistant's faq.md, ...), and
+# scripts/dist.
 FROM base AS build
 COPY --from=manifests /manifests/ ./
 RUN --mount=type=cache,target=/root/.npm npm ci
@@ -41,7 +42,7 @@ RUN npm run build \
  && for ws in packages/* services/* apps/*; do \
       mkdir -p "../out/$ws" \
       && find "$ws" -mindepth 1 -maxdepth 1 ! -name src ! -name test ! -name node_modules ! -name '*.ts' ! -name '*.tsx' \
-           ! -name 'tsconfig*.json' ! -name '*.md' -exec cp -r -t "../out/$ws/" {} + ; \
+           ! -name 'tsconfig*.json' -exec cp -r -t "../out/$ws/" {} + ; \
     done
 
 # What every runtime image shares: production mode, the manifests to install from, drain on SIGTERM, health.
@@ -55,11 +56,12 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT}/health/live`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 
 FROM runtime AS gateway
-RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --include-workspace-root -w packages/contracts -w packages/kit -w services/gateway
+# apps/web: the server-side renderer of the web app imports react, react-router and react-query at run time
+RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --include-workspace-root -w packages/contracts -w packages/kit -w services/gateway -w apps/web
 COPY --from=build /out/packages/ ./packages/
 COPY --from=build /out/services/gateway/ ./services/gateway/
 COPY --from=build /out/apps/web/ ./apps/web/
-ENV PORT=8080
+ENV PORT=8080 WEB_DIR=apps/web/dist
 EXPOSE 8080
 USER 1000:1000
 CMD ["node", "--max-semi-space-size=4", "services/gateway/dist/main.js"]
@@ -133,7 +135,7 @@ CMD ["node", "--max-semi-space-size=4", "services/assistant/dist/main.js"]
 FROM runtime AS platform
 RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev
 COPY --from=build /out/ ./
-ENV PORT=8080
+ENV PORT=8080 WEB_DIR=apps/web/dist
 EXPOSE 8080
 USER 1000:1000
 CMD ["node", "--max-semi-space-size=4", "apps/platform/dist/main.js"]

@@ -158,7 +158,11 @@ async function measureServices(from: From): Promise<Map<string, Sample>> {
     DEMO_DATA: 'false',
     DATA_DIR: mkdtempSync(join(tmpdir(), 'mb-footprint-')),
     ADMIN_PASSWORD: `footprint-${Date.now()}`,
+    // what production insists on (nothing is mailed or charged here)
     SMTP_URL: 'smtp://127.0.0.1:2525',
+    JWT_KEY_ENCRYPTION_SECRET: 'footprint-bench-signing-key-secret',
+    PAYMENT_PROVIDER: 'sandbox',
+    ALLOW_SANDBOX_PAYMENTS: 'true',
     CART_KEY_PREFIX: uniquePrefix('footprint-cart'),
     LIVE_CHANNEL: uniquePrefix('footprint-live'),
     AUTH_JWKS_URL: `${url('auth')}/.well-known/jwks.json`,

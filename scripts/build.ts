@@ -71,11 +71,11 @@ function npmPackagesExternal(root: string): Plugin {
 }
 
 /**
- * Source files find their migrations and templates with `new URL('../migrations', import.meta.url)`. In a
- * bundle import.meta.url is the bundle's own URL, so each module's is replaced by where that module would
- * sit in its package's dist/ (services/x/src/app.ts → services/x/dist/app.ts): dist/ is as deep as src/, so
- * every relative URL still reaches the same folder beside it, from the repository and from an image alike.
- * The entry module keeps the bundle's URL, so `isMain(import.meta.url)` is true for it and for no other.
+ * Source files find their migrations and templates with `new URL('../migrations', import.meta.url)` (or
+ * import.meta.dirname). In a bundle those name the bundle itself, so each module's are replaced by where that
+ * module would sit in its package's dist/ (services/x/src/app.ts → services/x/dist/app.ts): dist/ is as deep
+ * as src/, so every relative path still reaches the same folder beside it, from the repository and from an
+ * image alike. The entry module keeps the bundle's own, so `isMain(import.meta.url)` is true for it alone.
  */
 function importMetaUrlOfSource(root: string, entry: string, outDir: string): Plugin {
   return {
@@ -83,12 +83,18 @@ function importMetaUrlOfSource(root: string, entry: string, outDir: string): Plu
     setup(b) {
       b.onLoad({ filter: /\.ts$/ }, (args) => {
         const contents = readFileSync(args.path, 'utf8');
-        if (args.path === entry || !contents.includes('import.meta.url')) return undefined;
+        if (args.path === entry || !/import\.meta\.(url|dirname|filename)/.test(contents)) return undefined;
         const fromRoot = posix(relative(root, args.path));
         if (fromRoot.startsWith('..') || fromRoot.includes('node_modules/')) return undefined;
         const inDist = fromRoot.replace(/\/src\//, '/dist/');
         const url = `new URL(${JSON.stringify(posix(relative(outDir, join(root, inDist))))}, import.meta.url).href`;
-        return { contents: contents.replaceAll('import.meta.url', url), loader: 'ts' };
+        return {
+          contents: contents
+            .replaceAll('import.meta.url', url)
+            .replaceAll('import.meta.filename', `__mbFileURLToPath(${url})`)
+            .replaceAll('import.meta.dirname', `__mbDirname(__mbFileURLToPath(${url}))`),
+          loader: 'ts',
+        };
       });
     },
   };
@@ -135,7 +141,12 @@ export async function buildEntry(root: string, entry: Entry, opts: { write?: boo
     write,
     // a CommonJS package bundled from a nested copy requires Node's built-ins
     banner: {
-      js: "import { createRequire as __mbCreateRequire } from 'node:module';\nconst require = __mbCreateRequire(import.meta.url);",
+      js: [
+        "import { createRequire as __mbCreateRequire } from 'node:module';",
+        "import { dirname as __mbDirname } from 'node:path';",
+        "import { fileURLToPath as __mbFileURLToPath } from 'node:url';",
+        'const require = __mbCreateRequire(import.meta.url);',
+      ].join('\n'),
     },
     plugins: [npmPackagesExternal(root), importMetaUrlOfSource(root, entryPath, outDir)],
   });

@@ -1,5 +1,6 @@
 // `npm run migrate [-- <service>...]`: applies each service's SQL migrations to DATABASE_URL
 // (or the embedded PGlite under DATA_DIR when it is unset). Services also migrate at start.
+import { migrations as assistantMigrations, loadConfig as loadAssistantConfig } from '@microbazaar/assistant';
 import { loadConfig as loadAuthConfig, migrateAuth } from '@microbazaar/auth';
 import { type Db, openDb, PgliteHost } from '@microbazaar/kit';
 import { loadConfig as loadNotificationConfig, migrateNotification } from '@microbazaar/notification';
@@ -7,12 +8,16 @@ import { loadConfig as loadOrderConfig, migrations as orderMigrations } from '@m
 import { loadConfig as loadPaymentConfig, migrations as paymentMigrations } from '@microbazaar/payment';
 import { loadConfig as loadProductConfig, migrateProduct } from '@microbazaar/product';
 
+// Each service's schema as its configuration names it. Only DB_SCHEMA is read: what production demands of a
+// running service (SMTP, Stripe keys, signing-key encryption) is not the migration job's to provide.
+const schemaEnv = { ...process.env, NODE_ENV: 'development' };
 const migrations: Record<string, { schema: () => string; run: (db: Db) => Promise<string[]> }> = {
-  auth: { schema: () => loadAuthConfig().DB_SCHEMA, run: migrateAuth },
-  product: { schema: () => loadProductConfig().DB_SCHEMA, run: migrateProduct },
-  order: { schema: () => loadOrderConfig().DB_SCHEMA, run: orderMigrations.apply },
-  payment: { schema: () => loadPaymentConfig().DB_SCHEMA, run: paymentMigrations.apply },
-  notification: { schema: () => loadNotificationConfig().DB_SCHEMA, run: migrateNotification },
+  auth: { schema: () => loadAuthConfig(schemaEnv).DB_SCHEMA, run: migrateAuth },
+  product: { schema: () => loadProductConfig(schemaEnv).DB_SCHEMA, run: migrateProduct },
+  order: { schema: () => loadOrderConfig(schemaEnv).DB_SCHEMA, run: orderMigrations.apply },
+  payment: { schema: () => loadPaymentConfig(schemaEnv).DB_SCHEMA, run: paymentMigrations.apply },
+  notification: { schema: () => loadNotificationConfig(schemaEnv).DB_SCHEMA, run: migrateNotification },
+  assistant: { schema: () => loadAssistantConfig(schemaEnv).DB_SCHEMA, run: assistantMigrations.apply },
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
@@ -24,7 +29,7 @@ if (unknown.length) {
   process.exit(2);
 }
 
-const config = loadAuthConfig();
+const config = loadAuthConfig(schemaEnv);
 // embedded: one PGlite for every schema, as `npm start` uses it
 const pglite = config.DATABASE_URL
   ? undefined

@@ -3,6 +3,7 @@
 // the compose migrate + topology job run on the real PostgreSQL and RabbitMQ, and every image's CMD started
 // with its image's environment until /health/ready answers, its HEALTHCHECK passes and SIGTERM stops it.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
@@ -40,7 +41,7 @@ function installedWorkspaces(target: string): string[] | undefined {
 const pkg = (dir: string) =>
   JSON.parse(readFileSync(join(ROOT, dir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
 const TARGETS = [...SERVICES.map((s) => s.name), 'platform'];
-const NATIVE_RUN = ['auth', 'product'];
+const NATIVE_RUN = ['auth', 'product', 'gateway', 'assistant'];
 
 describe('Dockerfile', () => {
   it('starts from a pinned Node 20 on Debian bookworm-slim (glibc: the prebuilt sharp and argon2 binaries)', () => {
@@ -78,8 +79,17 @@ describe('Dockerfile', () => {
     for (const copy of stage(target).steps.filter((s) => s.keyword === 'COPY'))
       expect(copy.flags.from === 'build' ? copy.args : '/out/').toMatch(/^\/out\//);
     if (target !== 'platform') {
-      expect(installedWorkspaces(target)).toEqual(['packages/contracts', 'packages/kit', `services/${target}`]);
+      // its own workspace and the kit's; the gateway also the web app's (its server-side renderer)
+      expect(installedWorkspaces(target)).toEqual(
+        [
+          'packages/contracts',
+          'packages/kit',
+          `services/${target}`,
+          ...(target === 'gateway' ? ['apps/web'] : []),
+        ].sort(),
+      );
     }
+    if (target === 'gateway' || target === 'platform') expect(config.env.WEB_DIR).toBe('apps/web/dist');
   });
 
   it('keeps secrets, local data and local builds out of every layer', () => {
@@ -166,6 +176,28 @@ describe('compose.yaml', () => {
   });
 });
 
+describe('.github/workflows/ci.yml', () => {
+  const workflow = parse(readFileSync(join(ROOT, '.github/workflows/ci.yml'), 'utf8')) as {
+    jobs: Record<
+      string,
+      {
+        steps: Array<{ run?: string }>;
+        services?: Record<string, unknown>;
+        strategy?: { matrix: { target: string[] } };
+      }
+    >;
+  };
+
+  it('runs .ci/run (the same suite as this CI) with PostgreSQL, Redis and RabbitMQ beside it', () => {
+    expect(workflow.jobs.test?.steps.some((s) => s.run?.trim() === '.ci/run')).toBe(true);
+    expect(Object.keys(workflow.jobs.test?.services ?? {}).sort()).toEqual(['postgres', 'rabbitmq', 'redis']);
+  });
+
+  it('builds every target of the Dockerfile', () => {
+    expect([...(workflow.jobs.images?.strategy?.matrix.target ?? [])].sort()).toEqual([...TARGETS].sort());
+  });
+});
+
 /** Natively built images: the stages of each target replayed (deploy/test/dockerfile.ts). */
 describe('images, built and run natively', () => {
   const workDir = mkdtempSync(join(tmpdir(), 'mb-images-'));
@@ -195,7 +227,12 @@ describe('images, built and run natively', () => {
       BUS_PREFIX: busPrefix,
       CART_KEY_PREFIX: cartPrefix,
       LIVE_CHANNEL: uniquePrefix('images-live'),
-      SMTP_URL: 'smtp://127.0.0.1:9', // production wants one; nothing is mailed here
+      // what production insists on: an SMTP server (nothing is mailed here), encrypted signing keys, and the
+      // sandbox only when named and allowed
+      SMTP_URL: 'smtp://127.0.0.1:9',
+      JWT_KEY_ENCRYPTION_SECRET: randomBytes(24).toString('hex'),
+      PAYMENT_PROVIDER: 'sandbox',
+      ALLOW_SANDBOX_PAYMENTS: 'true',
       LOG_LEVEL: 'warn',
       HOST: '127.0.0.1',
     };
@@ -283,8 +320,9 @@ describe('images, built and run natively', () => {
     });
   }, 600_000);
 
-  // the images whose dependencies carry native binaries (argon2, sharp's libvips); the others install the
-  // same way and their imports are checked above against what their workspaces declare
+  // the images with more than their bundle to carry: native binaries (argon2, sharp's libvips), the web app and
+  // its renderer's packages (gateway), an embedding model in worker threads and a FAQ file (assistant); the
+  // others install the same way and their imports are checked above against what their workspaces declare
   it.each(
     presentServices()
       .filter((s) => NATIVE_RUN.includes(s.name))
@@ -308,6 +346,12 @@ describe('images, built and run natively', () => {
           const image = list.items[0]?.images[0]?.url;
           expect(image).toBeDefined();
           expect((await fetch(new URL(image!, url))).status).toBe(200);
+        }
+        if (name === 'gateway') {
+          // the web app, built in the build stage, rendered on the server with the web workspace's packages
+          const page = await fetch(`${url}/`);
+          expect(page.status).toBe(200);
+          expect(await page.text()).toMatch(/<html/i);
         }
         if (name === 'auth') {
           // argon2 (a native binary) hashes a password

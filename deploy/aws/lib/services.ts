@@ -64,7 +64,7 @@ export interface ServicesProps {
   certificateArn: string;
   /** https://shop.example.com: links in mails, CORS */
   publicUrl: string;
-  /** operator-filled secrets: SMTP_URL ... */
+  /** operator-filled secrets: smtpUrl, stripeSecretKey, stripeWebhookSecret */
   appSecrets: ISecret;
   /** generated: ADMIN_PASSWORD (first start), JWT_KEY_ENCRYPTION_SECRET */
   adminSecret: ISecret;
@@ -189,6 +189,11 @@ export class Services extends Construct {
     };
     if (row) env.PORT = String(row.port);
     if (!row || row.database) env.DATABASE_URL = props.data.databaseUrl;
+    if (row?.name === 'payment' && props.stage.name === 'dev') {
+      // the dev stage is a staging shop: the sandbox takes no money (production takes Stripe's keys)
+      env.PAYMENT_PROVIDER = 'sandbox';
+      env.ALLOW_SANDBOX_PAYMENTS = 'true';
+    }
     if (row?.name === 'product') {
       env.MEDIA_STORAGE = 's3';
       env.S3_BUCKET = props.media.media.bucketName;
@@ -207,10 +212,14 @@ export class Services extends Construct {
     }
     if (row?.cache) s.REDIS_URL = EcsSecret.fromSecretsManager(props.data.redisUrl);
     if (!row || row.bus) s.RABBITMQ_URL = EcsSecret.fromSecretsManager(props.data.rabbitmqUrl);
-    if (!row || row.name === 'notification') s.SMTP_URL = EcsSecret.fromSecretsManager(props.appSecrets, 'smtpUrl');
-    if (!row || row.name === 'auth') {
+    if (row?.name === 'notification') s.SMTP_URL = EcsSecret.fromSecretsManager(props.appSecrets, 'smtpUrl');
+    if (row?.name === 'payment' && props.stage.name !== 'dev') {
+      s.STRIPE_SECRET_KEY = EcsSecret.fromSecretsManager(props.appSecrets, 'stripeSecretKey');
+      s.STRIPE_WEBHOOK_SECRET = EcsSecret.fromSecretsManager(props.appSecrets, 'stripeWebhookSecret');
+    }
+    if (row?.name === 'auth') {
       s.JWT_KEY_ENCRYPTION_SECRET = EcsSecret.fromSecretsManager(props.jwtKeySecret);
-      if (row) s.ADMIN_PASSWORD = EcsSecret.fromSecretsManager(props.adminSecret);
+      s.ADMIN_PASSWORD = EcsSecret.fromSecretsManager(props.adminSecret);
     }
     return s;
   }

@@ -66,9 +66,14 @@ export class ShopStack extends Stack {
 
     // filled by the operator after the first deploy (deploy/aws/README.md); the services fail fast until it is
     const appSecrets = new Secret(this, 'AppSecrets', {
-      description: 'microbazaar: SMTP_URL of the notification service (smtpUrl); set it after the first deploy',
+      description:
+        'microbazaar: smtpUrl (notification), stripeSecretKey and stripeWebhookSecret (payment, production); set them after the first deploy',
       generateSecretString: {
-        secretStringTemplate: JSON.stringify({ smtpUrl: 'smtp://set-me.invalid:587' }),
+        secretStringTemplate: JSON.stringify({
+          smtpUrl: 'smtp://set-me.invalid:587',
+          stripeSecretKey: 'sk_set_me',
+          stripeWebhookSecret: 'whsec_set_me',
+        }),
         generateStringKey: 'unused',
       },
     });
@@ -150,7 +155,10 @@ export class ShopStack extends Stack {
       value: this.media.web.bucketName,
       description: 'aws s3 sync apps/web/dist/assets s3://<bucket>/assets',
     });
-    new CfnOutput(this, 'AppSecretsArn', { value: appSecrets.secretArn, description: 'set smtpUrl here' });
+    new CfnOutput(this, 'AppSecretsArn', {
+      value: appSecrets.secretArn,
+      description: 'set smtpUrl, stripeSecretKey and stripeWebhookSecret here',
+    });
     new CfnOutput(this, 'MigrateTaskDefinition', { value: this.services.migrateTask.taskDefinitionArn });
     new CfnOutput(this, 'ClusterName', { value: this.services.cluster.clusterName });
   }
