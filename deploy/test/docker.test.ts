@@ -359,12 +359,12 @@ describe('images, built and run natively', () => {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
             body: JSON.stringify({
-              email: `${uniquePrefix('img')}@example.com`,
-              password: 'correct horse',
+              email: `image-${randomBytes(4).toString('hex')}@example.com`,
+              password: 'correct horse battery',
               name: 'Ada',
             }),
           });
-          expect(res.status).toBe(201);
+          expect(res.status, await res.text()).toBe(201);
         }
       });
       rmSync(dataDir, { recursive: true, force: true });
