@@ -161,6 +161,7 @@ async function measureServices(from: From): Promise<Map<string, Sample>> {
     // what production insists on (nothing is mailed or charged here)
     SMTP_URL: 'smtp://127.0.0.1:2525',
     JWT_KEY_ENCRYPTION_SECRET: 'footprint-bench-signing-key-secret',
+    CART_ID_SECRET: 'footprint-bench-cart-id-secret-of-32-chars',
     PAYMENT_PROVIDER: 'sandbox',
     ALLOW_SANDBOX_PAYMENTS: 'true',
     CART_KEY_PREFIX: uniquePrefix('footprint-cart'),

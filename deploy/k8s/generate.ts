@@ -46,6 +46,10 @@ export function secretEnv(s: DeployedService): Array<ReturnType<typeof secret>> 
       // first start only: no admin is created without it
       env.push(secret('ADMIN_PASSWORD', 'admin-password', true));
       break;
+    case 'cart':
+      // keys the MAC of guest cart ids: the same on every replica, required in production
+      env.push(secret('CART_ID_SECRET', 'cart-id-secret'));
+      break;
     case 'payment':
       env.push(secret('STRIPE_SECRET_KEY', 'stripe-secret-key', true));
       env.push(secret('STRIPE_WEBHOOK_SECRET', 'stripe-webhook-secret', true));

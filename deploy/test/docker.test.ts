@@ -231,6 +231,7 @@ describe('images, built and run natively', () => {
       // sandbox only when named and allowed
       SMTP_URL: 'smtp://127.0.0.1:9',
       JWT_KEY_ENCRYPTION_SECRET: randomBytes(24).toString('hex'),
+      CART_ID_SECRET: randomBytes(24).toString('hex'),
       PAYMENT_PROVIDER: 'sandbox',
       ALLOW_SANDBOX_PAYMENTS: 'true',
       LOG_LEVEL: 'warn',

@@ -69,6 +69,8 @@ export interface ServicesProps {
   /** generated: ADMIN_PASSWORD (first start), JWT_KEY_ENCRYPTION_SECRET */
   adminSecret: ISecret;
   jwtKeySecret: ISecret;
+  /** generated: CART_ID_SECRET */
+  cartIdSecret: ISecret;
 }
 
 export class Services extends Construct {
@@ -217,6 +219,7 @@ export class Services extends Construct {
       s.STRIPE_SECRET_KEY = EcsSecret.fromSecretsManager(props.appSecrets, 'stripeSecretKey');
       s.STRIPE_WEBHOOK_SECRET = EcsSecret.fromSecretsManager(props.appSecrets, 'stripeWebhookSecret');
     }
+    if (row?.name === 'cart') s.CART_ID_SECRET = EcsSecret.fromSecretsManager(props.cartIdSecret);
     if (row?.name === 'auth') {
       s.JWT_KEY_ENCRYPTION_SECRET = EcsSecret.fromSecretsManager(props.jwtKeySecret);
       s.ADMIN_PASSWORD = EcsSecret.fromSecretsManager(props.adminSecret);

@@ -85,7 +85,11 @@ export class ShopStack extends Stack {
       description: 'microbazaar auth: JWT_KEY_ENCRYPTION_SECRET, encrypts the signing keys at rest',
       generateSecretString: { passwordLength: 48, excludePunctuation: true },
     });
-    for (const s of [appSecrets, adminSecret, jwtKeySecret])
+    const cartIdSecret = new Secret(this, 'CartIdSecret', {
+      description: 'microbazaar cart: CART_ID_SECRET, keys the MAC of guest cart ids (the same on every task)',
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+    });
+    for (const s of [appSecrets, adminSecret, jwtKeySecret, cartIdSecret])
       Validations.of(s).acknowledge({
         id: 'AwsSolutions-SMG4',
         reason:
@@ -105,6 +109,7 @@ export class ShopStack extends Stack {
       appSecrets,
       adminSecret,
       jwtKeySecret,
+      cartIdSecret,
     });
 
     if (props.waf) {

@@ -22,6 +22,7 @@ kubectl -n "$NS" create secret generic microbazaar-secrets \
   --from-literal=redis-url="redis://:${REDIS}@redis:6379" \
   --from-literal=rabbitmq-url="amqp://microbazaar:${MQ}@rabbitmq:5672" \
   --from-literal=jwt-key-encryption-secret="$(rand)" \
+  --from-literal=cart-id-secret="$(rand)$(rand)" \
   --from-literal=admin-password="$(rand)" \
   --dry-run=client -o yaml | kubectl apply -f -
 echo "created microbazaar-secrets in $NS (admin password: kubectl -n $NS get secret microbazaar-secrets -o jsonpath='{.data.admin-password}' | base64 -d)"
