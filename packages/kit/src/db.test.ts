@@ -483,6 +483,53 @@ describe('postgres.js with a dead backend (driver patched by patches/postgres+3.
   });
 });
 
+describe('postgres.js after a backend died mid-query (patched: porsager/postgres#1223)', () => {
+  it("the next query on that connection is answered, not failed with the dead backend's 57P01", async () => {
+    // a server restart does this to every busy connection: FATAL 57P01 for the query in flight, then the close;
+    // unpatched, the error stayed behind and failed the first query after the reconnect (a 503 after recovery)
+    const app = `stale_${randomBytes(3).toString('hex')}`;
+    const sql = postgres(testDb.url, { max: 1, onnotice: () => {}, connection: { application_name: app } });
+    const killer = postgres(testDb.url, { max: 1, onnotice: () => {} });
+    try {
+      await sql`SELECT 1`;
+      const long = sql`SELECT pg_sleep(30)`.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      await eventually(async () => {
+        const [row] = await killer<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE application_name = ${app} AND state = 'active'`;
+        expect(row?.n).toBe(1);
+      });
+      await killer`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ${app}`;
+      expect(isConnectionError(await long)).toBe(true);
+      expect(await sql`SELECT 1::int AS one`).toEqual([{ one: 1 }]);
+    } finally {
+      await Promise.all([sql.end({ timeout: 1 }), killer.end({ timeout: 1 })]);
+    }
+  });
+
+  it('a connection whose type fetch fails does not crash the process (porsager/postgres#1192)', async () => {
+    const unhandled: unknown[] = [];
+    const record = (err: unknown) => unhandled.push(err);
+    process.on('unhandledRejection', record);
+    // a 1 ms statement_timeout cancels the driver's own pg_type query on every new connection
+    const sql = postgres(testDb.url, { max: 1, onnotice: () => {}, connection: { statement_timeout: 1 } });
+    try {
+      const err = await sql`SELECT 1`.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toMatchObject({ code: '57014' });
+      await sleep(200); // an unhandled rejection is reported after the microtasks run out
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', record);
+      await sql.end({ timeout: 1 });
+    }
+  });
+});
+
 describe('isConnectionError', () => {
   it.each([
     ['refused socket', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })],
