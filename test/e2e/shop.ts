@@ -22,6 +22,7 @@ export interface Order {
   items: Array<{ productId: string; quantity: number; unitPrice: { amount: number; currency: string } }>;
   total: { amount: number; currency: string };
   history: Array<{ status: string; at: string; cause: string }>;
+  createdAt: string;
 }
 
 export const ADDRESS = {

@@ -149,6 +149,8 @@ export interface Stack {
   processes?: Map<ServiceName, ServiceProcess>;
   /** the TCP proxy every service reaches RabbitMQ through (distributed mode with brokerProxy) */
   broker?: FaultProxy;
+  /** the TCP proxy every service reaches PostgreSQL through (distributed mode with dbProxy) */
+  db?: FaultProxy;
   /** the RabbitMQ URL the services use, without the proxy (distributed mode) */
   rabbitUrl?: string;
   /** the BUS_PREFIX of every service's exchanges and queues: a bus of the test's own must use it too */
@@ -165,6 +167,8 @@ export interface StackOptions {
   serviceEnv?: Partial<Record<ServiceName, Env>>;
   /** services reach RabbitMQ through a proxy the test can cut */
   brokerProxy?: boolean;
+  /** services reach PostgreSQL through a proxy the test can cut (`databaseUrl` stays direct) */
+  dbProxy?: boolean;
 }
 
 /** Every service as its own process, on real backends. */
@@ -172,6 +176,7 @@ export async function startDistributedStack(opts: StackOptions): Promise<Stack> 
   const database: TestDatabase = await createTestDatabase(opts.label);
   const busPrefix = testPrefix(opts.label);
   const broker = opts.brokerProxy ? await createFaultProxy(TEST_RABBITMQ_URL) : undefined;
+  const db = opts.dbProxy ? await createFaultProxy(database.url) : undefined;
   const ports = Object.fromEntries(
     await Promise.all(SERVICES.map(async (s) => [s, await freePort()] as const)),
   ) as Record<ServiceName, number>;
@@ -180,7 +185,7 @@ export async function startDistributedStack(opts: StackOptions): Promise<Stack> 
     NODE_ENV: 'test',
     LOG_LEVEL: 'warn',
     HOST: '127.0.0.1',
-    DATABASE_URL: database.url,
+    DATABASE_URL: db?.url ?? database.url,
     RABBITMQ_URL: broker?.url ?? TEST_RABBITMQ_URL,
     BUS_PREFIX: busPrefix,
     AUTH_JWKS_URL: `${url('auth')}/.well-known/jwks.json`,
@@ -212,6 +217,7 @@ export async function startDistributedStack(opts: StackOptions): Promise<Stack> 
   const stop = async () => {
     await Promise.all([...processes.values()].map((p) => p.stop('SIGTERM')));
     await broker?.close();
+    await db?.close();
     // thrown after the rest is cleaned up: a run that leaves queues on the shared broker should say so
     const topology = await deleteBusTopology(
       busPrefix,
@@ -240,6 +246,7 @@ export async function startDistributedStack(opts: StackOptions): Promise<Stack> 
     databaseUrl: database.url,
     processes,
     ...(broker ? { broker } : {}),
+    ...(db ? { db } : {}),
     rabbitUrl: TEST_RABBITMQ_URL,
     busPrefix,
     stop,

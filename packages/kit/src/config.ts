@@ -108,6 +108,12 @@ export const CommonEnv = {
   /** PostgreSQL URL; unset = embedded PGlite under DATA_DIR. */
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   DATABASE_POOL_MAX: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
+  /** opening a PostgreSQL connection may take this long before the database counts as unreachable */
+  DATABASE_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 1000 }),
+  /** the server's statement_timeout (0 = none) */
+  DATABASE_STATEMENT_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 15_000 }),
+  /** a statement unanswered this long makes the pool check the server and its connection (0 = never) */
+  DATABASE_SUSPECT_AFTER_MS: Type.Integer({ minimum: 0, default: 500 }),
   /** Redis URL; unset = in-memory cache (single process only). */
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   DATA_DIR: Type.String({ default: '.data' }),

@@ -3,8 +3,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
-import postgres from 'postgres';
-import { Unavailable } from './errors.js';
+import type { Logger } from './logger.js';
+import { assertSchemaName, createPostgresDb } from './postgres.js';
 
 export type Row = Record<string, unknown>;
 
@@ -19,149 +19,26 @@ export interface Db extends Sql {
   readonly kind: 'postgres' | 'pglite';
   readonly schema: string;
   transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
-  /** Subscribes to NOTIFY on a channel; returns an unsubscribe function. */
-  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Subscribes to NOTIFY on a channel; returns an unsubscribe function. The subscription outlives lost
+   * connections and outages: `onReconnect` is called each time it is renewed, as whatever was notified
+   * meanwhile is lost (catch up then).
+   */
+  listen(channel: string, onNotify: (payload: string) => void, onReconnect?: () => void): Promise<() => Promise<void>>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
 
-const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-
-export function assertSchemaName(schema: string): void {
-  if (!SCHEMA_NAME.test(schema)) throw new Error(`invalid schema name ${JSON.stringify(schema)}`);
-}
-
-const CONNECTION_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'EHOSTDOWN',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'ECONNABORTED',
-  'CONNECTION_CLOSED',
-  'CONNECTION_ENDED',
-  'CONNECTION_DESTROYED',
-  'CONNECT_TIMEOUT',
-  '57P01', // admin_shutdown
-  '57P02', // crash_shutdown
-  '57P03', // cannot_connect_now
-  '57P05', // idle_session_timeout
-  '53300', // too_many_connections
-]);
-
-/** True when the error means "the database is not reachable", as opposed to a bad query. */
-export function isConnectionError(err: unknown): boolean {
-  if (!err || typeof err !== 'object') return false;
-  const code = String((err as { code?: unknown }).code ?? '');
-  if (CONNECTION_CODES.has(code) || code.startsWith('08')) return true;
-  const errors = (err as { errors?: unknown[] }).errors;
-  return Array.isArray(errors) && errors.some(isConnectionError);
-}
-
-/**
- * True when PostgreSQL refused a value the request carried: SQLSTATE class 22 (data exception: a NUL
- * character, a number out of range, text that is no valid uuid or date) or 54000 (a value too large
- * to index). The request is wrong, not the service.
- */
-export function isDataError(err: unknown): boolean {
-  if (!err || typeof err !== 'object') return false;
-  const code = String((err as { code?: unknown }).code ?? '');
-  return /^22[0-9A-Z]{3}$/.test(code) || code === '54000';
-}
-
-function translate(err: unknown): never {
-  if (isConnectionError(err))
-    throw new Unavailable('The database is unavailable, try again shortly', 'DATABASE_UNAVAILABLE', err);
-  throw err;
-}
-
-export interface PostgresOptions {
-  url: string;
-  schema: string;
-  poolMax?: number;
-  applicationName?: string;
-  statementTimeoutMs?: number;
-}
-
-/** PostgreSQL through postgres.js: prepared statements, pooled, search_path pinned to the service schema. */
-export function createPostgresDb(opts: PostgresOptions): Db {
-  assertSchemaName(opts.schema);
-  const sql = postgres(opts.url, {
-    max: opts.poolMax ?? 10,
-    connect_timeout: 5,
-    idle_timeout: 60,
-    max_lifetime: 60 * 30,
-    onnotice: () => {},
-    connection: {
-      search_path: `"${opts.schema}", public`,
-      application_name: opts.applicationName ?? opts.schema,
-      statement_timeout: opts.statementTimeoutMs ?? 15_000,
-    },
-    types: {
-      // counts and ids as numbers (all our int8 values are far below 2^53)
-      int8: { to: 20, from: [20], serialize: (v: number) => String(v), parse: (v: string) => Number(v) },
-      // a string bound to json/jsonb is JSON text already, as in PGlite: encoding it again would store a JSON string
-      json: {
-        to: 114,
-        from: [114, 3802],
-        serialize: (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v)),
-        parse: (v: string) => JSON.parse(v),
-      },
-    },
-  });
-  const wrap = (runner: postgres.Sql | postgres.TransactionSql): Sql => ({
-    async query<T>(text: string, params: readonly unknown[] = []) {
-      try {
-        const rows = await runner.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true });
-        return rows as unknown as T[];
-      } catch (err) {
-        return translate(err);
-      }
-    },
-    async exec(script: string) {
-      try {
-        await runner.unsafe(script);
-      } catch (err) {
-        translate(err);
-      }
-    },
-  });
-  const base = wrap(sql);
-  return {
-    kind: 'postgres',
-    schema: opts.schema,
-    query: base.query,
-    exec: base.exec,
-    async transaction(fn) {
-      try {
-        return (await sql.begin((tx) => fn(wrap(tx)))) as Awaited<ReturnType<typeof fn>>;
-      } catch (err) {
-        return translate(err);
-      }
-    },
-    async listen(channel, onNotify) {
-      try {
-        const sub = await sql.listen(channel, (payload) => onNotify(payload));
-        return async () => {
-          await sub.unlisten().catch(() => {});
-        };
-      } catch (err) {
-        return translate(err);
-      }
-    },
-    async ping() {
-      await base.query('select 1');
-    },
-    async close() {
-      await sql.end({ timeout: 5 });
-    },
-  };
-}
+export {
+  assertSchemaName,
+  createPostgresDb,
+  databaseUnavailable,
+  isConnectionError,
+  isDatabaseUnavailable,
+  isDataError,
+  type PostgresOptions,
+  translateDbError,
+} from './postgres.js';
 
 /** PGlite's buffer pool unless configured (PGLITE_SHARED_BUFFERS): its own default of 160 MB is resident memory. */
 export const PGLITE_SHARED_BUFFERS = '32MB';
@@ -244,6 +121,7 @@ export class PgliteHost {
           ),
         );
       },
+      // one connection in this process: nothing to lose, so onReconnect is never called
       async listen(channel, onNotify) {
         // quoted, as postgres.js does: PGlite would lower-case a bare name and miss pg_notify('MixedCase')
         if (channel.includes('"')) throw new Error(`invalid channel name ${JSON.stringify(channel)}`);
@@ -278,6 +156,9 @@ export class PgliteHost {
 export interface DbConfig {
   DATABASE_URL?: string | undefined;
   DATABASE_POOL_MAX: number;
+  DATABASE_CONNECT_TIMEOUT_MS?: number;
+  DATABASE_STATEMENT_TIMEOUT_MS?: number;
+  DATABASE_SUSPECT_AFTER_MS?: number;
   DATA_DIR: string;
   PGLITE_SHARED_BUFFERS?: string;
 }
@@ -287,9 +168,22 @@ export async function openDb(
   config: DbConfig,
   schema: string,
   shared?: { pglite?: PgliteHost },
+  logger?: Logger,
 ): Promise<{ db: Db; close: () => Promise<void> }> {
   if (config.DATABASE_URL) {
-    const db = createPostgresDb({ url: config.DATABASE_URL, schema, poolMax: config.DATABASE_POOL_MAX });
+    const db = createPostgresDb({
+      url: config.DATABASE_URL,
+      schema,
+      poolMax: config.DATABASE_POOL_MAX,
+      ...(config.DATABASE_CONNECT_TIMEOUT_MS !== undefined
+        ? { connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS }
+        : {}),
+      ...(config.DATABASE_STATEMENT_TIMEOUT_MS !== undefined
+        ? { statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS }
+        : {}),
+      ...(config.DATABASE_SUSPECT_AFTER_MS !== undefined ? { suspectAfterMs: config.DATABASE_SUSPECT_AFTER_MS } : {}),
+      ...(logger ? { logger } : {}),
+    });
     return { db, close: () => db.close() };
   }
   if (shared?.pglite) {

@@ -10,7 +10,22 @@ export interface FaultProxy {
   cut(): Promise<void>;
   /** accepts connections again on the same port */
   restore(): Promise<void>;
+  /**
+   * Half-opens every open connection, as a server restart whose goodbye never reached the client (a
+   * NAT, a load balancer, a failover): the backend side is closed, so the server forgets them, while
+   * the client side stays open and silently swallows whatever is sent on it. New connections go
+   * through as usual: the backend is "back".
+   */
+  freeze(): void;
+  /** connections open through the proxy right now (half-open ones included) */
+  readonly connections: number;
   close(): Promise<void>;
+}
+
+interface Pair {
+  client: Socket;
+  upstream: Socket;
+  frozen: boolean;
 }
 
 export async function createFaultProxy(targetUrl: string): Promise<FaultProxy> {
@@ -18,7 +33,7 @@ export async function createFaultProxy(targetUrl: string): Promise<FaultProxy> {
   const targetPort = Number(
     target.port || { 'postgres:': 5432, 'postgresql:': 5432, 'redis:': 6379, 'amqp:': 5672 }[target.protocol],
   );
-  const sockets = new Set<Socket>();
+  const pairs = new Set<Pair>();
   let server: Server | undefined;
   let port = 0;
 
@@ -26,15 +41,19 @@ export async function createFaultProxy(targetUrl: string): Promise<FaultProxy> {
     new Promise<void>((resolve, reject) => {
       const s = createServer((client) => {
         const upstream = connect({ host: target.hostname, port: targetPort });
-        sockets.add(client);
-        sockets.add(upstream);
+        const pair: Pair = { client, upstream, frozen: false };
+        pairs.add(pair);
         const drop = () => {
-          client.destroy();
           upstream.destroy();
-          sockets.delete(client);
-          sockets.delete(upstream);
+          // a frozen pair keeps its client side open after the backend side went
+          if (pair.frozen && !client.destroyed) return;
+          client.destroy();
+          pairs.delete(pair);
         };
-        client.on('error', drop).on('close', drop);
+        client.on('error', drop).on('close', () => {
+          pair.frozen = false;
+          drop();
+        });
         upstream.on('error', drop).on('close', drop);
         client.pipe(upstream).pipe(client);
       });
@@ -53,8 +72,12 @@ export async function createFaultProxy(targetUrl: string): Promise<FaultProxy> {
   url.port = String(port);
 
   const stop = async () => {
-    for (const socket of sockets) socket.destroy();
-    sockets.clear();
+    for (const pair of pairs) {
+      pair.frozen = false;
+      pair.client.destroy();
+      pair.upstream.destroy();
+    }
+    pairs.clear();
     const s = server;
     server = undefined;
     if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
@@ -66,6 +89,19 @@ export async function createFaultProxy(targetUrl: string): Promise<FaultProxy> {
     cut: stop,
     restore: async () => {
       if (!server) await start();
+    },
+    freeze() {
+      for (const pair of pairs) {
+        if (pair.frozen) continue;
+        pair.frozen = true;
+        pair.client.unpipe(pair.upstream);
+        pair.upstream.unpipe(pair.client);
+        pair.client.on('data', () => {}); // swallowed: no answer, no reset
+        pair.upstream.destroy();
+      }
+    },
+    get connections() {
+      return pairs.size;
     },
     close: stop,
   };

@@ -182,7 +182,7 @@ export async function runService<C extends RunnerConfig, S extends { app: App }>
   const opened: { db?: Db; cache?: Cache; bus?: Bus } = {};
   try {
     if (spec.db) {
-      const { db, close } = await openDb(config, spec.db.schema, shared);
+      const { db, close } = await openDb(config, spec.db.schema, shared, logger);
       closers.push(close);
       opened.db = db;
       const applied = await spec.db.migrations.apply(db);

@@ -1,5 +1,6 @@
 // One delivery, decided the same way by both buses: validate, run the handler in its trace context, then ack, retry or dead-letter.
 import { type AnyEvent, validateEvent } from '@microbazaar/contracts';
+import { isDatabaseUnavailable } from '../db.js';
 import type { Logger } from '../logger.js';
 import type { BusMetrics } from './metrics.js';
 import { runWithEventContext, withConsumerSpan } from './tracing.js';
@@ -49,6 +50,64 @@ export interface ConsumerSpec {
   policy: RetryPolicy;
   logger: Logger;
   metrics: BusMetrics;
+  /** aborted when the subscription closes: deliveries held for the database give up waiting */
+  signal?: AbortSignal;
+}
+
+/** Longest wait between two tries of a delivery held while the database is unreachable. */
+export const HOLD_RETRY_MAX_MS = 500;
+
+const holding = new WeakMap<ConsumerSpec, number>();
+
+/**
+ * Runs the handler; while it fails because the database is unreachable, runs it again (every 100 ms
+ * growing to HOLD_RETRY_MAX_MS) with the delivery kept in hand: no attempt is used up, nothing moves
+ * through the broker, and prefetch bounds how many deliveries wait. So a consumer takes up its work
+ * within half a second of the database's return instead of after its retry delays (up to minutes),
+ * and an outage longer than the retry schedule dead-letters nothing.
+ */
+async function holdWhileDatabaseDown<T>(
+  spec: ConsumerSpec,
+  type: string,
+  log: () => Logger,
+  run: () => Promise<T>,
+): Promise<T> {
+  let held = 0;
+  try {
+    for (;;) {
+      try {
+        return await run();
+      } catch (err) {
+        if (!isDatabaseUnavailable(err) || spec.signal?.aborted) throw err;
+        if (held === 0) {
+          spec.metrics.held?.(spec.queue, type);
+          const n = (holding.get(spec) ?? 0) + 1;
+          holding.set(spec, n);
+          if (n === 1) log().warn({ err: (err as Error).message }, 'database unavailable: deliveries wait for it');
+        }
+        await pause(Math.min(100 * 2 ** held, HOLD_RETRY_MAX_MS), spec.signal);
+        held++;
+      }
+    }
+  } finally {
+    if (held > 0) {
+      const n = (holding.get(spec) ?? 1) - 1;
+      holding.set(spec, n);
+      if (n === 0) log().info('database back: held deliveries go on');
+    }
+  }
+}
+
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 /** String-valued transport headers only (drops the broker's x-death tables and the like). */
@@ -195,13 +254,12 @@ export async function processMessage(raw: RawMessage, spec: ConsumerSpec): Promi
   };
 
   try {
-    const outcome = await withConsumerSpan(
-      { queue: spec.queue, eventId: event.id, eventType: event.type, attempt },
-      headers,
-      (trace) =>
+    const outcome = await holdWhileDatabaseDown(spec, event.type, logger, () =>
+      withConsumerSpan({ queue: spec.queue, eventId: event.id, eventType: event.type, attempt }, headers, (trace) =>
         runWithEventContext({ correlationId: event.correlationId, causationId: event.id, ...trace }, () =>
           spec.handler(delivery),
         ),
+      ),
     );
     const result: HandlerOutcome = outcome ?? { status: 'handled' };
     spec.metrics.consumed(spec.queue, event.type, result.status);
@@ -210,6 +268,10 @@ export async function processMessage(raw: RawMessage, spec: ConsumerSpec): Promi
       logger().debug({ outcome: result.status, reason: result.reason }, 'event consumed');
     return { action: 'ack' };
   } catch (err) {
+    if (isDatabaseUnavailable(err) && spec.signal?.aborted && spec.policy.maxAttempts > 1) {
+      // held for the database when the consumer stopped: back to the queue, the attempt not counted
+      return { action: 'retry', delayMs: retryDelay(spec.policy, 1), headers: base };
+    }
     if (err instanceof PermanentEventError || attempt >= spec.policy.maxAttempts) {
       return deadLetter('handler_failed', err, event.type, logger());
     }

@@ -357,7 +357,9 @@ export class MemoryBus implements Bus {
     );
     if (bindings.length === 0) throw new Error(`no exchange carries ${opts.bindings.join(', ')}`);
     const q = this.broker.declare(this.prefix + opts.queue, bindings);
+    const stopping = new AbortController();
     const consumer = this.broker.consume(q, {
+      signal: stopping.signal,
       queue: opts.queue,
       handler: opts.handler,
       policy: {
@@ -372,6 +374,7 @@ export class MemoryBus implements Bus {
     const subscription: MemorySubscription = {
       queue: opts.queue,
       close: () => {
+        stopping.abort(); // deliveries held for the database go back to the queue
         closing ??= this.broker.cancel(q, consumer).finally(() => this.subscriptions.delete(subscription));
         return closing;
       },

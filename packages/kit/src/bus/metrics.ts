@@ -6,6 +6,8 @@ export interface BusMetrics {
   published(type: string, count?: number): void;
   consumed(queue: string, type: string, outcome: 'handled' | 'skipped'): void;
   retried(queue: string, type: string): void;
+  /** a delivery kept in hand and tried again because the database was unavailable (once per delivery) */
+  held?(queue: string, type: string): void;
   deadLettered(queue: string, type: string, reason: string): void;
   /** a fast path made its change (true) or fell back to the transactional handler (false) */
   fastPath(queue: string, type: string, applied: boolean): void;
@@ -37,6 +39,12 @@ export function busMetrics(registry: Registry): BusMetrics {
   const retried = new Counter({
     name: 'events_retried_total',
     help: 'Handler failures sent for a delayed retry, by queue and type',
+    labelNames: ['queue', 'type'] as const,
+    registers,
+  });
+  const held = new Counter({
+    name: 'events_held_total',
+    help: 'Deliveries whose handler found the database unavailable: kept and tried again until it is back, no attempt used (by queue and type)',
     labelNames: ['queue', 'type'] as const,
     registers,
   });
@@ -99,6 +107,7 @@ export function busMetrics(registry: Registry): BusMetrics {
     published: (type, count = 1) => published.inc({ type }, count),
     consumed: (queue, type, outcome) => consumed.inc({ queue, type, outcome }),
     retried: (queue, type) => retried.inc({ queue, type }),
+    held: (queue, type) => held.inc({ queue, type }),
     deadLettered: (queue, type, reason) => deadLettered.inc({ queue, type, reason }),
     fastPath: (queue, type, applied) => fastPaths.inc({ queue, type, result: applied ? 'applied' : 'fell_back' }),
     delivered: (queue, seconds) => {

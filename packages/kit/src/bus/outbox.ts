@@ -294,6 +294,8 @@ export async function startOutboxRelay(opts: OutboxRelayOptions): Promise<Outbox
     );
   };
 
+  /** the LISTEN was renewed since the last failed round */
+  let renewed = false;
   const pause = (ms: number) =>
     new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
@@ -331,15 +333,19 @@ export async function startOutboxRelay(opts: OutboxRelayOptions): Promise<Outbox
         log.warn({ err: (err as Error).message }, 'outbox round failed');
       }
       if (result.sent < 0) {
-        // broker or database trouble: back off, keep the rows pending
+        // broker or database trouble: back off, keep the rows pending; never more than a second, so the
+        // relay is back within one of the database's return (a LISTEN renewed after it wakes it sooner)
         failures++;
-        const delay = Math.min(100 * 2 ** Math.min(failures, 6), 5000);
+        const delay = Math.min(100 * 2 ** Math.min(failures, 6), 1000);
         if (failures === 1 || failures % 10 === 0) log.warn({ failures, retryInMs: delay }, 'outbox relay backing off');
-        await pause(delay);
+        // unless the LISTEN was renewed meanwhile: the database is back, try at once
+        if (renewed) renewed = false;
+        else await pause(delay);
         continue;
       }
       if (failures > 0) log.info({ failures }, 'outbox relay recovered');
       failures = 0;
+      renewed = false;
       published += result.sent;
       if (result.claimed === batchSize) continue; // a backlog: straight on
       if (result.claimed > 0) {
@@ -362,9 +368,18 @@ export async function startOutboxRelay(opts: OutboxRelayOptions): Promise<Outbox
   };
 
   const wake = () => runs?.wake();
+  /** The LISTEN was renewed (the database was away): what it notified meanwhile is lost, look now. */
+  const catchUp = () => {
+    renewed = true;
+    if (backoff) {
+      clearTimeout(backoff.timer);
+      backoff.resolve();
+    }
+    wake();
+  };
 
   if (opts.listen !== false) {
-    unlisten = await db.listen(`outbox_${db.schema}`, () => wake()).catch(() => undefined);
+    unlisten = await db.listen(`outbox_${db.schema}`, () => wake(), catchUp).catch(() => undefined);
     if (!unlisten) log.warn('outbox relay could not LISTEN; relying on the sweep');
     await setArmed(true);
   }

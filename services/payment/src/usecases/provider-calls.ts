@@ -1,7 +1,7 @@
 // The calls to the payment provider, outside any transaction: a claimed charge, refund or re-check is run
 // with the same idempotency key on every try (timeout each, backoff between), its answer settled in a
 // transaction; recovery takes over what a crash or an unanswered round left half-done.
-import type { Db, Logger } from '@microbazaar/kit';
+import { type Db, isDatabaseUnavailable, type Logger } from '@microbazaar/kit';
 import type { ChargeResult, PaymentProvider } from '../adapters/provider.js';
 import type { PaymentConfig } from '../config.js';
 import type { Payment } from '../domain/payment.js';
@@ -57,6 +57,8 @@ export function createProviderCalls({ db, provider, decisions, config, lease, re
       try {
         return { result: await Promise.race([call(controller.signal), timeout]), calls: attempt };
       } catch (err) {
+        // our own database, not the provider (the sandbox keeps its ledger there): the job waits for it
+        if (isDatabaseUnavailable(err)) throw err;
         // whatever went wrong, the key makes another call safe
         lastError = (err as Error).message;
         logger.warn({ paymentId, attempt, error: lastError }, `${what} failed, retrying with the same idempotency key`);
@@ -146,14 +148,27 @@ export function createProviderCalls({ db, provider, decisions, config, lease, re
     await db.transaction((tx) => decisions.settleRefund(tx, p.id, result, calls));
   }
 
-  /** Runs a job; failures are logged, and the lease lets recovery try again. */
+  /**
+   * Runs a job; failures are logged, and the lease lets recovery try again. When the database went away
+   * mid-job the claim is still ours and the key makes another provider call safe, so the job runs again as
+   * soon as the database is back (tried every 250 ms; each try fails at once while it is down) instead of
+   * waiting out its lease.
+   */
   async function run(job: Job): Promise<void> {
-    try {
-      if (job.kind === 'charge') await runCharge(job.payment);
-      else if (job.kind === 'check') await runCheck(job.payment);
-      else await runRefund(job.payment);
-    } catch (err) {
-      logger.error({ err, kind: job.kind, paymentId: job.payment.id }, 'payment job failed; recovery will retry it');
+    for (const giveUpAt = Date.now() + lease; ; ) {
+      try {
+        if (job.kind === 'charge') await runCharge(job.payment);
+        else if (job.kind === 'check') await runCheck(job.payment);
+        else await runRefund(job.payment);
+        return;
+      } catch (err) {
+        if (isDatabaseUnavailable(err) && Date.now() < giveUpAt) {
+          await sleep(250);
+          continue;
+        }
+        logger.error({ err, kind: job.kind, paymentId: job.payment.id }, 'payment job failed; recovery will retry it');
+        return;
+      }
     }
   }
 

@@ -35,9 +35,11 @@ export class RabbitSubscription implements Subscription {
   private readonly fullQueue: string;
   readonly queue: string;
 
+  private readonly stopping = new AbortController();
+
   constructor(private readonly opts: RabbitSubscriptionOptions) {
     this.link = opts.link;
-    this.spec = opts.spec;
+    this.spec = { ...opts.spec, signal: this.stopping.signal };
     this.fullQueue = opts.fullQueue;
     this.queue = opts.spec.queue;
   }
@@ -188,6 +190,7 @@ export class RabbitSubscription implements Subscription {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
+      this.stopping.abort(); // deliveries held for the database go back to the queue
       this.unlisten?.();
       if (this.retryTimer) clearTimeout(this.retryTimer);
       await this.chain;
