@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Validator } from '@seriousme/openapi-schema-validator';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -184,10 +185,12 @@ describe('npm start (embedded platform)', () => {
     expect(chat.body).toMatchObject({ intent: 'greeting', conversationId: expect.any(String) });
   });
 
-  it('serves merged API docs, health and metrics at the gateway', async () => {
-    const docs = await call('/docs');
-    expect(docs.status).toBe(200);
-    expect(Object.keys(docs.body.paths)).toEqual(
+  it('serves the merged OpenAPI document: valid OpenAPI 3.1, shared schemas defined once', async () => {
+    const res = await call('/openapi.json');
+    expect(res.status).toBe(200);
+    const doc = res.body;
+    expect(doc['x-unavailable']).toEqual([]);
+    expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining([
         '/api/auth/login',
         '/api/products',
@@ -197,6 +200,41 @@ describe('npm start (embedded platform)', () => {
         '/api/assistant/chat',
       ]),
     );
+    expect(await new Validator().validate(doc)).toMatchObject({ valid: true });
+    // the check can fail: the same document without its info is not OpenAPI
+    expect(await new Validator().validate({ ...doc, info: undefined })).toMatchObject({ valid: false });
+
+    expect(Object.keys(doc.components.schemas)).toEqual(
+      expect.arrayContaining(['Error', 'Money', 'Product', 'ProductPage', 'Category', 'Image']),
+    );
+    const text = JSON.stringify(doc);
+    // the error body is defined once (its requestId: a property and a required field), then referenced
+    expect(text.match(/"requestId"/g)).toHaveLength(2);
+    expect(doc.paths['/api/products'].post.responses['400']).toEqual({ $ref: '#/components/responses/Error' });
+    expect(doc.paths['/api/orders'].post.responses['400']).toEqual({ $ref: '#/components/responses/Error' });
+    // Money is one schema, shared by the catalog, carts, orders and payments
+    expect(Object.keys(doc.components.schemas).filter((name) => /money/i.test(name))).toEqual(['Money']);
+    // every reference resolves
+    const refs = [...text.matchAll(/"\$ref":"#\/([^"]+)"/g)].map((m) => m[1] as string);
+    expect(refs.length).toBeGreaterThan(100);
+    for (const ref of new Set(refs)) {
+      const target = ref.split('/').reduce<unknown>((node, key) => (node as Record<string, unknown>)?.[key], doc);
+      expect(target, ref).toBeDefined();
+    }
+    expect((await fetch(`${gateway}/docs/openapi.json`, { redirect: 'manual' })).status).toBe(308);
+  });
+
+  it('serves the API reference at /docs from its own files, and health and metrics', async () => {
+    const page = await fetch(`${gateway}/docs`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    const html = await page.text();
+    const assets = [...html.matchAll(/<(?:script|link)\b[^>]*\b(?:src|href)="([^"]+)"/g)].map((m) => m[1] as string);
+    expect(assets.filter((a) => a.endsWith('.js'))).toHaveLength(2);
+    for (const asset of assets) {
+      expect(asset).toMatch(/^\/docs\/assets\//);
+      expect((await fetch(`${gateway}${asset}`)).status, asset).toBe(200);
+    }
     expect((await call('/health/ready')).status).toBe(200);
     expect((await fetch(`${gateway}/metrics`)).status).toBe(401);
     const metrics = await fetch(`${gateway}/metrics`, {

@@ -12,10 +12,14 @@ const Email = Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', maxLength: 320 });
 const Name = Type.String({ minLength: 1, maxLength: 200 });
 
 /** Integer minor units and an ISO 4217 code: `{ amount: 1999, currency: 'USD' }` is 19.99 USD. */
-export const Money = Type.Object({
-  amount: Type.Integer({ minimum: 0 }),
-  currency: Type.String({ pattern: '^[A-Z]{3}$' }),
-});
+export const Money = Type.Object(
+  {
+    amount: Type.Integer({ minimum: 0, description: 'integer minor units (cents)' }),
+    currency: Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217, e.g. USD' }),
+  },
+  // one named schema in every service's OpenAPI document
+  { title: 'Money' },
+);
 export type Money = Static<typeof Money>;
 
 // Payload objects stay open (extra fields allowed): a consumer built against version N keeps

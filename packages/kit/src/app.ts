@@ -19,6 +19,7 @@ import { isConnectionError, isDataError } from './db.js';
 import { AppError, type ErrorDetail, errorBody, Invalid } from './errors.js';
 import type { Logger } from './logger.js';
 import { createHttpMetrics, type Metrics } from './metrics.js';
+import { namedComponents } from './openapi.js';
 import { traceRequests } from './telemetry.js';
 
 export type App = FastifyInstance<
@@ -304,6 +305,11 @@ export async function createApp(opts: AppOptions): Promise<App> {
         },
         components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
       },
+      // titled schemas (the error body, Money, resources) are defined once and referenced
+      transformObject: (document) =>
+        'openapiObject' in document
+          ? namedComponents(document.openapiObject as Record<string, unknown>)
+          : document.swaggerObject,
     });
     app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   }

@@ -11,7 +11,8 @@ export const ErrorResponse = Type.Object(
       requestId: Type.String(),
     }),
   },
-  { $id: undefined, description: 'Error' },
+  // the title makes it one named component of the OpenAPI document (openapi.ts)
+  { title: 'Error', description: 'Error' },
 );
 
 /** Response schemas for the error statuses a route can answer. */

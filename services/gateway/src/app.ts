@@ -35,6 +35,8 @@ export async function buildApp(deps: GatewayDeps): Promise<App> {
     name: 'gateway',
     logger,
     description: 'Edge of microBazaar: routing, token checks, rate limits, CORS. The API of every service is at /docs.',
+    // the gateway's own routes are all hidden: its /openapi.json is the merged one of the services (docs.ts)
+    openapi: false,
     // the proxy applies the body and upload limits per route; this one bounds the gateway's own routes
     bodyLimit: config.GATEWAY_BODY_LIMIT_BYTES,
     trustProxy: config.TRUST_PROXY,

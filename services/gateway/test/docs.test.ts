@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { json, send, startServer, startTestGateway, type TestServer } from './helpers.js';
 
@@ -47,11 +48,11 @@ afterAll(async () => {
   await product?.close();
 });
 
-describe('GET /docs', () => {
+describe('GET /openapi.json', () => {
   it('merges the documents of every upstream, tags operations with the service, keeps routed paths', async () => {
     const gateway = await startTestGateway({ AUTH_URL: auth.url, PRODUCT_URL: product.url });
     try {
-      const res = await send(gateway.url, '/docs');
+      const res = await send(gateway.url, '/openapi.json');
       expect(res.status).toBe(200);
       const doc = res.json();
       expect(doc.openapi).toBe('3.1.0');
@@ -59,11 +60,19 @@ describe('GET /docs', () => {
       expect(Object.keys(doc.paths).sort()).toEqual(
         ['/.well-known/jwks.json', '/api/auth/login', '/api/auth/users', '/api/products', '/api/products/{id}'].sort(),
       );
+      // one tag each, so a reference lists every operation once: the service's own, else the service's name
       expect(doc.paths['/api/auth/login'].post.tags).toEqual(['auth']);
-      expect(doc.paths['/api/auth/users'].get.tags).toEqual(['auth', 'admin']);
-      expect(doc.paths['/api/products/{id}'].get.tags).toEqual(['product', 'catalog']);
+      expect(doc.paths['/api/auth/users'].get.tags).toEqual(['admin']);
+      expect(doc.paths['/api/products/{id}'].get.tags).toEqual(['catalog']);
       expect(doc.paths['/api/products'].get.tags).toEqual(['product']);
-      expect(doc.tags.map((t: { name: string }) => t.name)).toEqual(expect.arrayContaining(['auth', 'product']));
+      expect(doc.paths['/api/products'].get['x-service']).toBe('product');
+      expect(doc.paths['/api/auth/users'].get['x-service']).toBe('auth');
+      expect(doc.tags).toEqual([
+        { name: 'auth', description: 'auth service' },
+        { name: 'admin', description: 'auth service: user management' },
+        { name: 'product', description: 'product service' },
+        { name: 'catalog', description: 'product service' },
+      ]);
       expect(doc.components.securitySchemes.bearerAuth).toEqual(bearer);
       // the same component name with two meanings: the second is renamed and its references follow
       expect(doc.components.responses.Page).toEqual({ description: 'users page' });
@@ -71,8 +80,10 @@ describe('GET /docs', () => {
       expect(doc.paths['/api/products'].get.responses['200'].$ref).toBe('#/components/responses/product_Page');
       expect(doc.paths['/api/auth/users'].get.responses['200'].$ref).toBe('#/components/responses/Page');
 
-      const again = await send(gateway.url, '/docs/openapi.json');
-      expect(again.json()).toEqual(doc);
+      // where it was before
+      const moved = await send(gateway.url, '/docs/openapi.json');
+      expect(moved.status).toBe(308);
+      expect(moved.headers.location).toBe('/openapi.json');
     } finally {
       await gateway.close();
     }
@@ -82,7 +93,7 @@ describe('GET /docs', () => {
     const gateway = await startTestGateway({ AUTH_URL: auth.url });
     try {
       const before = auth.seen.length;
-      for (let i = 0; i < 5; i++) expect((await send(gateway.url, '/docs')).status).toBe(200);
+      for (let i = 0; i < 5; i++) expect((await send(gateway.url, '/openapi.json')).status).toBe(200);
       expect(auth.seen.length - before).toBe(1);
     } finally {
       await gateway.close();
@@ -94,7 +105,7 @@ describe('GET /docs', () => {
     const gateway = await startTestGateway({ AUTH_URL: auth.url, PRODUCT_URL: doomed.url });
     await doomed.close();
     try {
-      const res = await send(gateway.url, '/docs');
+      const res = await send(gateway.url, '/openapi.json');
       expect(res.status).toBe(200);
       const doc = res.json();
       expect(doc['x-unavailable']).toEqual(['product']);
@@ -110,13 +121,54 @@ describe('GET /docs', () => {
     const broken = await startServer((_req, res) => json(res, 500, { error: 'boom' }));
     const gateway = await startTestGateway({ AUTH_URL: auth.url, PRODUCT_URL: silent.url, CART_URL: broken.url });
     try {
-      const doc = (await send(gateway.url, '/docs')).json();
+      const doc = (await send(gateway.url, '/openapi.json')).json();
       expect(doc['x-unavailable'].sort()).toEqual(['cart', 'product']);
       expect(doc.paths['/api/auth/login']).toBeDefined();
     } finally {
       await gateway.close();
       await silent.close();
       await broken.close();
+    }
+  });
+});
+
+describe('GET /docs', () => {
+  it('serves the interactive reference from its own files, which load from this origin', async () => {
+    const gateway = await startTestGateway({ AUTH_URL: auth.url });
+    try {
+      const page = await send(gateway.url, '/docs');
+      expect(page.status).toBe(200);
+      expect(page.headers['content-type']).toMatch(/^text\/html/);
+      const html = page.body.toString('utf8');
+      expect(html).toContain('<title>microBazaar API reference</title>');
+      const assets = [...html.matchAll(/<(?:script|link)\b[^>]*\b(?:src|href)="([^"]+)"/g)].map((m) => m[1] as string);
+      const scripts = [...html.matchAll(/<script\b[^>]*\bsrc="([^"]+)"/g)].map((m) => m[1] as string);
+      expect(scripts.length).toBe(2);
+      expect(assets.some((a) => a.endsWith('.css'))).toBe(true);
+      for (const asset of assets) {
+        // our own origin: a path, never a CDN's address
+        expect(asset, asset).toMatch(/^\/docs\/assets\//);
+        const res = await send(gateway.url, asset, { headers: { 'accept-encoding': 'gzip' } });
+        expect(res.status, asset).toBe(200);
+        expect(res.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+        const type = String(res.headers['content-type']);
+        if (asset.endsWith('.js')) expect(type).toMatch(/^text\/javascript/);
+        if (asset.endsWith('.css')) expect(type).toMatch(/^text\/css/);
+        if (asset.endsWith('.png')) expect(type).toBe('image/png');
+      }
+      // the page's own script starts Swagger UI on the merged document
+      const init = scripts.find((s) => s.includes('/docs.'));
+      const script = (await send(gateway.url, init ?? '/missing')).body.toString('utf8');
+      expect(script).toContain("url: '/openapi.json'");
+      expect(script).toContain('validatorUrl: null');
+      const bundle = await send(gateway.url, scripts[0] ?? '/missing', { headers: { 'accept-encoding': 'gzip' } });
+      expect(bundle.headers['content-encoding']).toBe('gzip');
+      expect(gunzipSync(bundle.body).toString('utf8')).toContain('SwaggerUIBundle');
+      // nothing else under /docs/assets
+      expect((await send(gateway.url, '/docs/assets/package.json')).status).toBe(404);
+      expect((await send(gateway.url, '/docs/assets/../../package.json')).status).toBe(404);
+    } finally {
+      await gateway.close();
     }
   });
 });

@@ -1,8 +1,8 @@
 // Request and response schemas of the assistant API (validation, OpenAPI and types from one source).
+import { Money } from '@microbazaar/contracts';
 import { Type } from '@sinclair/typebox';
 
 const Uuid = Type.String({ format: 'uuid' });
-const Money = Type.Object({ amount: Type.Integer(), currency: Type.String() });
 
 export const ProductCard = Type.Object({
   id: Uuid,

@@ -1,11 +1,8 @@
 // Request and response schemas of the cart API.
+
+import { Money } from '@microbazaar/contracts';
 import { Uuid } from '@microbazaar/kit';
 import { Type } from '@sinclair/typebox';
-
-const Money = Type.Object({
-  amount: Type.Integer({ minimum: 0, description: 'integer minor units (cents)' }),
-  currency: Type.String({ pattern: '^[A-Z]{3}$' }),
-});
 
 export const Cart = Type.Object({
   id: Type.String({ description: 'the guest cart id (also in x-cart-id), or the user id' }),

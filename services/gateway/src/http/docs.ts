@@ -1,7 +1,10 @@
-// GET /docs: every upstream's OpenAPI document merged into one, fetched lazily and cached briefly.
+// GET /openapi.json: every upstream's OpenAPI document merged into one, fetched lazily and cached briefly;
+// GET /docs: the interactive reference on it (docs-page.ts).
 import type { App } from '@microbazaar/kit';
 import { isAtOrBelow, type RouteEntry, type UpstreamName } from '../domain/routes.js';
+import { docsPage } from './docs-page.js';
 import type { Upstreams } from './proxy.js';
+import { sendFile } from './web.js';
 
 type Json = Record<string, unknown>;
 
@@ -70,10 +73,11 @@ export function mergeOpenApi(parts: readonly ServiceDocument[], unavailable: rea
       }
     }
 
-    tags.set(service, { name: service, description: `${service} service` });
+    const described = new Map<string, string>();
     if (Array.isArray(doc.tags)) {
-      for (const tag of doc.tags)
-        if (isObject(tag) && typeof tag.name === 'string' && !tags.has(tag.name)) tags.set(tag.name, tag);
+      for (const tag of doc.tags) {
+        if (isObject(tag) && typeof tag.name === 'string') described.set(tag.name, String(tag.description ?? ''));
+      }
     }
 
     for (const [path, item] of Object.entries(isObject(doc.paths) ? doc.paths : {})) {
@@ -81,8 +85,17 @@ export function mergeOpenApi(parts: readonly ServiceDocument[], unavailable: rea
       const merged: Json = { ...paths[path] };
       for (const [key, value] of Object.entries(item)) {
         if (OPERATIONS.has(key) && isObject(value)) {
-          const own = Array.isArray(value.tags) ? value.tags.filter((t) => t !== service) : [];
-          merged[key] = { ...value, tags: [service, ...own] };
+          // one tag per operation (a reference lists an operation under each of its tags): the service's own
+          // grouping where it has one, else the service; x-service names the service either way
+          const own = Array.isArray(value.tags)
+            ? value.tags.find((t) => typeof t === 'string' && t !== service)
+            : undefined;
+          const tag = typeof own === 'string' ? own : service;
+          if (!tags.has(tag)) {
+            const about = described.get(tag);
+            tags.set(tag, { name: tag, description: about ? `${service} service: ${about}` : `${service} service` });
+          }
+          merged[key] = { ...value, tags: [tag], 'x-service': service };
         } else {
           merged[key] ??= value;
         }
@@ -98,6 +111,8 @@ export function mergeOpenApi(parts: readonly ServiceDocument[], unavailable: rea
       version: '0.1.0',
       description: 'Every service behind the gateway. Services listed under x-unavailable did not answer.',
     },
+    // relative: calls go to the gateway that served the document
+    servers: [{ url: '/', description: 'this gateway' }],
     tags: [...tags.values()],
     paths,
     components,
@@ -173,7 +188,17 @@ export function createDocs(opts: DocsOptions): { document(): Promise<MergedDocum
 }
 
 export function docsRoutes(app: App, docs: { document(): Promise<MergedDocument> }): void {
-  const handler = async () => docs.document();
-  app.get('/docs', { schema: { hide: true } }, handler);
-  app.get('/docs/openapi.json', { schema: { hide: true } }, handler);
+  const page = docsPage();
+  app.get('/openapi.json', { schema: { hide: true } }, async (_req, reply) =>
+    reply.header('cache-control', 'no-cache').send(await docs.document()),
+  );
+  // where the merged document was before it moved
+  app.get('/docs/openapi.json', { schema: { hide: true } }, (_req, reply) => reply.redirect('/openapi.json', 308));
+  app.get('/docs', { schema: { hide: true } }, (_req, reply) =>
+    reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-cache').send(page.html),
+  );
+  app.get<{ Params: { '*': string } }>('/docs/assets/*', { schema: { hide: true } }, async (req, reply) => {
+    const file = page.assets.get(req.params['*']);
+    return file ? sendFile(req, reply, file) : reply.callNotFound();
+  });
 }

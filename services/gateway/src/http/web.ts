@@ -23,7 +23,7 @@ export interface RenderResult {
 export type Transport = (path: string, init: RequestInit) => Promise<Response>;
 export type Render = (req: { url: string; origin: string; fetch: Transport }) => Promise<RenderResult>;
 
-interface StaticFile {
+export interface StaticFile {
   body: Buffer;
   type: string;
   etag: string;
@@ -59,6 +59,18 @@ const COMPRESSIBLE = new Set(['.html', '.js', '.css', '.svg', '.json', '.txt', '
 /** Paths that belong to the API side of the gateway: never answered with a page. */
 const RESERVED = ['/api', '/media', '/health', '/metrics', '/docs', '/openapi.json', '/.well-known'];
 
+/** A file served from memory; `immutable` when its name changes with its content (cached for a year). */
+export function staticFile(body: Buffer, ext: string, immutable: boolean): StaticFile {
+  return {
+    body,
+    type: TYPES[ext] ?? 'application/octet-stream',
+    etag: `"${createHash('sha1').update(body).digest('base64url').slice(0, 20)}"`,
+    immutable,
+    compressible: COMPRESSIBLE.has(ext) && body.length > 512,
+    encoded: new Map(),
+  };
+}
+
 function walk(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const full = join(dir, name);
@@ -78,16 +90,7 @@ export async function loadWebApp(dir: string, logger: Logger, stripePublishableK
   for (const full of walk(dir)) {
     const rel = relative(dir, full).split(sep).join('/');
     if (rel.startsWith('server/') || rel === 'index.html' || rel.startsWith('.')) continue;
-    const body = readFileSync(full);
-    const ext = extname(full);
-    files.set(`/${rel}`, {
-      body,
-      type: TYPES[ext] ?? 'application/octet-stream',
-      etag: `"${createHash('sha1').update(body).digest('base64url').slice(0, 20)}"`,
-      immutable: rel.startsWith('assets/'),
-      compressible: COMPRESSIBLE.has(ext) && body.length > 512,
-      encoded: new Map(),
-    });
+    files.set(`/${rel}`, staticFile(readFileSync(full), extname(full), rel.startsWith('assets/')));
   }
   let index = readFileSync(indexPath, 'utf8');
   if (stripePublishableKey) {
@@ -118,7 +121,7 @@ function encode(body: Buffer, encoding: 'br' | 'gzip', quality: number): Promise
     : gz(body, { level: quality >= 9 ? 9 : 6 });
 }
 
-async function sendFile(req: FastifyRequest, reply: FastifyReply, file: StaticFile) {
+export async function sendFile(req: FastifyRequest, reply: FastifyReply, file: StaticFile) {
   reply
     .header('content-type', file.type)
     .header('etag', file.etag)

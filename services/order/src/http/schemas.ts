@@ -1,12 +1,9 @@
 // Request and response schemas of the order API (validation, OpenAPI and types from one source).
+
+import { Money } from '@microbazaar/contracts';
 import { Limit, Uuid } from '@microbazaar/kit';
 import { Type } from '@sinclair/typebox';
 import { CANCEL_REASONS, ORDER_STATUSES } from '../domain/order.js';
-
-export const Money = Type.Object({
-  amount: Type.Integer({ minimum: 0, description: 'integer minor units (cents)' }),
-  currency: Type.String({ pattern: '^[A-Z]{3}$' }),
-});
 
 const OrderStatus = Type.Union(ORDER_STATUSES.map((s) => Type.Literal(s)));
 const CancelReason = Type.Union(CANCEL_REASONS.map((r) => Type.Literal(r)));

@@ -1,12 +1,10 @@
 // Response and query schemas of the payment API. No token or card data ever appears in them.
+
+import { Money } from '@microbazaar/contracts';
 import { Limit, Uuid } from '@microbazaar/kit';
 import { Type } from '@sinclair/typebox';
 import { PAYMENT_STATUSES } from '../domain/payment.js';
 
-const Money = Type.Object({
-  amount: Type.Integer({ minimum: 0, description: 'integer minor units (cents)' }),
-  currency: Type.String({ pattern: '^[A-Z]{3}$' }),
-});
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 const DateTime = Type.String({ format: 'date-time' });
 

@@ -1,4 +1,5 @@
 // Request and response schemas of the product API (validation, OpenAPI and types from one source).
+import { Money } from '@microbazaar/contracts';
 import { Type } from '@sinclair/typebox';
 import {
   ATTRIBUTE_NUMBER_MAX,
@@ -29,8 +30,6 @@ export const Attributes = Type.Record(Type.String({ minLength: 1, maxLength: 64 
   description: 'free-form facts: brand, colour, material... (searched)',
 });
 
-export const Money = Type.Object({ amount: Type.Integer(), currency: Type.String() });
-
 const PictureFields = {
   url: Type.String({ description: 'the original, metadata stripped' }),
   thumbnailUrl: Type.String(),
@@ -39,33 +38,39 @@ const PictureFields = {
   height: Type.Integer(),
 };
 
-export const Image = Type.Object({ id: Uuid, ...PictureFields });
+export const Image = Type.Object({ id: Uuid, ...PictureFields }, { title: 'Image' });
 
 /** A category's picture: the renditions of a product image, without an id. */
-export const CategoryImage = Type.Object(PictureFields);
+export const CategoryImage = Type.Object(PictureFields, { title: 'CategoryImage' });
 
-export const Product = Type.Object({
-  id: Uuid,
-  slug: Type.String(),
-  name: Type.String(),
-  description: Type.String(),
-  price: Money,
-  category: Type.Union([Type.String(), Type.Null()]),
-  attributes: Type.Record(Type.String(), AttributeValue),
-  stock: Type.Integer({ description: 'available: on hand − reserved' }),
-  images: Type.Array(Image),
-  sellerId: Uuid,
-  status: Type.Union([Type.Literal('active'), Type.Literal('archived')]),
-  createdAt: DateTime,
-  updatedAt: DateTime,
-});
+export const Product = Type.Object(
+  {
+    id: Uuid,
+    slug: Type.String(),
+    name: Type.String(),
+    description: Type.String(),
+    price: Money,
+    category: Type.Union([Type.String(), Type.Null()]),
+    attributes: Type.Record(Type.String(), AttributeValue),
+    stock: Type.Integer({ description: 'available: on hand − reserved' }),
+    images: Type.Array(Image),
+    sellerId: Uuid,
+    status: Type.Union([Type.Literal('active'), Type.Literal('archived')]),
+    createdAt: DateTime,
+    updatedAt: DateTime,
+  },
+  { title: 'Product' },
+);
 
-export const ProductPage = Type.Object({
-  items: Type.Array(Product),
-  nextCursor: Type.Union([Type.String(), Type.Null()]),
-  total: Type.Integer({ description: 'exact up to 1 000 matches, an estimate above' }),
-  totalExact: Type.Boolean(),
-});
+export const ProductPage = Type.Object(
+  {
+    items: Type.Array(Product),
+    nextCursor: Type.Union([Type.String(), Type.Null()]),
+    total: Type.Integer({ description: 'exact up to 1 000 matches, an estimate above' }),
+    totalExact: Type.Boolean(),
+  },
+  { title: 'ProductPage' },
+);
 
 export const ProductListQuery = Type.Object({
   q: Type.Optional(Type.String({ maxLength: 200, description: 'web-search syntax: words, "a phrase", -not, or' })),
@@ -118,35 +123,41 @@ export const ImageParams = Type.Object({ id: ProductParams.properties.id, imageI
 
 export const NoFields = Type.Object({}, { additionalProperties: false });
 
-export const Stock = Type.Object({
-  productId: Uuid,
-  available: Type.Integer(),
-  onHand: Type.Optional(Type.Integer({ description: 'owner and admin only' })),
-  reserved: Type.Optional(Type.Integer({ description: 'owner and admin only' })),
-  updatedAt: DateTime,
-});
+export const Stock = Type.Object(
+  {
+    productId: Uuid,
+    available: Type.Integer(),
+    onHand: Type.Optional(Type.Integer({ description: 'owner and admin only' })),
+    reserved: Type.Optional(Type.Integer({ description: 'owner and admin only' })),
+    updatedAt: DateTime,
+  },
+  { title: 'Stock' },
+);
 
 export const StockUpdate = Type.Object(
   { quantity: Type.Integer({ minimum: 0, maximum: STOCK_MAX, description: 'units on hand' }) },
   { additionalProperties: false },
 );
 
-export const Category = Type.Object({
-  id: Uuid,
-  slug: Type.String(),
-  name: Type.String(),
-  description: Type.String(),
-  image: Type.Union([CategoryImage, Type.Null()], {
-    description: 'the storefront tile (the demo and seeded catalogs draw one per category); null when none',
-  }),
-  createdAt: DateTime,
-  updatedAt: DateTime,
-});
+export const Category = Type.Object(
+  {
+    id: Uuid,
+    slug: Type.String(),
+    name: Type.String(),
+    description: Type.String(),
+    image: Type.Union([CategoryImage, Type.Null()], {
+      description: 'the storefront tile (the demo and seeded catalogs draw one per category); null when none',
+    }),
+    createdAt: DateTime,
+    updatedAt: DateTime,
+  },
+  { title: 'Category' },
+);
 
-export const CategoryPage = Type.Object({
-  items: Type.Array(Category),
-  nextCursor: Type.Union([Type.String(), Type.Null()]),
-});
+export const CategoryPage = Type.Object(
+  { items: Type.Array(Category), nextCursor: Type.Union([Type.String(), Type.Null()]) },
+  { title: 'CategoryPage' },
+);
 
 export const CategoryListQuery = Type.Object({
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 100 }),
