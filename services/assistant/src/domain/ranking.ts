@@ -30,12 +30,7 @@ export interface RankResult {
 
 const FIELD_WEIGHT = { name: 1, facet: 0.7, compound: 0.5, description: 0.35 };
 
-/** "watch" in "smartwatch", "ball" in "football": the end of a longer word of the name. */
-function partOfName(entry: IndexEntry, t: string): boolean {
-  if (t.length < 4) return false;
-  for (const n of entry.nameTerms) if (n.length >= t.length + 3 && n.endsWith(t)) return true;
-  return false;
-}
+// compound: "watch" in "smartwatch", "ball" in "football", the end of a longer word of the name
 
 /** Inverse document frequency, smoothed: rare words weigh more. */
 function idf(vocab: Vocabulary, term: string): number {
@@ -43,18 +38,42 @@ function idf(vocab: Vocabulary, term: string): number {
   return Math.log(1 + (vocab.docs - df + 0.5) / (df + 0.5));
 }
 
-export function lexicalScore(entry: IndexEntry, queryTerms: readonly string[], vocab: Vocabulary): number {
+/**
+ * How well each product's words cover the query's: IDF-weighted share of the query words found, a word
+ * in the name counting 1, in the category or attributes 0.7, as the end of a longer name word 0.5
+ * ("watch" in "smartwatch"), in the description 0.35. Read from the vocabulary's postings, so a
+ * query costs the products its words appear in, not the catalog.
+ */
+export function lexicalScores(queryTerms: readonly string[], vocab: Vocabulary): Map<string, number> {
+  const scores = new Map<string, number>();
   let total = 0;
-  let matched = 0;
   for (const t of queryTerms) {
     const w = Math.max(idf(vocab, t), 0.1);
     total += w;
-    if (entry.nameTerms.has(t)) matched += w * FIELD_WEIGHT.name;
-    else if (entry.facetTerms.has(t)) matched += w * FIELD_WEIGHT.facet;
-    else if (partOfName(entry, t)) matched += w * FIELD_WEIGHT.compound;
-    else if (entry.descriptionTerms.has(t)) matched += w * FIELD_WEIGHT.description;
+    const best = new Map<string, number>();
+    const exact = vocab.postings.get(t);
+    if (exact) for (let i = 0; i < exact.ids.length; i++) best.set(exact.ids[i] as string, exact.weights[i] as number);
+    if (t.length >= 4) {
+      let longer = vocab.compounds.get(t);
+      if (!longer) {
+        longer = [...vocab.shopTerms].filter((word) => word.length >= t.length + 3 && word.endsWith(t));
+        if (vocab.compounds.size > 10_000) vocab.compounds.clear();
+        vocab.compounds.set(t, longer);
+      }
+      for (const word of longer) {
+        const list = vocab.postings.get(word);
+        if (!list) continue;
+        for (let i = 0; i < list.ids.length; i++) {
+          if ((list.weights[i] as number) < 1) continue;
+          const id = list.ids[i] as string;
+          if ((best.get(id) ?? 0) < FIELD_WEIGHT.compound) best.set(id, FIELD_WEIGHT.compound);
+        }
+      }
+    }
+    for (const [id, fw] of best) scores.set(id, (scores.get(id) ?? 0) + w * fw);
   }
-  return total === 0 ? 0 : matched / total;
+  if (total > 0) for (const [id, s] of scores) scores.set(id, s / total);
+  return scores;
 }
 
 interface Filters {
@@ -158,20 +177,41 @@ export function rank(
   // filter words matched already; score on the rest, plus the filter words when filters were relaxed
   const queryTerms = query.terms.length ? query.terms : [];
   const weight = opts.vector ? (opts.semanticWeight ?? 0.6) : 0;
-  const scored: Ranked[] = candidates.map((entry) => {
-    const semantic = opts.vector ? dot(opts.vector, entry.vector) : 0;
-    const lexical = queryTerms.length ? lexicalScore(entry, queryTerms, vocab) : 0;
+  const lexicalTerms = lexicalScores(queryTerms, vocab);
+  // products sharing a text share a vector object: one cosine each
+  const cosines = new Map<Float32Array, number>();
+  const semantics = new Float64Array(candidates.length);
+  const lexicals = new Float64Array(candidates.length);
+  const scores = new Float64Array(candidates.length);
+  candidates.forEach((entry, i) => {
+    let semantic = 0;
+    if (opts.vector) {
+      const known = cosines.get(entry.vector);
+      semantic = known ?? dot(opts.vector, entry.vector);
+      if (known === undefined) cosines.set(entry.vector, semantic);
+    }
+    const lexical = lexicalTerms.get(entry.item.id) ?? 0;
     // "desk" asks for desks: a desk lamp mentions one but is a lamp
     const kind = query.kinds.length > 0 && query.kinds.includes(entry.headPhrases[0] ?? '') ? KIND_BONUS : 0;
     const category = query.category !== undefined && entry.item.category === query.category ? CATEGORY_BONUS : 0;
-    return { entry, semantic, lexical, score: weight * semantic + (1 - weight) * lexical + kind + category };
+    semantics[i] = semantic;
+    lexicals[i] = lexical;
+    scores[i] = weight * semantic + (1 - weight) * lexical + kind + category;
   });
+  const meaningful = opts.vector !== undefined || queryTerms.length > 0;
+  // only the best few can make the answer: the rest is never sorted
+  const keep = meaningful ? topIndices(scores, Math.max(opts.limit, RELEVANT_WINDOW) * 2) : [...scores.keys()];
+  const scored: Ranked[] = keep.map((i) => ({
+    entry: candidates[i] as IndexEntry,
+    semantic: semantics[i] as number,
+    lexical: lexicals[i] as number,
+    score: scores[i] as number,
+  }));
 
   const inStockFirst = (cmp: (a: Ranked, b: Ranked) => number) => (a: Ranked, b: Ranked) =>
     Number(b.entry.item.stock > 0) - Number(a.entry.item.stock > 0) || cmp(a, b);
 
   let ordered: Ranked[];
-  const meaningful = opts.vector !== undefined || queryTerms.length > 0;
   if (query.sort && query.sort !== 'relevance' && meaningful) {
     const byScore = [...scored].sort(compareBy('relevance'));
     const best = byScore[0]?.score ?? 0;
@@ -206,4 +246,38 @@ export function reasonFor(r: Ranked, query: ParsedQuery): string | undefined {
   if (named.length) parts.unshift(`matches "${named.slice(0, 3).join(' ')}"`);
   if (r.entry.item.stock === 0) parts.push('sold out');
   return parts.length ? parts.join(', ') : undefined;
+}
+
+/** Indices of the k highest scores (ties at the cut included), in no particular order. */
+export function topIndices(scores: Float64Array, k: number): number[] {
+  const n = scores.length;
+  if (n <= k) return Array.from({ length: n }, (_, i) => i);
+  const copy = Float64Array.from(scores);
+  // quickselect for the k-th largest value
+  let lo = 0;
+  let hi = n - 1;
+  const target = k - 1;
+  while (lo < hi) {
+    const pivot = copy[(lo + hi) >> 1] as number;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while ((copy[i] as number) > pivot) i++;
+      while ((copy[j] as number) < pivot) j--;
+      if (i <= j) {
+        const t = copy[i] as number;
+        copy[i] = copy[j] as number;
+        copy[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (target <= j) hi = j;
+    else if (target >= i) lo = i;
+    else break;
+  }
+  const cut = copy[target] as number;
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) if ((scores[i] as number) >= cut) out.push(i);
+  return out;
 }

@@ -42,31 +42,30 @@ export function conversationsStore(sql: Sql) {
       return { id: row.id, ownerId: row.owner_id, state: readState(state), expiresAt: iso(row.expires_at) };
     },
 
-    async create(id: string, ownerId: string | null, ttlMs: number): Promise<void> {
-      await sql.query(
-        `INSERT INTO conversations (id, owner_id, expires_at)
-         VALUES ($1, $2, now() + make_interval(secs => $3::double precision / 1000))`,
-        [id, ownerId, ttlMs],
-      );
-    },
-
-    /** A guest's conversation continued after signing in becomes the customer's. */
-    async adopt(id: string, ownerId: string): Promise<void> {
-      await sql.query('UPDATE conversations SET owner_id = $2 WHERE id = $1 AND owner_id IS NULL', [id, ownerId]);
-    },
-
-    /** Stores a turn: the messages, the new memory, and a renewed expiry. */
-    async saveTurn(id: string, state: ConversationState, messages: readonly StoredMessage[], ttlMs: number) {
+    /**
+     * Stores a turn in one statement: the conversation (created by its first turn; a guest's becomes
+     * the customer's who continues it), the messages, the new memory and a renewed expiry.
+     */
+    async saveTurn(
+      id: string,
+      ownerId: string | null,
+      state: ConversationState,
+      messages: readonly StoredMessage[],
+      ttlMs: number,
+    ) {
       await sql.query(
         `WITH turn AS (
-           UPDATE conversations SET state = $2::jsonb, updated_at = now(),
-             expires_at = now() + make_interval(secs => $4::double precision / 1000)
-           WHERE id = $1 RETURNING id)
+           INSERT INTO conversations (id, owner_id, state, expires_at)
+           VALUES ($1, $5, $2::jsonb, now() + make_interval(secs => $4::double precision / 1000))
+           ON CONFLICT (id) DO UPDATE SET state = excluded.state, updated_at = now(),
+             expires_at = excluded.expires_at, owner_id = COALESCE(conversations.owner_id, excluded.owner_id)
+           WHERE conversations.owner_id IS NULL OR conversations.owner_id = excluded.owner_id
+           RETURNING id)
          INSERT INTO messages (conversation_id, role, text, intent, products, actions, at)
          SELECT turn.id, m.msg->>'role', m.msg->>'text', m.msg->>'intent', m.msg->'products', m.msg->'actions', clock_timestamp()
          FROM turn, jsonb_array_elements($3::jsonb) WITH ORDINALITY AS m(msg, n)
          ORDER BY m.n`,
-        [id, JSON.stringify(state), JSON.stringify(messages), ttlMs],
+        [id, JSON.stringify(state), JSON.stringify(messages), ttlMs, ownerId],
       );
     },
 

@@ -6,7 +6,7 @@ import type { Db, Logger } from '@microbazaar/kit';
 import type { CatalogPage, CatalogSource } from '../adapters/catalog.js';
 import { type BackfillState, backfillStore } from '../store/backfill.js';
 import { catalogStore } from '../store/catalog.js';
-import type { Indexer } from './indexer.js';
+import type { Indexer, Prepared } from './indexer.js';
 
 export interface BackfillOptions {
   db: Db;
@@ -24,6 +24,9 @@ export interface BackfillOptions {
   /** called after each page (progress, tests) */
   onPage?: (state: { pages: number; products: number }) => void;
 }
+
+/** pages read and embedded ahead of the one being written */
+const LOOKAHEAD = 2;
 
 export type BackfillOutcome = 'done' | 'already_done' | 'busy' | 'stopped';
 
@@ -70,13 +73,39 @@ export async function runBackfill(opts: BackfillOptions): Promise<BackfillResult
   if (state.pages === 0) await indexer.refreshCategories();
   logger.info({ resumeAfterPages: state.pages, products: state.products }, 'catalog backfill started');
 
-  // the next page is read while this one is embedded
-  const read = (cursor: string | null) => source.page(cursor, pageSize).then((page) => ({ page, readAt: new Date() }));
-  let next: Promise<{ page: CatalogPage; readAt: Date }> = read(state.nextCursor);
+  // pages are read ahead and embedded while earlier ones are written: at most LOOKAHEAD pages in
+  // flight (two keep two model workers busy), written and recorded strictly in order
+  type Loaded = { page: CatalogPage; readAt: Date; prepared: Prepared };
+  const pending: Array<Promise<Loaded>> = [];
+  // the cursor of the next page to read; undefined once the last page was read
+  let next: { cursor: string | null } | undefined = { cursor: state.nextCursor };
+  let fetching = false;
+  const readAhead = () => {
+    if (fetching || !next || pending.length >= LOOKAHEAD || opts.signal?.aborted) return;
+    fetching = true;
+    const { cursor } = next;
+    const fetched = source.page(cursor, pageSize).then((page) => ({ page, readAt: new Date() }));
+    fetched.then(
+      ({ page }) => {
+        next = page.nextCursor ? { cursor: page.nextCursor } : undefined;
+        fetching = false;
+        readAhead();
+      },
+      () => {
+        next = undefined;
+        fetching = false;
+      },
+    );
+    pending.push(fetched.then(async (f) => ({ ...f, prepared: await indexer.prepare(f.page.items, 'bulk') })));
+  };
+  const abandon = () => {
+    for (const p of pending.splice(0)) p.catch(() => {});
+  };
+
   try {
     return await readPages();
   } catch (err) {
-    next.catch(() => {});
+    abandon();
     await store.release(owner).catch(() => {});
     throw err;
   }
@@ -84,17 +113,18 @@ export async function runBackfill(opts: BackfillOptions): Promise<BackfillResult
   async function readPages(): Promise<BackfillResult> {
     for (;;) {
       if (opts.signal?.aborted) {
-        next.catch(() => {});
+        abandon();
         await store.release(owner);
         return finish('stopped');
       }
-      const { page, readAt } = await next;
-      if (page.nextCursor) next = read(page.nextCursor);
-      const stats = await indexer.index(page.items, readAt, 'bulk');
+      readAhead();
+      const { page, readAt, prepared } = await (pending.shift() as Promise<Loaded>);
+      readAhead();
+      const stats = await indexer.write(prepared, readAt);
       const advanced = await store.advance(owner, page.nextCursor, page.items.length);
       if (!advanced) {
         // the lease went to another instance (this one stalled past it): leave the rest to it
-        next.catch(() => {});
+        abandon();
         return finish('busy');
       }
       result.pages++;
@@ -104,7 +134,7 @@ export async function runBackfill(opts: BackfillOptions): Promise<BackfillResult
       if (!page.nextCursor) break;
       state = await store.lease(owner, leaseMs);
       if (!state) {
-        next.catch(() => {});
+        abandon();
         return finish('busy');
       }
     }

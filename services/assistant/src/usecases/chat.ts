@@ -48,19 +48,13 @@ export function createChat(deps: {
 
   /** The caller's conversation: someone else's (or an expired one) is "not found". */
   async function open(id: string | undefined, principal: Principal | null): Promise<Conversation> {
-    if (!id) {
-      const created = randomUUID();
-      await store.create(created, principal?.userId ?? null, deps.ttlMs);
-      return { id: created, ownerId: principal?.userId ?? null, state: emptyState(), expiresAt: '' };
-    }
+    // a new conversation is stored with its first turn
+    if (!id) return { id: randomUUID(), ownerId: principal?.userId ?? null, state: emptyState(), expiresAt: '' };
     const found = await store.get(id);
     if (!found) throw notFound();
     if (found.ownerId !== null && found.ownerId !== principal?.userId) throw notFound();
-    if (found.ownerId === null && principal) {
-      // a guest who signed in keeps their conversation
-      await store.adopt(id, principal.userId);
-      found.ownerId = principal.userId;
-    }
+    // a guest who signed in keeps their conversation (stored with the turn)
+    if (found.ownerId === null && principal) found.ownerId = principal.userId;
     return found;
   }
 
@@ -85,6 +79,7 @@ export function createChat(deps: {
       result ??= await answerOffline(deps.tools, ctx);
       await store.saveTurn(
         conversation.id,
+        conversation.ownerId,
         result.state,
         [
           { role: 'user', text: message },

@@ -31,7 +31,18 @@ export interface IndexStats {
   reused: number;
 }
 
+/** Products embedded, not yet written. */
+export interface Prepared {
+  rows: IndexedProduct[];
+  /** texts sent to the model for them */
+  embedded: number;
+}
+
 export interface Indexer {
+  /** Embeds what is missing (the slow part, done ahead of the write by the backfill). */
+  prepare(items: readonly CatalogItem[], priority: 'interactive' | 'bulk'): Promise<Prepared>;
+  /** Writes prepared products read at `readAt`, and announces the change. */
+  write(prepared: Prepared, readAt: Date): Promise<IndexStats>;
   /** Embeds and writes products read at `readAt`; `bulk` work waits behind customers' queries. */
   index(items: readonly CatalogItem[], readAt: Date, priority: 'interactive' | 'bulk'): Promise<IndexStats>;
   /** One round of the reindex queue; the number of products handled. */
@@ -62,8 +73,15 @@ export function createIndexer(opts: IndexerOptions): Indexer {
     });
   }
 
-  async function index(items: readonly CatalogItem[], readAt: Date, priority: 'interactive' | 'bulk') {
-    if (items.length === 0) return { products: 0, embedded: 0, reused: 0 };
+  // vectors of texts embedded lately, so pages prepared ahead of their write share them too
+  const recent = new Map<string, Float32Array>();
+  const remember = (hash: string, vector: Float32Array) => {
+    recent.set(hash, vector);
+    if (recent.size > 20_000) recent.delete(recent.keys().next().value as string);
+  };
+
+  async function prepare(items: readonly CatalogItem[], priority: 'interactive' | 'bulk'): Promise<Prepared> {
+    if (items.length === 0) return { rows: [], embedded: 0 };
     const unknownCategory = items.some((i) => i.category && !opts.categoryName(i.category));
     if (unknownCategory && Date.now() - categoriesReadAt > 30_000) {
       await refreshCategories().catch((err: unknown) =>
@@ -72,7 +90,13 @@ export function createIndexer(opts: IndexerOptions): Indexer {
     }
     const texts = items.map(textOf);
     const hashes = texts.map(contentHash);
-    const known = await catalogStore(db).vectorsFor(embedder.model, [...new Set(hashes)]);
+    const known = new Map<string, Float32Array>();
+    for (const h of hashes) {
+      const v = recent.get(h);
+      if (v) known.set(h, v);
+    }
+    const unknown = [...new Set(hashes.filter((h) => !known.has(h)))];
+    for (const [h, v] of await catalogStore(db).vectorsFor(embedder.model, unknown)) known.set(h, v);
     const missing = new Map<string, string>();
     hashes.forEach((h, i) => {
       if (!known.has(h)) missing.set(h, texts[i] as string);
@@ -81,6 +105,7 @@ export function createIndexer(opts: IndexerOptions): Indexer {
       const vectors = await embedder.embed([...missing.values()], { priority });
       [...missing.keys()].forEach((h, i) => {
         known.set(h, vectors[i] as Float32Array);
+        remember(h, vectors[i] as Float32Array);
       });
     }
     const rows: IndexedProduct[] = items.map((item, i) => ({
@@ -89,11 +114,22 @@ export function createIndexer(opts: IndexerOptions): Indexer {
       model: embedder.model,
       vector: known.get(hashes[i] as string) as Float32Array,
     }));
-    await db.transaction(async (tx) => {
-      await catalogStore(tx).upsert(rows, readAt);
-      await announceChange(tx, channel, 'products');
-    });
-    return { products: items.length, embedded: missing.size, reused: items.length - missing.size };
+    return { rows, embedded: missing.size };
+  }
+
+  async function write(prepared: Prepared, readAt: Date): Promise<IndexStats> {
+    const { rows, embedded } = prepared;
+    if (rows.length) {
+      await db.transaction(async (tx) => {
+        await catalogStore(tx).upsert(rows, readAt);
+        await announceChange(tx, channel, 'products');
+      });
+    }
+    return { products: rows.length, embedded, reused: rows.length - embedded };
+  }
+
+  async function index(items: readonly CatalogItem[], readAt: Date, priority: 'interactive' | 'bulk') {
+    return write(await prepare(items, priority), readAt);
   }
 
   async function drainQueue(): Promise<number> {
@@ -129,5 +165,5 @@ export function createIndexer(opts: IndexerOptions): Indexer {
     return settled.length;
   }
 
-  return { index, drainQueue, refreshCategories };
+  return { index, prepare, write, drainQueue, refreshCategories };
 }
