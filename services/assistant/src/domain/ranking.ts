@@ -13,6 +13,8 @@ export interface Ranked {
 }
 
 export interface RankOptions {
+  /** products changed since the vocabulary was built: scored from their own words, not its postings */
+  fresh?: ReadonlySet<string> | undefined;
   limit: number;
   /** the query's unit vector; absent when the query has no words left to mean anything */
   vector?: Float32Array | undefined;
@@ -44,12 +46,18 @@ function idf(vocab: Vocabulary, term: string): number {
  * ("watch" in "smartwatch"), in the description 0.35. Read from the vocabulary's postings, so a
  * query costs the products its words appear in, not the catalog.
  */
-export function lexicalScores(queryTerms: readonly string[], vocab: Vocabulary): Map<string, number> {
+export function lexicalScores(
+  queryTerms: readonly string[],
+  vocab: Vocabulary,
+): { scores: Map<string, number>; direct(entry: IndexEntry): number } {
   const scores = new Map<string, number>();
   let total = 0;
+  const weights: number[] = [];
+  const compoundsOf: string[][] = [];
   for (const t of queryTerms) {
     const w = Math.max(idf(vocab, t), 0.1);
     total += w;
+    weights.push(w);
     const best = new Map<string, number>();
     const exact = vocab.postings.get(t);
     if (exact) for (let i = 0; i < exact.ids.length; i++) best.set(exact.ids[i] as string, exact.weights[i] as number);
@@ -60,6 +68,7 @@ export function lexicalScores(queryTerms: readonly string[], vocab: Vocabulary):
         if (vocab.compounds.size > 10_000) vocab.compounds.clear();
         vocab.compounds.set(t, longer);
       }
+      compoundsOf.push(longer);
       for (const word of longer) {
         const list = vocab.postings.get(word);
         if (!list) continue;
@@ -69,11 +78,26 @@ export function lexicalScores(queryTerms: readonly string[], vocab: Vocabulary):
           if ((best.get(id) ?? 0) < FIELD_WEIGHT.compound) best.set(id, FIELD_WEIGHT.compound);
         }
       }
+    } else {
+      compoundsOf.push([]);
     }
     for (const [id, fw] of best) scores.set(id, (scores.get(id) ?? 0) + w * fw);
   }
   if (total > 0) for (const [id, s] of scores) scores.set(id, s / total);
-  return scores;
+  // a product changed since the vocabulary was built is scored from its own words
+  const direct = (entry: IndexEntry) => {
+    if (total === 0) return 0;
+    let matched = 0;
+    queryTerms.forEach((t, i) => {
+      const w = weights[i] as number;
+      if (entry.nameTerms.has(t)) matched += w * FIELD_WEIGHT.name;
+      else if (entry.facetTerms.has(t)) matched += w * FIELD_WEIGHT.facet;
+      else if ((compoundsOf[i] as string[]).some((c) => entry.nameTerms.has(c))) matched += w * FIELD_WEIGHT.compound;
+      else if (entry.descriptionTerms.has(t)) matched += w * FIELD_WEIGHT.description;
+    });
+    return matched / total;
+  };
+  return { scores, direct };
 }
 
 interface Filters {
@@ -190,7 +214,9 @@ export function rank(
       semantic = known ?? dot(opts.vector, entry.vector);
       if (known === undefined) cosines.set(entry.vector, semantic);
     }
-    const lexical = lexicalTerms.get(entry.item.id) ?? 0;
+    const lexical = opts.fresh?.has(entry.item.id)
+      ? lexicalTerms.direct(entry)
+      : (lexicalTerms.scores.get(entry.item.id) ?? 0);
     // "desk" asks for desks: a desk lamp mentions one but is a lamp
     const kind = query.kinds.length > 0 && query.kinds.includes(entry.headPhrases[0] ?? '') ? KIND_BONUS : 0;
     const category = query.category !== undefined && entry.item.category === query.category ? CATEGORY_BONUS : 0;

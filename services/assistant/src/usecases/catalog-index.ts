@@ -13,6 +13,8 @@ export interface CatalogIndex {
   bySlug(slug: string): IndexEntry | undefined;
   categoryName(slug: string | null | undefined): string | undefined;
   vocabulary(): Vocabulary;
+  /** ids of products changed since vocabulary() was built (their words are not in its postings yet) */
+  fresh(): ReadonlySet<string>;
   /** changes on every applied change: a key for caches of search results */
   readonly version: number;
   readonly size: number;
@@ -28,7 +30,7 @@ export interface CatalogIndexOptions {
   model: string;
   /** sweep for missed notifications (default 5 s) */
   sweepMs?: number;
-  /** rebuild the vocabulary at most this often while changes come in (default 1 s) */
+  /** rebuild the vocabulary at most this often while changes come in (default 2 s; changed products are matched by their own words meanwhile) */
   vocabularyEveryMs?: number;
 }
 
@@ -45,11 +47,12 @@ export async function openCatalogIndex(opts: CatalogIndexOptions): Promise<Catal
   let listDirty = true;
   let vocab: Vocabulary | undefined;
   let vocabDirty = true;
+  let changedSinceVocab = new Set<string>();
   let vocabBuiltAt = 0;
   let version = 0;
   let cursor = '0';
   let closed = false;
-  const vocabularyEveryMs = opts.vocabularyEveryMs ?? 1000;
+  const vocabularyEveryMs = opts.vocabularyEveryMs ?? 2000;
 
   const apply = (rows: readonly IndexedProduct[]) => {
     for (const row of rows) {
@@ -64,6 +67,7 @@ export async function openCatalogIndex(opts: CatalogIndexOptions): Promise<Catal
       const previous = entries.get(row.item.id);
       if (previous && previous.item.slug !== row.item.slug) slugs.delete(previous.item.slug);
       entries.set(row.item.id, indexEntry(row.item, vector, categories.get(row.item.category ?? '')?.name));
+      changedSinceVocab.add(row.item.id);
       slugs.set(row.item.slug, row.item.id);
     }
     if (rows.length) {
@@ -137,12 +141,14 @@ export async function openCatalogIndex(opts: CatalogIndexOptions): Promise<Catal
     vocabulary() {
       const now = Date.now();
       if (!vocab || (vocabDirty && now - vocabBuiltAt >= vocabularyEveryMs)) {
+        changedSinceVocab = new Set();
         vocab = buildVocabulary(all(), categories.values());
         vocabDirty = false;
         vocabBuiltAt = now;
       }
       return vocab;
     },
+    fresh: () => changedSinceVocab,
     get version() {
       return version;
     },

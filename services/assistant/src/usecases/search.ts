@@ -65,6 +65,7 @@ export function createSearch(deps: { index: CatalogIndex; embedder: Embedder; ca
     const semantic = query.semanticText.trim();
     const [vector] = semantic ? await embedder.embed([semantic.toLowerCase()]) : [undefined];
     const ranked = rank(index.entries(), query, vocab, {
+      fresh: index.fresh(),
       limit: opts.limit * (page + 1),
       vector,
       ...(opts.excludeIds ? { excludeIds: opts.excludeIds } : {}),
