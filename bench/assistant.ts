@@ -261,7 +261,7 @@ async function main(): Promise<void> {
     await migrateProduct(db);
     const seeded = await seedCatalog({
       db,
-      storage: createStorage(productConfig),
+      storage: await createStorage(productConfig),
       sellerId: SELLER,
       count: PRODUCTS,
       pictures: 'pool',
