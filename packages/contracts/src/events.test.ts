@@ -6,6 +6,10 @@ import {
   EXCHANGES,
   exchangeFor,
   exchangesForPattern,
+  OrderCreated,
+  QUEUES,
+  SECRET_FIELDS,
+  TOPOLOGY,
   validateEvent,
 } from './events.js';
 
@@ -58,6 +62,12 @@ const samples: Record<(typeof EVENT_TYPES)[number], unknown> = {
   },
   'inventory.released': { orderId: id(2), lines: [{ productId: id(3), quantity: 2 }], reason: 'order_cancelled' },
   'order.created': { orderId: id(2), userId: id(1), items, total: { amount: 3998, currency: 'USD' } },
+  'order.payment_requested': {
+    orderId: id(2),
+    userId: id(1),
+    total: { amount: 3998, currency: 'USD' },
+    paymentToken: 'tok_ok',
+  },
   'order.confirmed': { orderId: id(2), userId: id(1), items, total: money, paymentId: id(5) },
   'order.cancelled': { orderId: id(2), userId: id(1), items, total: money, reason: 'payment_failed' },
   'order.shipped': { orderId: id(2), userId: id(1), carrier: 'DHL', trackingNumber: '123' },
@@ -145,5 +155,17 @@ describe('event contracts', () => {
     expect(exchangesForPattern('#')).toEqual(EXCHANGES);
     expect(exchangesForPattern('*.refunded')).toEqual(EXCHANGES);
     expect(EXCHANGES).toEqual(['users_exchange', 'products_exchange', 'orders_exchange', 'payments_exchange']);
+  });
+
+  it('binds an event that carries a secret to the one queue it is for, and nothing else carries one', () => {
+    const bound = (type: string) =>
+      Object.entries(TOPOLOGY).filter(([, types]) => (types as readonly string[]).includes(type));
+    expect(bound('order.payment_requested').map(([queue]) => queue)).toEqual([QUEUES.payments]);
+    expect(bound('user.password_reset_requested').map(([queue]) => queue)).toEqual([QUEUES.notifications]);
+    // the token is not on order.created, which inventory and notifications read too
+    expect(Object.keys(OrderCreated.properties)).not.toContain('paymentToken');
+    for (const [type, fields] of Object.entries(SECRET_FIELDS)) {
+      for (const field of fields ?? []) expect(bound(type).length, `${type}.${field}`).toBe(1);
+    }
   });
 });

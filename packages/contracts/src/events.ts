@@ -112,13 +112,21 @@ const OrderSummary = {
   items: Type.Array(OrderItem, { minItems: 1 }),
   total: Money,
 };
-export const OrderCreated = Type.Object({
-  ...OrderSummary,
+export const OrderCreated = Type.Object(OrderSummary);
+/**
+ * What the payment service needs to charge a new order once its stock is reserved. Published with
+ * order.created by the same statement, bound by payments_queue only (TOPOLOGY): the token never
+ * reaches the other consumers of order.created, and the outbox drops it once sent (SECRET_FIELDS).
+ */
+export const OrderPaymentRequested = Type.Object({
+  orderId: Id,
+  userId: Id,
+  total: Money,
   /**
-   * The buyer's payment-provider token (sandbox `tok_*`, a Stripe PaymentMethod id), for the
-   * payment service to charge once stock is reserved. A reference, never card data; still, do not log it.
+   * The buyer's payment-provider token (sandbox `tok_*`, a Stripe PaymentMethod id). A reference,
+   * never card data; still, do not log it.
    */
-  paymentToken: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+  paymentToken: Type.String({ minLength: 1, maxLength: 255 }),
 });
 export const OrderConfirmed = Type.Object({ ...OrderSummary, paymentId: Type.Optional(Id) });
 export const OrderCancelled = Type.Object({
@@ -167,6 +175,7 @@ export const EventDataSchemas = {
   'inventory.rejected': InventoryRejected,
   'inventory.released': InventoryReleased,
   'order.created': OrderCreated,
+  'order.payment_requested': OrderPaymentRequested,
   'order.confirmed': OrderConfirmed,
   'order.cancelled': OrderCancelled,
   'order.shipped': OrderShipped,
@@ -317,6 +326,7 @@ export function exchangesForPattern(pattern: string): readonly ExchangeName[] {
  */
 export const SECRET_FIELDS: { readonly [T in EventType]?: readonly string[] } = {
   'user.password_reset_requested': ['resetUrl'],
+  'order.payment_requested': ['paymentToken'],
 };
 
 /** Each consumer owns one durable queue, named after it. */
@@ -354,7 +364,7 @@ export const TOPOLOGY = {
     'inventory.released',
     'payment.refunded',
   ],
-  [QUEUES.payments]: ['order.created', 'inventory.reserved', 'order.cancelled', 'order.refunded'],
+  [QUEUES.payments]: ['order.payment_requested', 'inventory.reserved', 'order.cancelled', 'order.refunded'],
   [QUEUES.cart]: ['product.created', 'product.updated', 'product.deleted', 'order.confirmed'],
   [QUEUES.assistant]: ['product.created', 'product.updated', 'product.deleted', 'order.confirmed'],
 } as const satisfies Partial<Record<(typeof QUEUES)[keyof typeof QUEUES], readonly EventType[]>>;

@@ -2,7 +2,7 @@
 // second bus that publishes order.* and inventory.* events and records the payment.* events the service
 // publishes), with the auth service's keys on loopback.
 import { randomUUID } from 'node:crypto';
-import type { AnyEvent, EventOf } from '@microbazaar/contracts';
+import type { AnyEvent, EventData, EventOf } from '@microbazaar/contracts';
 import { createLogger, type Db, type Env } from '@microbazaar/kit';
 import { type ServiceHarness, startServiceHarness, startTokenIssuer, type TokenIssuer } from '@microbazaar/kit/testing';
 import { buildApp, migrations, type PaymentService } from '../src/app.js';
@@ -11,11 +11,16 @@ import { loadConfig, type PaymentConfig } from '../src/config.js';
 export interface PaymentHarness extends ServiceHarness<PaymentService> {
   config: PaymentConfig;
   issuer: TokenIssuer;
-  /** order.created + inventory.reserved for a new order, as order and product would publish them */
+  /**
+   * order.payment_requested + inventory.reserved for a new order, as order and product would publish
+   * them; `summary` is the order as its other events (order.cancelled) carry it
+   */
   order(opts?: { token?: string; amount?: number; reserve?: boolean; userId?: string }): Promise<{
     orderId: string;
     userId: string;
-    created: EventOf<'order.created'>;
+    productId: string;
+    requested: EventOf<'order.payment_requested'>;
+    summary: EventData<'order.created'>;
   }>;
   /** payment.* events of an order written to the outbox (committed, relayed or not) */
   outboxed(orderId: string, type: AnyEvent['type']): Promise<number>;
@@ -60,15 +65,16 @@ export async function startPaymentHarness(
       const userId = opts.userId ?? randomUUID();
       const productId = randomUUID();
       const amount = opts.amount ?? 2500;
-      const created = await h.emit('order.created', {
+      const total = { amount, currency: 'USD' };
+      const requested = await h.emit('order.payment_requested', {
         orderId,
         userId,
-        items: [{ productId, quantity: 1, unitPrice: { amount, currency: 'USD' } }],
-        total: { amount, currency: 'USD' },
+        total,
         paymentToken: opts.token ?? 'tok_ok',
       });
       if (opts.reserve !== false) await h.emit('inventory.reserved', { orderId, lines: [{ productId, quantity: 1 }] });
-      return { orderId, userId, created };
+      const summary = { orderId, userId, items: [{ productId, quantity: 1, unitPrice: total }], total };
+      return { orderId, userId, productId, requested, summary };
     },
     async outboxed(orderId, type) {
       const [row] = await h.db.query<{ n: number }>(

@@ -60,17 +60,16 @@ describe.each(['on', 'off'] as const)('payment saga, fast paths %s', (fastPaths)
       expect(await ledger(orderId)).toEqual([{ kind: 'charge', outcome: 'captured', calls: 1, key: orderId }]);
     });
 
-    it('charges whichever of order.created and inventory.reserved comes last, and never before both', async () => {
+    it('charges whichever of order.payment_requested and inventory.reserved comes last, and never before both', async () => {
       const orderId = randomUUID();
       const productId = randomUUID();
       await h.emit('inventory.reserved', { orderId, lines: [{ productId, quantity: 1 }] });
       await eventually(async () => expect((await row(orderId))?.stockReserved).toBe(true), WAIT);
       expect((await row(orderId))?.status).toBe('awaiting');
       expect(await capturesFor(h.db, orderId)).toBe(0);
-      await h.emit('order.created', {
+      await h.emit('order.payment_requested', {
         orderId,
         userId: randomUUID(),
-        items: [{ productId, quantity: 1, unitPrice: { amount: 100, currency: 'USD' } }],
         total: { amount: 100, currency: 'USD' },
         paymentToken: 'tok_ok',
       });
@@ -114,32 +113,35 @@ describe.each(['on', 'off'] as const)('payment saga, fast paths %s', (fastPaths)
     });
 
     it('duplicate and redelivered events charge once', async () => {
-      const before = { created: await h.consumed('order.created'), reserved: await h.consumed('inventory.reserved') };
-      const { orderId, created } = await h.order();
+      const before = {
+        created: await h.consumed('order.payment_requested'),
+        reserved: await h.consumed('inventory.reserved'),
+      };
+      const { orderId, productId, requested } = await h.order();
       // a redelivery of the same event and a second reservation notice
-      await h.platform.publish([created, created]);
+      await h.platform.publish([requested, requested]);
       await h.emit('inventory.reserved', {
         orderId,
-        lines: [{ productId: created.data.items[0]!.productId, quantity: 1 }],
+        lines: [{ productId: productId, quantity: 1 }],
       });
       await eventually(() => expect(h.eventsFor(orderId, 'payment.succeeded')).toHaveLength(1), WAIT);
       // all five deliveries consumed (their charge runs included) before checking they charged nothing more
       await eventually(async () => {
-        expect(total(await h.consumed('order.created'))).toBe(total(before.created) + 3);
+        expect(total(await h.consumed('order.payment_requested'))).toBe(total(before.created) + 3);
         expect(total(await h.consumed('inventory.reserved'))).toBe(total(before.reserved) + 2);
       }, WAIT);
-      expect((await h.consumed('order.created')).skipped).toBe(before.created.skipped + 2);
+      expect((await h.consumed('order.payment_requested')).skipped).toBe(before.created.skipped + 2);
       expect(await h.outboxed(orderId, 'payment.succeeded')).toBe(1);
       expect(await capturesFor(h.db, orderId)).toBe(1);
       expect((await row(orderId))?.attempts).toBe(1);
     });
 
     it('the same inventory.reserved several times at once, and again later, charges once', async () => {
-      const { orderId, created } = await h.order({ reserve: false });
+      const { orderId, productId } = await h.order({ reserve: false });
       await eventually(async () => expect(await row(orderId)).toBeTruthy(), WAIT);
       const reserved = newEvent('inventory.reserved', {
         orderId,
-        lines: [{ productId: created.data.items[0]!.productId, quantity: 1 }],
+        lines: [{ productId: productId, quantity: 1 }],
       });
       const before = await h.consumed('inventory.reserved');
       await h.platform.publish([reserved, reserved, reserved]);
@@ -165,10 +167,9 @@ describe.each(['on', 'off'] as const)('payment saga, fast paths %s', (fastPaths)
       });
       const orderId = randomUUID();
       const job = await h.db.transaction(async (tx) => {
-        await payments.orderCreated(tx, {
+        await payments.paymentRequested(tx, {
           orderId,
           userId: randomUUID(),
-          items: [{ productId: randomUUID(), quantity: 1, unitPrice: { amount: 10, currency: 'USD' } }],
           total: { amount: 10, currency: 'USD' },
           paymentToken: 'tok_error',
         });
@@ -200,9 +201,9 @@ describe.each(['on', 'off'] as const)('payment saga, fast paths %s', (fastPaths)
 
   describe('refunds and cancellations', () => {
     it('order.cancelled after a capture refunds it: payment.refunded, status refunded, refund in the ledger', async () => {
-      const { orderId, created } = await h.order({ amount: 7300 });
+      const { orderId, summary } = await h.order({ amount: 7300 });
       await eventually(() => expect(h.eventsFor(orderId, 'payment.succeeded')).toHaveLength(1), WAIT);
-      await h.emit('order.cancelled', { ...created.data, reason: 'customer', previousStatus: 'confirmed' });
+      await h.emit('order.cancelled', { ...summary, reason: 'customer', previousStatus: 'confirmed' });
       await eventually(() => expect(h.eventsFor(orderId, 'payment.refunded')).toHaveLength(1), WAIT);
       expect(h.eventsFor(orderId, 'payment.refunded')[0]?.data).toMatchObject({
         amount: { amount: 7300, currency: 'USD' },
@@ -238,12 +239,12 @@ describe.each(['on', 'off'] as const)('payment saga, fast paths %s', (fastPaths)
     });
 
     it('cancelled before the stock was reserved: voided, never charged, even if the reservation comes later', async () => {
-      const { orderId, created } = await h.order({ reserve: false });
-      await h.emit('order.cancelled', { ...created.data, reason: 'out_of_stock', previousStatus: 'pending' });
+      const { orderId, productId, summary } = await h.order({ reserve: false });
+      await h.emit('order.cancelled', { ...summary, reason: 'out_of_stock', previousStatus: 'pending' });
       await eventually(async () => expect((await row(orderId))?.status).toBe('voided'), WAIT);
       const reserved = await h.emit('inventory.reserved', {
         orderId,
-        lines: [{ productId: created.data.items[0]!.productId, quantity: 1 }],
+        lines: [{ productId: productId, quantity: 1 }],
       });
       // the late reservation was handled (its inbox row is written in the handler's transaction) and did nothing
       await eventually(async () => expect(await inboxed(reserved.id)).toBe(true), WAIT);
@@ -252,9 +253,9 @@ describe.each(['on', 'off'] as const)('payment saga, fast paths %s', (fastPaths)
     });
 
     it('cancelled while the charge is in flight (tok_slow): the capture is refunded as soon as it lands', async () => {
-      const { orderId, created } = await h.order({ token: 'tok_slow' });
+      const { orderId, summary } = await h.order({ token: 'tok_slow' });
       await eventually(async () => expect((await row(orderId))?.status).toBe('charging'), WAIT);
-      await h.emit('order.cancelled', { ...created.data, reason: 'expired', previousStatus: 'pending' });
+      await h.emit('order.cancelled', { ...summary, reason: 'expired', previousStatus: 'pending' });
       await eventually(() => expect(h.eventsFor(orderId, 'payment.refunded')).toHaveLength(1), WAIT);
       expect(h.eventsFor(orderId, 'payment.succeeded')).toHaveLength(1);
       expect((await row(orderId))?.status).toBe('refunded');
@@ -262,17 +263,23 @@ describe.each(['on', 'off'] as const)('payment saga, fast paths %s', (fastPaths)
     });
   });
 
-  it(`order.created and inventory.reserved took the one-statement way ${fastPaths === 'on' ? 'when they could' : 'never'}`, async () => {
-    const before = { created: await h.fastPaths('order.created'), reserved: await h.fastPaths('inventory.reserved') };
+  it(`order.payment_requested and inventory.reserved took the one-statement way ${fastPaths === 'on' ? 'when they could' : 'never'}`, async () => {
+    const before = {
+      created: await h.fastPaths('order.payment_requested'),
+      reserved: await h.fastPaths('inventory.reserved'),
+    };
     // one after the other, so each finds the common case
-    const { orderId, created } = await h.order({ reserve: false });
+    const { orderId, productId } = await h.order({ reserve: false });
     await eventually(async () => expect(await row(orderId)).toBeTruthy(), WAIT);
     await h.emit('inventory.reserved', {
       orderId,
-      lines: [{ productId: created.data.items[0]!.productId, quantity: 1 }],
+      lines: [{ productId: productId, quantity: 1 }],
     });
     await eventually(() => expect(h.eventsFor(orderId, 'payment.succeeded')).toHaveLength(1), WAIT);
-    const after = { created: await h.fastPaths('order.created'), reserved: await h.fastPaths('inventory.reserved') };
+    const after = {
+      created: await h.fastPaths('order.payment_requested'),
+      reserved: await h.fastPaths('inventory.reserved'),
+    };
     if (fastPaths === 'off') {
       expect(after).toEqual({ created: { applied: 0, fellBack: 0 }, reserved: { applied: 0, fellBack: 0 } });
       return;
@@ -288,10 +295,9 @@ describe('recovery', () => {
     const orderId = randomUUID();
     // the inbox transaction committed the claim, then the process died before calling the provider
     await h.db.transaction(async (tx) => {
-      await payments.orderCreated(tx, {
+      await payments.paymentRequested(tx, {
         orderId,
         userId: randomUUID(),
-        items: [{ productId: randomUUID(), quantity: 1, unitPrice: { amount: 555, currency: 'USD' } }],
         total: { amount: 555, currency: 'USD' },
         paymentToken: 'tok_ok',
       });
@@ -310,10 +316,9 @@ describe('recovery', () => {
     const payments = h.service.payments;
     const orderId = randomUUID();
     await h.db.transaction(async (tx) => {
-      await payments.orderCreated(tx, {
+      await payments.paymentRequested(tx, {
         orderId,
         userId: randomUUID(),
-        items: [{ productId: randomUUID(), quantity: 1, unitPrice: { amount: 800, currency: 'USD' } }],
         total: { amount: 800, currency: 'USD' },
         paymentToken: 'tok_ok',
       });
@@ -365,9 +370,9 @@ describe('charges without an answer (one call per round)', () => {
   });
 
   it('tok_slow and the order expires meanwhile: the capture recovery finds is refunded, never kept', async () => {
-    const { orderId, created } = await one.order({ token: 'tok_slow', amount: 6100 });
+    const { orderId, summary } = await one.order({ token: 'tok_slow', amount: 6100 });
     await unknown(orderId);
-    await one.emit('order.cancelled', { ...created.data, reason: 'expired', previousStatus: 'pending' });
+    await one.emit('order.cancelled', { ...summary, reason: 'expired', previousStatus: 'pending' });
     await eventually(() => expect(one.eventsFor(orderId, 'payment.refunded')).toHaveLength(1), WAIT);
     expect(one.eventsFor(orderId, 'payment.refunded')[0]?.data).toMatchObject({
       amount: { amount: 6100, currency: 'USD' },

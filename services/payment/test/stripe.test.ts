@@ -240,9 +240,9 @@ describe('Stripe PaymentIntents', () => {
   });
 
   it('refunds a captured order on order.cancelled with its own idempotency key', async () => {
-    const { orderId, created } = await h.order({ token: 'pm_card_visa', amount: 990 });
+    const { orderId, summary } = await h.order({ token: 'pm_card_visa', amount: 990 });
     await eventually(() => expect(h.eventsFor(orderId, 'payment.succeeded')).toHaveLength(1), WAIT);
-    await h.emit('order.cancelled', { ...created.data, reason: 'customer', previousStatus: 'confirmed' });
+    await h.emit('order.cancelled', { ...summary, reason: 'customer', previousStatus: 'confirmed' });
     await eventually(() => expect(h.eventsFor(orderId, 'payment.refunded')).toHaveLength(1), WAIT);
     const pi = (await paymentStore(h.db).byOrder(orderId))?.providerRef;
     const refund = stripe.seen.find((r) => r.path === '/v1/refunds' && r.params.get('payment_intent') === pi);

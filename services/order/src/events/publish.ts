@@ -19,8 +19,21 @@ function summary(order: Order): EventData<'order.created'> {
   };
 }
 
-export function orderCreated(order: Order, paymentToken: string): AnyEvent {
-  return newEvent('order.created', { ...summary(order), paymentToken });
+/**
+ * A new order's events: order.created for every consumer (stock, notices), and the payment's request
+ * with the buyer's token, bound by the payment service's queue only; the outbox drops the token once the
+ * broker has it (contracts' SECRET_FIELDS).
+ */
+export function orderPlaced(order: Order, paymentToken: string): AnyEvent[] {
+  return [
+    newEvent('order.payment_requested', {
+      orderId: order.id,
+      userId: order.userId,
+      total: order.total,
+      paymentToken,
+    }),
+    newEvent('order.created', summary(order)),
+  ];
 }
 
 export interface Shipment {

@@ -59,10 +59,14 @@ export function orderStore(sql: Sql) {
   return {
     /**
      * Checkout in one statement: claims the buyer's Idempotency-Key for this order, and only if the
-     * claim holds, stores the order with its order.created. False when another request holds the
-     * key (a concurrent one waits here until the holder commits, then false, or rolls back, then true).
+     * claim holds, stores the order with its events. False when another request holds the key (a
+     * concurrent one waits here until the holder commits, then false, or rolls back, then true).
      */
-    async insertClaimed(order: Order, key: { key: string; requestHash: string }, event: AnyEvent): Promise<boolean> {
+    async insertClaimed(
+      order: Order,
+      key: { key: string; requestHash: string },
+      events: readonly AnyEvent[],
+    ): Promise<boolean> {
       const sellers = [...new Set(order.items.map((i) => i.sellerId))];
       const row = await writeWithEvents<{ claimed: number }>(
         sql,
@@ -96,7 +100,7 @@ export function orderStore(sql: Sql) {
           when: 'EXISTS (SELECT 1 FROM claim)',
           select: '(SELECT count(*) FROM claim)::int AS claimed',
         },
-        event,
+        events,
       );
       return row.claimed === 1;
     },

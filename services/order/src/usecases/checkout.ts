@@ -1,5 +1,6 @@
 // Checkout: the lines (the buyer's cart when the request names none) priced by the catalog now, stored as a
-// pending order with order.created in one statement; the Idempotency-Key makes a retry return the same order.
+// pending order with its events (order.created, the payment's request) in one statement; the
+// Idempotency-Key makes a retry return the same order.
 import { createHash, randomUUID } from 'node:crypto';
 import { Conflict, type Db, Invalid, NotFound, type Principal } from '@microbazaar/kit';
 import type { CartReader } from '../adapters/cart.js';
@@ -13,7 +14,7 @@ import {
   type ShippingAddress,
   type WantedLine,
 } from '../domain/order.js';
-import { orderCreated } from '../events/publish.js';
+import { orderPlaced } from '../events/publish.js';
 import { orderStore } from '../store/orders.js';
 
 export interface CheckoutBody {
@@ -107,7 +108,7 @@ export function createCheckout({ db, catalog, cart, config }: CheckoutDeps) {
 
   return {
     /**
-     * Checkout: prices the lines from the catalog, stores the order pending with order.created in the
+     * Checkout: prices the lines from the catalog, stores the order pending with its events in the
      * outbox. The same key with the same body returns the same order; with another body, 409.
      */
     async place(principal: Principal, req: CheckoutRequest): Promise<Order> {
@@ -125,11 +126,11 @@ export function createCheckout({ db, catalog, cart, config }: CheckoutDeps) {
         }
         throw err;
       }
-      // one statement, so no transaction: the key's claim, the order and order.created commit together
+      // one statement, so no transaction: the key's claim, the order and its events commit together
       const placed = await store.insertClaimed(
         order,
         { key: req.idempotencyKey, requestHash: hash },
-        orderCreated(order, req.body.paymentToken),
+        orderPlaced(order, req.body.paymentToken),
       );
       return placed ? order : replay(principal.userId, req.idempotencyKey, hash);
     },

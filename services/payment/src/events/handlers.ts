@@ -15,7 +15,7 @@ export function paymentSagaHandlers(payments: Payments): EventHandlers {
     return HANDLED;
   };
   return {
-    'order.created': async (tx, event, ctx) => then(await payments.orderCreated(tx, event.data), ctx),
+    'order.payment_requested': async (tx, event, ctx) => then(await payments.paymentRequested(tx, event.data), ctx),
     'inventory.reserved': async (tx, event, ctx) => then(await payments.stockReserved(tx, event.data.orderId), ctx),
     'order.cancelled': async (tx, event, ctx) =>
       then(await payments.orderCalledOff(tx, event.data.orderId, `order cancelled: ${event.data.reason}`), ctx),
@@ -24,10 +24,11 @@ export function paymentSagaHandlers(payments: Payments): EventHandlers {
   };
 }
 
-/** The common cases of order.created and inventory.reserved in one statement each; the rest goes the inbox's way. */
+/** The common cases of order.payment_requested and inventory.reserved in one statement each; the rest goes the inbox's way. */
 export function paymentSagaFastPaths(payments: Payments): FastEventHandlers {
   return {
-    'order.created': async (sql, event) => ((await payments.orderCreatedFast(sql, event.data)) ? HANDLED : undefined),
+    'order.payment_requested': async (sql, event) =>
+      (await payments.paymentRequestedFast(sql, event.data)) ? HANDLED : undefined,
     'inventory.reserved': async (sql, event, ctx) => {
       const job = await payments.stockReservedFast(sql, event.data.orderId);
       if (!job) return undefined;

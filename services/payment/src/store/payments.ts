@@ -146,7 +146,7 @@ export function paymentStore(sql: Sql) {
   }
 
   return {
-    /** What order.created says: the amount, the buyer and the token. Creates the row if the reservation came first. */
+    /** What order.payment_requested says: the amount, the buyer and the token. Creates the row if the reservation came first. */
     async recordOrder(o: {
       orderId: string;
       userId: string;
@@ -199,7 +199,7 @@ export function paymentStore(sql: Sql) {
     // ---- one-statement saga steps on a fast path's handle (no transaction), each with its event's inbox
     // row (inboxClaim): false or null when the state was not the common case, and nothing was written ----
 
-    /** order.created for an order new here: its payment row, awaiting the reservation. */
+    /** order.payment_requested for an order new here: its payment row, awaiting the reservation. */
     async recordNewOrder(o: {
       orderId: string;
       userId: string;

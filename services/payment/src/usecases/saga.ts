@@ -1,4 +1,5 @@
-// The payment's inputs from the saga: order.created brings the amount and the token, inventory.reserved the
+// The payment's inputs from the saga: order.payment_requested brings the amount and the token (the order
+// service sends it to this service alone), inventory.reserved the
 // go-ahead, order.cancelled and order.refunded call it off. Each returns the job its write claimed.
 import type { EventData } from '@microbazaar/contracts';
 import type { InboxSql, Sql } from '@microbazaar/kit';
@@ -13,27 +14,27 @@ export interface SagaDeps {
 }
 
 export function createSagaSteps({ decisions, providerName, lease }: SagaDeps) {
-  /** What order.created says of the payment: amount, buyer, token, and the provider that will charge it. */
-  const newPaymentOf = (data: EventData<'order.created'>) => ({
+  /** What the payment request says: amount, buyer, token, and the provider that will charge it. */
+  const newPaymentOf = (data: EventData<'order.payment_requested'>) => ({
     orderId: data.orderId,
     userId: data.userId,
     amount: data.total.amount,
     currency: data.total.currency,
-    token: data.paymentToken ?? null,
+    token: data.paymentToken,
     provider: providerName,
   });
 
   return {
-    /** order.created in the inbox transaction: the payment recorded, its charge claimed if the stock is reserved. */
-    async orderCreated(tx: Sql, data: EventData<'order.created'>): Promise<Job | undefined> {
+    /** order.payment_requested in the inbox transaction: the payment recorded, its charge claimed if the stock is reserved. */
+    async paymentRequested(tx: Sql, data: EventData<'order.payment_requested'>): Promise<Job | undefined> {
       return decisions.claimCharge(tx, await paymentStore(tx).recordOrder(newPaymentOf(data)));
     },
 
     /**
-     * orderCreated for an order new here, as one statement with the event's inbox row on a fast path's
-     * handle; false when the order was not new (orderCreated in the inbox transaction decides).
+     * paymentRequested for an order new here, as one statement with the event's inbox row on a fast path's
+     * handle; false when the order was not new (paymentRequested in the inbox transaction decides).
      */
-    orderCreatedFast(sql: InboxSql, data: EventData<'order.created'>): Promise<boolean> {
+    paymentRequestedFast(sql: InboxSql, data: EventData<'order.payment_requested'>): Promise<boolean> {
       return paymentStore(sql).recordNewOrder(newPaymentOf(data));
     },
 
