@@ -1,7 +1,7 @@
 // `npm run migrate [-- <service>...]`: applies each service's SQL migrations to DATABASE_URL
 // (or the embedded PGlite under DATA_DIR when it is unset). Services also migrate at start.
 import { migrations as assistantMigrations, loadConfig as loadAssistantConfig } from '@microbazaar/assistant';
-import { loadConfig as loadAuthConfig, migrateAuth } from '@microbazaar/auth';
+import { migrations as authMigrations, loadConfig as loadAuthConfig } from '@microbazaar/auth';
 import { type Db, openDb, PgliteHost } from '@microbazaar/kit';
 import { loadConfig as loadNotificationConfig, migrateNotification } from '@microbazaar/notification';
 import { loadConfig as loadOrderConfig, migrations as orderMigrations } from '@microbazaar/order';
@@ -12,7 +12,7 @@ import { loadConfig as loadProductConfig, migrateProduct } from '@microbazaar/pr
 // running service (SMTP, Stripe keys, signing-key encryption) is not the migration job's to provide.
 const schemaEnv = { ...process.env, NODE_ENV: 'development' };
 const migrations: Record<string, { schema: () => string; run: (db: Db) => Promise<string[]> }> = {
-  auth: { schema: () => loadAuthConfig(schemaEnv).DB_SCHEMA, run: migrateAuth },
+  auth: { schema: () => loadAuthConfig(schemaEnv).DB_SCHEMA, run: authMigrations.apply },
   product: { schema: () => loadProductConfig(schemaEnv).DB_SCHEMA, run: migrateProduct },
   order: { schema: () => loadOrderConfig(schemaEnv).DB_SCHEMA, run: orderMigrations.apply },
   payment: { schema: () => loadPaymentConfig(schemaEnv).DB_SCHEMA, run: paymentMigrations.apply },

@@ -2,12 +2,7 @@
 // behind a load balancer do not block another, and a client cannot pick its own rate-limit key.
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type Harness as AuthHarness,
-  email,
-  PASSWORD,
-  startHarness as startAuth,
-} from '../../services/auth/test/harness.js';
+import { type AuthHarness, email, PASSWORD, startAuthHarness as startAuth } from '../../services/auth/test/harness.js';
 import { startTestGateway, type TestGateway } from '../../services/gateway/test/helpers.js';
 
 const BALANCER = '10.0.0.2';

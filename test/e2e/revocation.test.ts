@@ -2,12 +2,7 @@
 // the real auth service on loopback, and the product service verifying its tokens through the JWKS.
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type Harness as AuthHarness,
-  email,
-  PASSWORD,
-  startHarness as startAuth,
-} from '../../services/auth/test/harness.js';
+import { type AuthHarness, email, PASSWORD, startAuthHarness as startAuth } from '../../services/auth/test/harness.js';
 import {
   type Harness as ProductHarness,
   productBody,
@@ -150,9 +145,8 @@ describe('token revocation across services', () => {
       payload: { email: seller.address },
     });
     expect(forgot.statusCode).toBe(202);
-    await auth.accounts.settle();
-    const link = auth.events.resets.find((r) => r.email === seller.address);
-    const resetToken = new URL(link!.resetUrl).searchParams.get('token');
+    const link = await auth.resetLink(seller.address);
+    const resetToken = new URL(link.resetUrl).searchParams.get('token');
     const newPassword = 'a brand new passphrase';
     const reset = await auth.app.inject({
       method: 'POST',

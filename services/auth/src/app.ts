@@ -1,51 +1,54 @@
-// Composition root of the auth service: buildApp(deps) wires stores, keys and routes.
-import { fileURLToPath } from 'node:url';
+// Composition root of the auth service: routes, its own token verification, and the background work
+// (the outbox relay of user.* events and the signing-key rotation).
 import {
   type App,
   type Bus,
-  busMetrics,
   type Cache,
-  createApp,
-  createGuards,
+  createServiceApp,
   createTokenVerifier,
   type Db,
-  eventsMigrations,
-  installEventContext,
   type Logger,
-  migrate,
   type OutboxRelay,
-  outboxOptionsFrom,
+  type Periodic,
   RevocationList,
-  startOutboxRelay,
+  serviceEvents,
+  serviceMigrations,
+  startPeriodic,
+  startWorkers,
+  type WorkersOption,
 } from '@microbazaar/kit';
-import { createAccounts } from './accounts.js';
+import { KEY_REFRESH_MS, KeyRing } from './adapters/keys.js';
+import { createPasswordHasher, type PasswordHasher } from './adapters/passwords.js';
 import type { AuthConfig } from './config.js';
-import { type AuthEvents, outboxEvents } from './events/publisher.js';
 import { adminRoutes } from './http/admin.js';
 import { authRoutes } from './http/routes.js';
-import { KEY_REFRESH_MS, KeyRing } from './keys.js';
-import { createPasswordHasher, type PasswordHasher } from './passwords.js';
+import { type Accounts, createAccounts } from './usecases/accounts.js';
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
+export const migrations = serviceMigrations(new URL('../migrations', import.meta.url));
 
-export function migrateAuth(db: Db): Promise<string[]> {
-  return migrate(db, MIGRATIONS_DIR, { include: [eventsMigrations] });
-}
-
-export interface AuthDeps {
+export interface AuthDeps extends WorkersOption {
   config: AuthConfig;
   logger: Logger;
   db: Db;
+  /** rate-limit counters (Redis across instances, memory otherwise) */
   cache: Cache;
-  /** publishes the outbox (user.registered, user.password_reset_requested); without it rows wait */
-  bus?: Bus;
-  /** defaults to the transactional outbox */
-  events?: AuthEvents;
+  /** where the relay publishes user.registered and user.password_reset_requested */
+  bus: Bus;
+  /** defaults to argon2id with the configured cost */
   hasher?: PasswordHasher;
 }
 
-export async function buildApp(deps: AuthDeps) {
-  const { config, logger, db, cache } = deps;
+export interface AuthService {
+  app: App;
+  accounts: Accounts;
+  keys: KeyRing;
+  /** absent when built without workers */
+  relay?: OutboxRelay;
+  keyRotation?: Periodic;
+}
+
+export async function buildApp(deps: AuthDeps): Promise<AuthService> {
+  const { config, logger, db, cache, bus } = deps;
   const keys = new KeyRing(db, {
     accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
     rotationDays: config.SIGNING_KEY_ROTATION_DAYS,
@@ -58,51 +61,32 @@ export async function buildApp(deps: AuthDeps) {
   const hasher =
     deps.hasher ??
     createPasswordHasher({ memoryKiB: config.PASSWORD_HASH_MEMORY_KIB, timeCost: config.PASSWORD_HASH_TIME_COST });
-  const accounts = createAccounts({ db, cache, keys, hasher, events: deps.events ?? outboxEvents, config, logger });
-  // its own tokens are checked against its own revocations, read straight from the database
-  const revocations = new RevocationList({ source: { fetch: (cursor) => accounts.revocations(cursor) } });
-  const guards = createGuards(
-    createTokenVerifier(keys.getKey, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, revocations }),
-  );
-
-  const app: App = await createApp({
+  const accounts = createAccounts({ db, cache, keys, hasher, config, logger });
+  const { app, guards } = await createServiceApp({
     name: 'auth',
-    logger,
     description: 'Users, passwords, tokens, roles and password reset',
-    bodyLimit: config.BODY_LIMIT_BYTES,
-    trustProxy: config.TRUST_PROXY,
-    readiness: {
-      db: () => db.ping(),
-      cache: () => cache.ping(),
-      ...(deps.bus ? { bus: () => (deps.bus as Bus).ping() } : {}),
-    },
+    config,
+    logger,
+    // its own tokens are checked with its own keys and revocations, read straight from the database
+    verifier: createTokenVerifier(keys.getKey, {
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+      revocations: new RevocationList({ source: { fetch: (cursor) => accounts.revocations(cursor) } }),
+    }),
+    readiness: { db: () => db.ping(), cache: () => cache.ping(), bus: () => bus.ping() },
   });
-  // the request id becomes the correlationId of the events a request causes
-  installEventContext(app);
-
   authRoutes(app, { accounts, keys, guards, accessTtl: config.ACCESS_TOKEN_TTL_SECONDS });
   adminRoutes(app, { accounts, guards });
-
-  // pick up keys rotated by another instance, and rotate when ours gets old
-  const keyTimer = setInterval(() => {
-    keys.ensure().catch((err: unknown) => logger.warn({ err }, 'signing key refresh failed'));
-  }, KEY_REFRESH_MS);
-  keyTimer.unref();
-  app.addHook('onClose', async () => clearInterval(keyTimer));
   // reset requests answered before the close still get their mail's event written
   app.addHook('onClose', () => accounts.settle());
 
-  let relay: OutboxRelay | undefined;
-  if (deps.bus) {
-    relay = await startOutboxRelay({
-      db,
-      bus: deps.bus,
-      logger,
-      metrics: busMetrics(app.metrics.registry),
-      ...outboxOptionsFrom(config),
-    });
-    app.addHook('onClose', async () => relay?.stop());
-  }
-
-  return { app, accounts, keys, relay };
+  if (deps.workers === false) return { app, accounts, keys };
+  const events = serviceEvents({ app, db, bus, logger, config });
+  const workers = await startWorkers(app, async (add) => {
+    const relay = add(await events.relay());
+    // pick up keys rotated by another instance, and rotate when ours gets old
+    const keyRotation = add(startPeriodic('signing-key-rotation', KEY_REFRESH_MS, () => keys.ensure(), logger));
+    return { relay, keyRotation };
+  });
+  return { app, accounts, keys, ...workers };
 }

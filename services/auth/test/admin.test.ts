@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { email, type Harness, PASSWORD, startHarness } from './harness.js';
+import { type AuthHarness, email, PASSWORD, startAuthHarness } from './harness.js';
 
-let h: Harness;
+let h: AuthHarness;
 let adminToken: string;
 let adminId: string;
 
 beforeAll(async () => {
-  h = await startHarness('admin', { LOGIN_FAILURES_PER_IP: '15' });
+  h = await startAuthHarness('admin', { LOGIN_FAILURES_PER_IP: '15' });
   const admin = { email: 'root-admin@example.com', password: 'admin password 1' };
   await h.accounts.ensureBootstrapUsers({ admin });
   const res = await h.app.inject({ method: 'POST', url: '/api/auth/login', payload: admin });

@@ -1,13 +1,13 @@
 import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KeyRing } from '../src/adapters/keys.js';
 import { loadConfig } from '../src/config.js';
-import { KeyRing } from '../src/keys.js';
-import { email, type Harness, PASSWORD, startHarness } from './harness.js';
+import { type AuthHarness, email, PASSWORD, startAuthHarness } from './harness.js';
 
-let h: Harness;
+let h: AuthHarness;
 
 beforeAll(async () => {
-  h = await startHarness('auth');
+  h = await startAuthHarness('auth');
 });
 afterAll(() => h?.close());
 
@@ -28,7 +28,7 @@ describe('register (seed contract)', () => {
     expect(res.body).not.toMatch(/argon2|passwordHash|password_hash/);
     expect(res.body).not.toContain(PASSWORD);
     expect((await me(body.token)).json().id).toBe(body.user.id);
-    expect(h.events.registered.some((e) => e.email === address)).toBe(true);
+    expect(await h.outboxed('user.registered', address)).toBe(1);
   });
 
   it('answers 400 USER_EXISTS for a taken email, whatever its case and spaces', async () => {
@@ -313,16 +313,22 @@ describe('password reset', () => {
   it('answers before any work on the account: an existing and an unknown address wait for the same', async () => {
     const address = email('known');
     await register({ email: address, password: PASSWORD });
-    // the account's work (token, the mail's event) is held until released: the answer must not wait for it
+    // the account's work (its reset token row and the mail's event) waits behind a lock on the reset tokens
+    // until released: the answer must not wait for it
     let release = () => {};
     const held = new Promise<void>((resolve) => {
       release = resolve;
     });
-    const real = h.events.passwordResetRequested;
-    h.events.passwordResetRequested = async (...args) => {
+    let locked = () => {};
+    const lockTaken = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    const holder = h.db.transaction(async (tx) => {
+      await tx.query('LOCK TABLE password_resets IN SHARE MODE');
+      locked();
       await held;
-      return real.apply(h.events, args);
-    };
+    });
+    await Promise.race([lockTaken, holder]);
     try {
       const timeout = new Promise<'waited'>((resolve) => setTimeout(() => resolve('waited'), 10_000).unref());
       for (const who of [address, email('ghost')]) {
@@ -330,32 +336,31 @@ describe('password reset', () => {
         expect(answered, who).not.toBe('waited');
         expect((answered as { statusCode: number }).statusCode).toBe(202);
       }
-      expect(h.events.resets.some((e) => e.email === address)).toBe(false);
+      expect(await h.outboxed('user.password_reset_requested', address)).toBe(0);
     } finally {
       release();
+      await holder;
       await h.accounts.settle();
-      h.events.passwordResetRequested = real;
     }
-    expect(h.events.resets.some((e) => e.email === address)).toBe(true);
+    expect(await h.outboxed('user.password_reset_requested', address)).toBe(1);
   });
 
   it('answers 202 for unknown emails without sending anything', async () => {
-    const before = h.events.resets.length;
+    await h.accounts.settle();
+    const before = await h.outboxed('user.password_reset_requested');
     const res = await post('/api/auth/password/forgot', { email: email('ghost') });
     expect(res.statusCode).toBe(202);
     await h.accounts.settle();
-    expect(h.events.resets.length).toBe(before);
+    expect(await h.outboxed('user.password_reset_requested')).toBe(before);
   });
 
   it('forgot → single-use link → new password; old password and every session end', async () => {
     const address = email();
     const session = (await register({ email: address, password: PASSWORD })).json();
     expect((await post('/api/auth/password/forgot', { email: address.toUpperCase() })).statusCode).toBe(202);
-    await h.accounts.settle();
-    const event = h.events.resets.find((e) => e.email === address);
-    expect(event).toBeDefined();
-    expect(event!.resetUrl).toMatch(/^http:\/\/localhost:8080\/reset-password\?token=/);
-    const token = tokenOf(event!.resetUrl);
+    const event = await h.resetLink(address);
+    expect(event.resetUrl).toMatch(/^http:\/\/localhost:8080\/reset-password\?token=/);
+    const token = tokenOf(event.resetUrl);
 
     const reset = await post('/api/auth/password/reset', { token, password: 'a brand new password' });
     expect(reset.statusCode).toBe(204);
@@ -372,8 +377,7 @@ describe('password reset', () => {
     const address = email();
     await register({ email: address, password: PASSWORD });
     await post('/api/auth/password/forgot', { email: address });
-    await h.accounts.settle();
-    const token = tokenOf(h.events.resets.find((e) => e.email === address)!.resetUrl);
+    const token = tokenOf((await h.resetLink(address)).resetUrl);
     await h.db.query("UPDATE password_resets SET expires_at = now() - interval '1 minute'");
     expect((await post('/api/auth/password/reset', { token, password: 'a brand new password' })).statusCode).toBe(400);
   });
@@ -382,18 +386,17 @@ describe('password reset', () => {
     const address = email();
     await register({ email: address, password: PASSWORD });
     await post('/api/auth/password/forgot', { email: address });
-    await h.accounts.settle();
-    const token = tokenOf(h.events.resets.find((e) => e.email === address)!.resetUrl);
+    const token = tokenOf((await h.resetLink(address)).resetUrl);
     expect((await post('/api/auth/password/reset', { token, password: 'short' })).statusCode).toBe(400);
     expect((await post('/api/auth/password/reset', { token, password: 'long enough now' })).statusCode).toBe(204);
   });
 });
 
 describe('operations', () => {
-  it('is ready with its database and cache', async () => {
+  it('is ready with its database, cache and bus', async () => {
     const res = await h.app.inject('/health/ready');
     expect(res.statusCode).toBe(200);
-    expect(res.json().checks).toEqual({ db: 'ok', cache: 'ok' });
+    expect(res.json().checks).toEqual({ db: 'ok', cache: 'ok', bus: 'ok' });
   });
 
   it('documents its routes in OpenAPI', async () => {

@@ -2,7 +2,8 @@
 import { createTestDatabase, type TestDatabase } from '@microbazaar/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_PASSWORD, loadConfig } from '../src/config.js';
-import { DEMO_SELLER, startAuth } from '../src/main.js';
+import { startAuth } from '../src/main.js';
+import { DEMO_SELLER } from '../src/usecases/first-start.js';
 
 let database: TestDatabase;
 beforeAll(async () => {

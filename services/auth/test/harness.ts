@@ -1,88 +1,77 @@
-// Builds the auth app on a fresh PostgreSQL database and a Redis key prefix, as in production.
+// Builds the auth service with the kit's service harness (a fresh database, a RabbitMQ name prefix, a second
+// bus that records the user.* events the service publishes) and its rate-limit counters under a Redis prefix.
+import type { EventData, EventType } from '@microbazaar/contracts';
+import { type Cache, createLogger, type Env, RedisCache } from '@microbazaar/kit';
 import {
-  type Bus,
-  type Cache,
-  createLogger,
-  createPostgresDb,
-  type Db,
-  type Env,
-  RedisCache,
-  type Sql,
-} from '@microbazaar/kit';
-import { createTestDatabase, TEST_REDIS_URL, type TestDatabase, uniquePrefix } from '@microbazaar/kit/testing';
-import { buildApp, migrateAuth } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
-import type { AuthEvents, PasswordResetRequested, UserRegistered } from '../src/events/publisher.js';
-import type { PasswordHasher } from '../src/passwords.js';
+  eventually,
+  type ServiceHarness,
+  startServiceHarness,
+  TEST_REDIS_URL,
+  uniquePrefix,
+} from '@microbazaar/kit/testing';
+import type { PasswordHasher } from '../src/adapters/passwords.js';
+import { type AuthService, buildApp, migrations } from '../src/app.js';
+import { type AuthConfig, loadConfig } from '../src/config.js';
 
-export interface CapturedEvents extends AuthEvents {
-  registered: UserRegistered[];
-  resets: PasswordResetRequested[];
-}
-
-export function captureEvents(): CapturedEvents {
-  const registered: UserRegistered[] = [];
-  const resets: PasswordResetRequested[] = [];
-  return {
-    registered,
-    resets,
-    async userRegistered(_tx: Sql, data) {
-      registered.push(data);
-    },
-    async passwordResetRequested(_tx: Sql, data) {
-      resets.push(data);
-    },
-  };
-}
-
-export interface Harness {
-  app: Awaited<ReturnType<typeof buildApp>>['app'];
-  accounts: Awaited<ReturnType<typeof buildApp>>['accounts'];
-  db: Db;
+export interface AuthHarness extends ServiceHarness<AuthService> {
+  config: AuthConfig;
+  accounts: AuthService['accounts'];
   cache: Cache;
-  events: CapturedEvents;
-  database: TestDatabase;
-  close(): Promise<void>;
+  /** user.* events written to the outbox (committed, relayed or not), all or those about one address */
+  outboxed(type: EventType, email?: string): Promise<number>;
+  /** the reset link mailed to an address: the user.password_reset_requested event as the platform got it */
+  resetLink(email: string): Promise<EventData<'user.password_reset_requested'>>;
 }
 
-export async function startHarness(
+/** `urls`: reach PostgreSQL or Redis at another address (a fault proxy in front of it). */
+export async function startAuthHarness(
   label: string,
   env: Env = {},
   urls: { db?: string; redis?: string } = {},
-  extra: { bus?: Bus; realEvents?: boolean; hasher?: PasswordHasher } = {},
-): Promise<Harness> {
-  const database = await createTestDatabase(label);
-  const db = createPostgresDb({
-    url: urls.db ? urls.db.replace(/\/[^/]*$/, `/${database.name}`) : database.url,
-    schema: 'auth',
-  });
-  await migrateAuth(db);
+  extra: { hasher?: PasswordHasher } = {},
+): Promise<AuthHarness> {
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env });
   const cache = new RedisCache(urls.redis ?? TEST_REDIS_URL, uniquePrefix(label));
-  const events = captureEvents();
-  const config = loadConfig({ NODE_ENV: 'test', ...env });
-  const { app, accounts } = await buildApp({
-    config,
-    logger: createLogger('auth', 'silent'),
-    db,
-    cache,
-    ...(extra.realEvents ? {} : { events }),
-    ...(extra.bus ? { bus: extra.bus } : {}),
-    ...(extra.hasher ? { hasher: extra.hasher } : {}),
+  const h = await startServiceHarness({
+    label,
+    schema: config.DB_SCHEMA,
+    migrations,
+    observe: ['user.*'],
+    dbUrl: urls.db,
+    build: ({ db, bus }) =>
+      buildApp({
+        config,
+        logger: createLogger('auth', config.LOG_LEVEL),
+        db,
+        cache,
+        bus,
+        ...(extra.hasher ? { hasher: extra.hasher } : {}),
+      }),
+  }).catch(async (err: unknown) => {
+    await cache.close();
+    throw err;
   });
-  await app.ready();
+  h.onClose(() => cache.close());
   return {
-    app,
-    accounts,
-    db,
+    ...h,
+    config,
+    accounts: h.service.accounts,
     cache,
-    events,
-    database,
-    async close() {
-      await app.close();
-      await cache.close();
-      await db.close();
-      await database.drop();
+    async outboxed(type, email) {
+      const [row] = await h.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM outbox WHERE type = $1 AND ($2::text IS NULL OR payload->'data'->>'email' = $2)`,
+        [type, email ?? null],
+      );
+      return row?.n ?? 0;
     },
+    resetLink: (email) =>
+      eventually(() => {
+        const event = h.published.find((e) => e.type === 'user.password_reset_requested' && e.data.email === email) as
+          | { data: EventData<'user.password_reset_requested'> }
+          | undefined;
+        if (!event) throw new Error(`no reset link published for ${email}`);
+        return event.data;
+      }, 10_000),
   };
 }
 

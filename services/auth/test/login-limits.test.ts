@@ -1,8 +1,8 @@
 // Login limits hold under parallel guessing: each attempt takes its unit before argon2 runs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPasswordHasher, type PasswordHasher } from '../src/adapters/passwords.js';
 import { loadConfig } from '../src/config.js';
-import { createPasswordHasher, type PasswordHasher } from '../src/passwords.js';
-import { email, type Harness, PASSWORD, startHarness } from './harness.js';
+import { type AuthHarness, email, PASSWORD, startAuthHarness } from './harness.js';
 
 /** The real argon2id hasher, counting how many password checks actually ran. */
 function countingHasher(): PasswordHasher & { verifications: number } {
@@ -26,13 +26,13 @@ function countingHasher(): PasswordHasher & { verifications: number } {
   return counting;
 }
 
-let h: Harness;
+let h: AuthHarness;
 let hasher: ReturnType<typeof countingHasher>;
 
 beforeAll(async () => {
   hasher = countingHasher();
   // the per-IP limit is what a spray from one address meets; inject() calls all come from 127.0.0.1
-  h = await startHarness('login-limits', { LOGIN_FAILURES_PER_IP: '20' }, {}, { hasher });
+  h = await startAuthHarness('login-limits', { LOGIN_FAILURES_PER_IP: '20' }, {}, { hasher });
 });
 afterAll(() => h?.close());
 

@@ -1,6 +1,6 @@
 // Admin user management: list, read, change role, disable.
 import { type App, errorResponses, type Guards, IdParams, idFromCursor, Page, principalOf } from '@microbazaar/kit';
-import type { Accounts } from '../accounts.js';
+import type { Accounts } from '../usecases/accounts.js';
 import { User, UserChange, UserListQuery } from './schemas.js';
 
 export function adminRoutes(app: App, deps: { accounts: Accounts; guards: Guards }) {

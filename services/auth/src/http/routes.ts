@@ -2,8 +2,8 @@
 
 import type { App } from '@microbazaar/kit';
 import { errorResponses, type Guards, principalOf, TOKEN_REVOCATIONS_PATH } from '@microbazaar/kit';
-import type { Accounts } from '../accounts.js';
-import type { KeyRing } from '../keys.js';
+import type { KeyRing } from '../adapters/keys.js';
+import type { Accounts } from '../usecases/accounts.js';
 import {
   ForgotBody,
   Jwks,

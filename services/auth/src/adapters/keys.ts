@@ -1,5 +1,6 @@
-// The key ring: Ed25519 signing keys kept in the database, rotated on age, published as a JWKS.
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+// The key ring that signs access tokens: Ed25519 keys kept in the database (sealed at rest), rotated on age,
+// published as a JWKS, and reloaded by every instance (the key-rotation worker in app.ts).
+import { randomBytes } from 'node:crypto';
 import type { Db } from '@microbazaar/kit';
 import { ACCESS_TOKEN_ALGORITHMS } from '@microbazaar/kit';
 import {
@@ -13,7 +14,8 @@ import {
   errors as joseErrors,
   SignJWT,
 } from 'jose';
-import { signingKeyStore } from './store/signingKeys.js';
+import { type Sealer, sealer } from '../domain/sealing.js';
+import { signingKeyStore } from '../store/signingKeys.js';
 
 const ALG = ACCESS_TOKEN_ALGORITHMS[0] ?? 'EdDSA';
 
@@ -21,28 +23,6 @@ const ALG = ACCESS_TOKEN_ALGORITHMS[0] ?? 'EdDSA';
 export const KEY_REFRESH_MS = 60_000;
 /** An unknown kid reloads the ring at most this often, so forged kids cannot hammer the database. */
 const UNKNOWN_KID_RELOAD_MS = 5_000;
-
-/** AES-256-GCM envelope for private keys at rest when a secret is configured. */
-function sealer(secret: string | undefined) {
-  const key = secret ? createHash('sha256').update(secret).digest() : undefined;
-  return {
-    seal(plain: string): string {
-      if (!key) return plain;
-      const iv = randomBytes(12);
-      const cipher = createCipheriv('aes-256-gcm', key, iv);
-      const data = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
-      return `enc:v1:${Buffer.concat([iv, cipher.getAuthTag(), data]).toString('base64')}`;
-    },
-    open(stored: string): string {
-      if (!stored.startsWith('enc:v1:')) return stored;
-      if (!key) throw new Error('signing keys are encrypted but JWT_KEY_ENCRYPTION_SECRET is not set');
-      const raw = Buffer.from(stored.slice(7), 'base64');
-      const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
-      decipher.setAuthTag(raw.subarray(12, 28));
-      return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
-    },
-  };
-}
 
 interface ActiveKey {
   kid: string;
@@ -61,7 +41,7 @@ export class KeyRing {
   private active: ActiveKey | undefined;
   private jwks: JSONWebKeySet = { keys: [] };
   private localSet: JWTVerifyGetKey = createLocalJWKSet({ keys: [] });
-  private readonly sealing: ReturnType<typeof sealer>;
+  private readonly sealing: Sealer;
   private reloadedForKidAt = 0;
   private reloading: Promise<void> | undefined;
 
