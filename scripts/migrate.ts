@@ -2,6 +2,7 @@
 // (or the embedded PGlite under DATA_DIR when it is unset). Services also migrate at start.
 import { migrations as assistantMigrations, loadConfig as loadAssistantConfig } from '@microbazaar/assistant';
 import { migrations as authMigrations, loadConfig as loadAuthConfig } from '@microbazaar/auth';
+import { migrations as cartMigrations, loadConfig as loadCartConfig } from '@microbazaar/cart';
 import { type Db, openDb, PgliteHost } from '@microbazaar/kit';
 import { loadConfig as loadNotificationConfig, migrateNotification } from '@microbazaar/notification';
 import { loadConfig as loadOrderConfig, migrations as orderMigrations } from '@microbazaar/order';
@@ -14,6 +15,7 @@ const schemaEnv = { ...process.env, NODE_ENV: 'development' };
 const migrations: Record<string, { schema: () => string; run: (db: Db) => Promise<string[]> }> = {
   auth: { schema: () => loadAuthConfig(schemaEnv).DB_SCHEMA, run: authMigrations.apply },
   product: { schema: () => loadProductConfig(schemaEnv).DB_SCHEMA, run: migrateProduct },
+  cart: { schema: () => loadCartConfig(schemaEnv).DB_SCHEMA, run: cartMigrations.apply },
   order: { schema: () => loadOrderConfig(schemaEnv).DB_SCHEMA, run: orderMigrations.apply },
   payment: { schema: () => loadPaymentConfig(schemaEnv).DB_SCHEMA, run: paymentMigrations.apply },
   notification: { schema: () => loadNotificationConfig(schemaEnv).DB_SCHEMA, run: migrateNotification },
@@ -23,9 +25,7 @@ const migrations: Record<string, { schema: () => string; run: (db: Db) => Promis
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = wanted.filter((name) => !migrations[name]);
 if (unknown.length) {
-  console.error(
-    `unknown service(s): ${unknown.join(', ')}; known: ${Object.keys(migrations).join(', ')} (cart keeps no SQL)`,
-  );
+  console.error(`unknown service(s): ${unknown.join(', ')}; known: ${Object.keys(migrations).join(', ')}`);
   process.exit(2);
 }
 

@@ -3,7 +3,7 @@
 // would drop events, one with more would fill with events nobody handles.
 
 import { assistantHandlers } from '@microbazaar/assistant/events/handlers';
-import { CART_BINDINGS } from '@microbazaar/cart/events/handlers';
+import { cartHandlers } from '@microbazaar/cart/events/handlers';
 import { QUEUES, TOPOLOGY } from '@microbazaar/contracts';
 import { BINDINGS as NOTIFICATION_BINDINGS } from '@microbazaar/notification/events/consumer';
 import { orderSagaHandlers } from '@microbazaar/order/events/handlers';
@@ -19,7 +19,7 @@ const subscribed: Record<keyof typeof TOPOLOGY, readonly string[]> = {
   [QUEUES.notifications]: NOTIFICATION_BINDINGS,
   [QUEUES.orders]: Object.keys(orderSagaHandlers(unused)),
   [QUEUES.payments]: Object.keys(paymentSagaHandlers(unused)),
-  [QUEUES.cart]: CART_BINDINGS,
+  [QUEUES.cart]: Object.keys(cartHandlers(unused)),
   [QUEUES.assistant]: Object.keys(assistantHandlers({ channel: 'unused' })),
 };
 

@@ -4,58 +4,60 @@ import { type ProductClient, QUEUES } from '@microbazaar/contracts';
 import {
   type App,
   type Bus,
-  busMetrics,
-  createApp,
-  createGuards,
-  createJwksVerifier,
-  installEventContext,
+  createServiceApp,
+  type Db,
   type Logger,
-  retryPolicyFrom,
-  type Subscription,
+  serviceEvents,
+  serviceMigrations,
+  startWorkers,
   type TokenVerifier,
+  type WorkersOption,
 } from '@microbazaar/kit';
-import { type Carts, createCarts } from './carts.js';
 import type { CartConfig } from './config.js';
 import { guestIds } from './domain/guestId.js';
-import { CART_BINDINGS, cartEventHandler } from './events/handlers.js';
+import { cartHandlers } from './events/handlers.js';
 import { cartRoutes } from './http/routes.js';
 import type { CartStore } from './store/carts.js';
+import { type Carts, createCarts } from './usecases/carts.js';
 
-export interface CartDeps {
+export const migrations = serviceMigrations(new URL('../migrations', import.meta.url));
+
+export interface CartDeps extends WorkersOption {
   config: CartConfig;
   logger: Logger;
+  /** the inbox of cart_queue */
+  db: Db;
   store: CartStore;
   bus: Bus;
   catalog: ProductClient;
+  /** defaults to the auth service's JWKS at config.AUTH_JWKS_URL */
   verifier?: TokenVerifier;
-  /** consume cart_queue (default true) */
-  workers?: boolean;
 }
 
-export async function buildApp(deps: CartDeps): Promise<{ app: App; carts: Carts }> {
-  const { config, logger, store, bus } = deps;
+export interface CartService {
+  app: App;
+  carts: Carts;
+}
+
+export async function buildApp(deps: CartDeps): Promise<CartService> {
+  const { config, logger, db, store, bus } = deps;
   const carts = createCarts({
     store,
     catalog: deps.catalog,
     limits: { maxLines: config.CART_MAX_LINES, maxQuantity: config.CART_MAX_QUANTITY },
   });
-  const verifier =
-    deps.verifier ??
-    createJwksVerifier(config.AUTH_JWKS_URL, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE });
-
-  const app: App = await createApp({
+  const { app, guards } = await createServiceApp({
     name: 'cart',
-    logger,
     description: 'Carts for guests and users, priced from the product read model',
-    bodyLimit: config.BODY_LIMIT_BYTES,
-    trustProxy: config.TRUST_PROXY,
-    readiness: { store: () => store.ping(), bus: () => bus.ping() },
+    config,
+    logger,
+    verifier: deps.verifier,
+    readiness: { db: () => db.ping(), store: () => store.ping(), bus: () => bus.ping() },
   });
-  installEventContext(app);
   await app.register(cookie);
   cartRoutes(app, {
     carts,
-    guards: createGuards(verifier),
+    guards,
     guestIds: guestIds(config.CART_ID_SECRET),
     cookie: {
       maxAgeSeconds: config.CART_IDLE_TTL_SECONDS,
@@ -63,19 +65,10 @@ export async function buildApp(deps: CartDeps): Promise<{ app: App; carts: Carts
     },
   });
 
-  if (deps.workers !== false) {
-    let subscription: Subscription | undefined;
-    app.addHook('onClose', async () => {
-      await subscription?.close();
-    });
-    subscription = await bus.subscribe({
-      queue: QUEUES.cart,
-      bindings: CART_BINDINGS,
-      handler: cartEventHandler(carts),
-      logger,
-      metrics: busMetrics(app.metrics.registry),
-      ...retryPolicyFrom(config),
-    });
-  }
+  if (deps.workers === false) return { app, carts };
+  const events = serviceEvents({ app, db, bus, logger, config });
+  await startWorkers(app, async (add) => {
+    add(await events.consume(QUEUES.cart, cartHandlers(carts)));
+  });
   return { app, carts };
 }

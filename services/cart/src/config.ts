@@ -9,6 +9,7 @@ export const CartConfigSchema = Type.Object({
   ...CommonEnv,
   ...BusEnv,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3002 }),
+  DB_SCHEMA: Type.String({ default: 'cart' }),
   /** Redis key prefix of carts and the product read model */
   CART_KEY_PREFIX: Type.String({ default: 'cart:' }),
   /** a cart untouched this long is gone (guest and user carts alike) */

@@ -338,7 +338,9 @@ describe('operations', () => {
       '/api/cart/items/{productId}',
       '/api/cart/merge',
     ]);
-    expect((await h.app.inject('/health/ready')).json()).toMatchObject({ checks: { store: 'ok', bus: 'ok' } });
+    expect((await h.app.inject('/health/ready')).json()).toMatchObject({
+      checks: { db: 'ok', store: 'ok', bus: 'ok' },
+    });
   });
 });
 

@@ -1,23 +1,23 @@
-// Builds the cart service on Redis (a key prefix of its own) and RabbitMQ (a name prefix of its own), with a
-// JWKS server of ours and a loopback catalog; a second bus publishes the product.* and order.* events.
+// Builds the cart service with the kit's service harness (a fresh database for the inbox, a RabbitMQ name
+// prefix, a second bus that publishes the product.* and order.* events), its carts on Redis under a key
+// prefix of its own, the auth service's keys from a token issuer and a loopback catalog.
 import { randomUUID } from 'node:crypto';
 import type { AnyEvent, EventData, EventOf, EventType } from '@microbazaar/contracts';
-import { createLogger, type Env, newEvent, RabbitBus, RedisCache } from '@microbazaar/kit';
-import { testPrefix } from '@microbazaar/kit/bus/testkit';
+import { createLogger, type Env, newEvent, RedisCache } from '@microbazaar/kit';
 import {
-  counterValue,
   deleteRedisPrefix,
   recordingServer,
+  type ServiceHarness,
+  sendJson,
+  startServiceHarness,
   startTokenIssuer,
-  TEST_RABBITMQ_URL,
   TEST_REDIS_URL,
   type TokenIssuer,
   uniquePrefix,
 } from '@microbazaar/kit/testing';
-import { buildApp } from '../src/app.js';
-import type { Carts } from '../src/carts.js';
+import { httpCatalogLookup } from '../src/adapters/catalog.js';
+import { buildApp, type CartService, migrations } from '../src/app.js';
 import { type CartConfig, loadConfig } from '../src/config.js';
-import { httpCatalogLookup } from '../src/ports/catalog.js';
 import { type CartStore, redisCartStore } from '../src/store/carts.js';
 
 export interface CatalogEntry {
@@ -38,29 +38,30 @@ export async function fakeCatalog() {
     const id = /^\/api\/products\/([^/?]+)/.exec(req.url ?? '')?.[1] ?? '';
     calls.push(id);
     const p = products.get(id);
-    res.writeHead(p ? 200 : 404, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(p ?? { error: { code: 'NOT_FOUND', message: 'Not found', requestId: 'x' } }));
+    if (!p) return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: 'Not found', requestId: 'x' } });
+    sendJson(res, 200, p);
   });
   return { ...http, products, calls };
 }
 
-export interface CartHarness {
-  app: Awaited<ReturnType<typeof buildApp>>['app'];
-  carts: Carts;
+export interface CartHarness extends ServiceHarness<CartService> {
+  carts: CartService['carts'];
   config: CartConfig;
   store: CartStore;
   catalog: Awaited<ReturnType<typeof fakeCatalog>>;
   issuer: TokenIssuer;
-  platform: RabbitBus;
+  /** publishes an event as another service would, as of `occurredAt` (default now) */
   emit<T extends EventType>(type: T, data: EventData<T>, occurredAt?: Date): Promise<EventOf<T>>;
   /** a product announced by a product.created event, as the product service does */
   product(over?: Partial<EventData<'product.created'>>): Promise<EventData<'product.created'>>;
-  /** events of `type` cart_queue has consumed and acked so far (events_consumed_total), by outcome */
-  consumed(type: EventType): Promise<{ handled: number; skipped: number }>;
-  close(): Promise<void>;
 }
 
-export async function startCartHarness(label: string, env: Env = {}): Promise<CartHarness> {
+/** `urls` reach Redis or PostgreSQL at another address (a fault proxy in front of it). */
+export async function startCartHarness(
+  label: string,
+  env: Env = {},
+  urls: { redis?: string; db?: string } = {},
+): Promise<CartHarness> {
   const [issuer, catalog] = await Promise.all([startTokenIssuer(), fakeCatalog()]);
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -71,36 +72,41 @@ export async function startCartHarness(label: string, env: Env = {}): Promise<Ca
     CART_KEY_PREFIX: uniquePrefix(label),
     ...env,
   });
-  const store = redisCartStore(new RedisCache(TEST_REDIS_URL, config.CART_KEY_PREFIX), {
-    idleTtlMs: config.CART_IDLE_TTL_SECONDS * 1000,
+  const cache = new RedisCache(urls.redis ?? TEST_REDIS_URL, config.CART_KEY_PREFIX);
+  const store = redisCartStore(cache, { idleTtlMs: config.CART_IDLE_TTL_SECONDS * 1000 });
+  const h = await startServiceHarness({
+    label,
+    schema: config.DB_SCHEMA,
+    migrations,
+    observe: [],
+    dbUrl: urls.db,
+    build: ({ db, bus }) =>
+      buildApp({
+        config,
+        logger: createLogger('cart', config.LOG_LEVEL),
+        db,
+        store,
+        bus,
+        catalog: httpCatalogLookup({ baseUrl: catalog.url, timeoutMs: 2000 }),
+      }),
   });
-  await store.ping();
-  const prefix = testPrefix(label);
-  const logger = createLogger('cart', config.LOG_LEVEL);
-  const bus = new RabbitBus({ url: TEST_RABBITMQ_URL, prefix, name: `test-${label}-cart`, logger });
-  const platform = new RabbitBus({ url: TEST_RABBITMQ_URL, prefix, name: `test-${label}-platform` });
-  await Promise.all([bus.ready(), platform.ready()]);
-  const { app, carts } = await buildApp({
-    config,
-    logger,
-    store,
-    bus,
-    catalog: httpCatalogLookup({ baseUrl: catalog.url, timeoutMs: 2000 }),
+  h.onClose(async () => {
+    await cache.close();
+    await deleteRedisPrefix(config.CART_KEY_PREFIX);
   });
-  await app.ready();
+  h.onClose(() => Promise.all([issuer.close(), catalog.close()]));
   const emit = async <T extends EventType>(type: T, data: EventData<T>, occurredAt?: Date) => {
     const event = newEvent(type, data, occurredAt ? { occurredAt } : {});
-    await platform.publish([event as AnyEvent]);
+    await h.platform.publish([event as AnyEvent]);
     return event;
   };
   return {
-    app,
-    carts,
+    ...h,
+    carts: h.service.carts,
     config,
     store,
     catalog,
     issuer,
-    platform,
     emit,
     async product(over = {}) {
       const productId = over.productId ?? randomUUID();
@@ -116,19 +122,6 @@ export async function startCartHarness(label: string, env: Env = {}): Promise<Ca
       };
       await emit('product.created', data);
       return data;
-    },
-    async consumed(type) {
-      const count = (outcome: string) => counterValue(app, 'events_consumed_total', { type, outcome });
-      return { handled: await count('handled'), skipped: await count('skipped') };
-    },
-    async close() {
-      await app.close();
-      await bus.deleteTopology().catch(() => {});
-      await platform.deleteTopology().catch(() => {});
-      await Promise.all([bus.close(), platform.close()]);
-      await store.close();
-      await deleteRedisPrefix(config.CART_KEY_PREFIX);
-      await Promise.all([issuer.close(), catalog.close()]);
     },
   };
 }

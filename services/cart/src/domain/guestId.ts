@@ -1,8 +1,7 @@
 // Guest cart ids the cart service issues itself: UUID-shaped, half random and half a keyed MAC of that half,
 // so an id a client made up (or took from a list) is told apart from one this shop handed out.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { isUuid } from '@microbazaar/kit';
 
 export interface GuestIds {
   /** A new id: 60 random bits (version 4 nibble) and 62 bits of HMAC-SHA256 over them (RFC 4122 variant). */
@@ -29,7 +28,7 @@ export function guestIds(secret: string): GuestIds {
       return format(Buffer.concat([random, tag(random)]));
     },
     issued(id) {
-      if (!UUID.test(id)) return false;
+      if (!isUuid(id)) return false;
       const bytes = Buffer.from(id.replace(/-/g, ''), 'hex');
       return timingSafeEqual(bytes.subarray(8), tag(bytes.subarray(0, 8)));
     },

@@ -1,24 +1,15 @@
-// What cart_queue does: keeps the product read model current and takes ordered units out of carts.
-import type { DeliveryHandler, HandlerOutcome } from '@microbazaar/kit';
-import type { Carts } from '../carts.js';
+// What cart_queue consumes, through the inbox: the product read model, and ordered units leaving carts.
+import type { EventHandlers, HandlerOutcome } from '@microbazaar/kit';
+import type { Carts } from '../usecases/carts.js';
 
-export const CART_BINDINGS = ['product.created', 'product.updated', 'product.deleted', 'order.confirmed'] as const;
+const outcome = (applied: boolean, why: string): HandlerOutcome =>
+  applied ? { status: 'handled' } : { status: 'skipped', reason: why };
 
-/** No database, no inbox: every effect is idempotent by itself (versioned upserts, once-per-event removal). */
-export function cartEventHandler(carts: Carts): DeliveryHandler {
-  const outcome = (applied: boolean, why: string): HandlerOutcome =>
-    applied ? { status: 'handled' } : { status: 'skipped', reason: why };
-  return async ({ event }) => {
-    switch (event.type) {
-      case 'product.created':
-      case 'product.updated':
-        return outcome(await carts.productChanged(event), 'newer news already stored');
-      case 'product.deleted':
-        return outcome(await carts.productDeleted(event), 'newer news already stored');
-      case 'order.confirmed':
-        return outcome(await carts.orderConfirmed(event), 'duplicate');
-      default:
-        return { status: 'skipped', reason: `no handler for ${event.type}` };
-    }
+export function cartHandlers(carts: Carts): EventHandlers {
+  return {
+    'product.created': async (_tx, event) => outcome(await carts.productChanged(event), 'newer news already stored'),
+    'product.updated': async (_tx, event) => outcome(await carts.productChanged(event), 'newer news already stored'),
+    'product.deleted': async (_tx, event) => outcome(await carts.productDeleted(event), 'newer news already stored'),
+    'order.confirmed': async (_tx, event) => outcome(await carts.orderConfirmed(event), 'duplicate'),
   };
 }

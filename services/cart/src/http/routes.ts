@@ -7,8 +7,8 @@ import {
   type Guards,
   principalOf,
 } from '@microbazaar/kit';
-import { type Carts, guestOwner, type Owner, userOwner } from '../carts.js';
 import type { GuestIds } from '../domain/guestId.js';
+import { type Carts, guestOwner, type Owner, userOwner } from '../usecases/carts.js';
 import { AddItemBody, Cart, CartHeaders, ChangeItemBody, MergeBody, ProductParams } from './schemas.js';
 
 export const CART_COOKIE = 'cart_id';

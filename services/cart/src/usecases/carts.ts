@@ -12,8 +12,8 @@ import {
   type ProductView,
   presentCart,
   productView,
-} from './domain/cart.js';
-import type { CartStore, LineOutcome } from './store/carts.js';
+} from '../domain/cart.js';
+import type { CartStore, LineOutcome } from '../store/carts.js';
 
 /** Whose cart a request is about: a user's, or a guest's by its cart id. */
 export interface Owner {
