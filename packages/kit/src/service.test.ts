@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from './app.js';
 import { BusEnv } from './bus/config.js';
 import { MemoryBroker } from './bus/memory.js';
 import { CommonEnv, loadEnv } from './config.js';
@@ -96,5 +97,31 @@ describe('runService', () => {
         },
       }),
     ).rejects.toThrow("runner did not ask runService for a cache: add `cache: { prefix: '<name>:' }` to its spec");
+  });
+
+  it('runs a service that keeps no database and no bus (the gateway): only the cache it asked for', async () => {
+    let reached: string | undefined;
+    const started = await runService({
+      name: 'edge',
+      config: config(),
+      cache: { prefix: 'edge:' },
+      build: async (backends) => {
+        const { logger, cache } = backends;
+        await cache.set('seen', '1', 60_000);
+        try {
+          void backends.db;
+        } catch (err) {
+          reached = (err as Error).message;
+        }
+        const app = await createApp({ name: 'edge', logger, readiness: { cache: () => cache.ping() } });
+        return { app, cache };
+      },
+    });
+    expect(reached).toMatch(/edge did not ask runService for a database/);
+    const ready = await fetch(`${started.url}/health/ready`);
+    expect(await ready.json()).toMatchObject({ status: 'ok', checks: { cache: 'ok' } });
+    expect(await started.service.cache.get('seen')).toBe('1');
+    await started.stop();
+    await expect(fetch(`${started.url}/health/live`)).rejects.toThrow();
   });
 });

@@ -1,4 +1,6 @@
-// The gateway's composition root: CORS, docs, and the proxy routes of every configured upstream.
+// The gateway's composition root: CORS, docs, and the proxy routes of every configured upstream. It keeps no
+// database and writes no events, and its own routes are hidden (its /openapi.json is the services'): it builds
+// its app with the kit's createApp directly, not createServiceApp, and has no background work.
 import cors from '@fastify/cors';
 import {
   type App,
@@ -11,10 +13,11 @@ import {
   RateLimiter,
   type TokenVerifier,
 } from '@microbazaar/kit';
+import { closeUpstreams, createUpstreams, type Upstreams } from './adapters/upstreams.js';
 import { type GatewayConfig, upstreamUrl } from './config.js';
 import { liveRoutes, ROUTES, type UpstreamName } from './domain/routes.js';
 import { createDocs, docsRoutes } from './http/docs.js';
-import { closeUpstreams, createUpstreams, proxyRoutes } from './http/proxy.js';
+import { proxyRoutes } from './http/proxy.js';
 import { servicesHealthRoutes } from './http/services-health.js';
 import { loadWebApp, webRoutes } from './http/web.js';
 
@@ -27,9 +30,15 @@ export interface GatewayDeps {
   verifier?: TokenVerifier;
 }
 
+export interface GatewayService {
+  app: App;
+  /** one pool per upstream whose routes are on, closed with the app */
+  upstreams: Upstreams;
+}
+
 const RATE_WINDOW_MS = 60_000;
 
-export async function buildApp(deps: GatewayDeps): Promise<App> {
+export async function buildApp(deps: GatewayDeps): Promise<GatewayService> {
   const { config, logger, cache } = deps;
   const app = await createApp({
     name: 'gateway',
@@ -96,5 +105,5 @@ export async function buildApp(deps: GatewayDeps): Promise<App> {
     uploadLimit: config.GATEWAY_UPLOAD_LIMIT_BYTES,
     uploadTimeoutMs: config.GATEWAY_UPLOAD_TIMEOUT_MS,
   });
-  return app;
+  return { app, upstreams };
 }

@@ -1,26 +1,17 @@
-// Starts the gateway on its own (`npm run start:gateway`) or inside the embedded platform.
-import {
-  createLogger,
-  isMain,
-  listen,
-  openCache,
-  type RunningService,
-  runMain,
-  type SharedDeps,
-} from '@microbazaar/kit';
+// Starts the gateway (`npm run start:gateway`, or inside `npm start`, last): no database and no bus, only the
+// cache its rate limits count in; the kit's runner does the rest.
+import { isMain, runMain, runService, type SharedDeps } from '@microbazaar/kit';
 import { buildApp } from './app.js';
 import { type GatewayConfig, loadConfig } from './config.js';
 
-export async function startGateway(config: GatewayConfig, shared?: SharedDeps): Promise<RunningService> {
-  const logger = createLogger('gateway', config.LOG_LEVEL);
-  const cache = openCache(config, 'gateway:', shared?.cache);
-  try {
-    const app = await buildApp({ config, logger, cache });
-    return await listen(app, { name: 'gateway', port: config.PORT, host: config.HOST, onClose: () => cache.close() });
-  } catch (err) {
-    await cache.close();
-    throw err;
-  }
+export function startGateway(config: GatewayConfig, shared?: SharedDeps) {
+  return runService({
+    name: 'gateway',
+    config,
+    shared,
+    cache: { prefix: 'gateway:' },
+    build: ({ logger, cache }) => buildApp({ config, logger, cache }),
+  });
 }
 
 if (isMain(import.meta.url)) runMain(loadConfig, startGateway);

@@ -138,7 +138,7 @@ export interface TestGateway {
 /** buildApp with the given env, listening on a random loopback port. */
 export async function startTestGateway(env: Env, cache: Cache = new MemoryCache()): Promise<TestGateway> {
   const config = testConfig(env);
-  const app = await buildApp({ config, logger: createLogger('gateway-test', 'silent'), cache });
+  const { app } = await buildApp({ config, logger: createLogger('gateway-test', 'silent'), cache });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
   return {

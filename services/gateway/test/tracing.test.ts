@@ -19,7 +19,7 @@ afterAll(async () => {
 
 async function startGateway(env: Record<string, string>): Promise<RunningService> {
   const cache = new MemoryCache();
-  const app = await buildApp({
+  const { app } = await buildApp({
     config: testConfig({ AUTH_URL: upstream.url }),
     logger: createLogger('gateway', 'silent'),
     cache,

@@ -39,7 +39,11 @@ beforeAll(async () => {
     AUTH_JWKS_URL: b.jwks.url,
     NOTIFICATION_URL: edge.url,
   });
-  gateway = await buildGateway({ config, logger: createLogger('gateway-test', 'silent'), cache: new MemoryCache() });
+  ({ app: gateway } = await buildGateway({
+    config,
+    logger: createLogger('gateway-test', 'silent'),
+    cache: new MemoryCache(),
+  }));
   await gateway.listen({ port: 0, host: '127.0.0.1' });
   gatewayUrl = `http://127.0.0.1:${(gateway.server.address() as AddressInfo).port}`;
 });

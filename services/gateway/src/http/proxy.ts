@@ -1,4 +1,5 @@
-// The proxy hop: undici keep-alive pools, bodies streamed both ways, failures answered with the error body.
+// The proxy hop: every route entry onto its upstream's pool (adapters/upstreams.ts), bodies streamed both
+// ways, failures answered with the error body.
 import type { IncomingHttpHeaders } from 'node:http';
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import {
@@ -15,37 +16,9 @@ import {
   TooMany,
   Unavailable,
 } from '@microbazaar/kit';
-import { type Dispatcher, Pool } from 'undici';
-import { type RouteEntry, tokenRule, type UpstreamName } from '../domain/routes.js';
-
-export interface Upstream {
-  readonly name: UpstreamName;
-  readonly origin: string;
-  readonly pool: Pool;
-}
-
-export type Upstreams = ReadonlyMap<UpstreamName, Upstream>;
-
-/** One keep-alive pool per upstream origin. */
-export function createUpstreams(
-  urls: ReadonlyMap<UpstreamName, string>,
-  timeoutMs: number,
-): Map<UpstreamName, Upstream> {
-  const upstreams = new Map<UpstreamName, Upstream>();
-  for (const [name, url] of urls) {
-    const origin = new URL(url).origin;
-    const pool = new Pool(origin, {
-      pipelining: 1,
-      connect: { timeout: Math.min(timeoutMs, 5000) },
-    });
-    upstreams.set(name, { name, origin, pool });
-  }
-  return upstreams;
-}
-
-export async function closeUpstreams(upstreams: Upstreams): Promise<void> {
-  await Promise.all([...upstreams.values()].map((u) => u.pool.destroy()));
-}
+import type { Dispatcher } from 'undici';
+import type { Upstream, Upstreams } from '../adapters/upstreams.js';
+import { type RouteEntry, tokenRule } from '../domain/routes.js';
 
 export interface ProxyOptions {
   routes: readonly RouteEntry[];

@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { brotliCompress, gzip, constants as zlib } from 'node:zlib';
 import type { App, FastifyReply, FastifyRequest, Logger } from '@microbazaar/kit';
-import type { Upstream } from './proxy.js';
+import { catalogTransport, type Transport, type Upstream } from '../adapters/upstreams.js';
 
 const brotli = promisify(brotliCompress);
 const gz = promisify(gzip);
@@ -20,7 +20,6 @@ export interface RenderResult {
   html: string;
   state: string;
 }
-export type Transport = (path: string, init: RequestInit) => Promise<Response>;
 export type Render = (req: { url: string; origin: string; fetch: Transport }) => Promise<RenderResult>;
 
 export interface StaticFile {
@@ -142,27 +141,6 @@ export async function sendFile(req: FastifyRequest, reply: FastifyReply, file: S
     .send(await encoded);
 }
 
-/** The renderer's reads go straight to the product service's pool (the catalog is public). */
-function productTransport(product: Upstream | undefined, timeoutMs: number): Transport {
-  return async (path, init) => {
-    if (!product || !(path.startsWith('/api/products') || path.startsWith('/api/categories'))) {
-      return new Response('{"error":{"code":"ROUTE_NOT_FOUND","message":"not available to the renderer"}}', {
-        status: 404,
-      });
-    }
-    const res = await product.pool.request({
-      method: 'GET',
-      path,
-      headers: { accept: 'application/json', 'x-forwarded-proto': 'http' },
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-      ...(init.signal ? { signal: init.signal } : {}),
-    });
-    const body = await res.body.text();
-    return new Response(body, { status: res.statusCode, headers: { 'content-type': 'application/json' } });
-  };
-}
-
 export interface WebOptions {
   web: WebApp;
   product: Upstream | undefined;
@@ -173,7 +151,7 @@ export interface WebOptions {
 
 export function webRoutes(app: App, opts: WebOptions): void {
   const { web } = opts;
-  const fetchProducts = productTransport(opts.product, opts.timeoutMs);
+  const fetchProducts = catalogTransport(opts.product, opts.timeoutMs);
   const publicOrigin = opts.publicUrl ? new URL(opts.publicUrl).origin : '';
 
   const handler = async (req: FastifyRequest, reply: FastifyReply) => {
