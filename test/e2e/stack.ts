@@ -24,7 +24,9 @@ import {
 export const ROOT = join(import.meta.dirname, '..', '..');
 
 export const SERVICES = ['auth', 'product', 'cart', 'order', 'payment', 'gateway'] as const;
-export type ServiceName = (typeof SERVICES)[number];
+/** started only when a test asks for them (`StackOptions.with`): the assistant loads an embedding model */
+export const OPTIONAL_SERVICES = ['assistant'] as const;
+export type ServiceName = (typeof SERVICES)[number] | (typeof OPTIONAL_SERVICES)[number];
 type Env = Record<string, string | undefined>;
 
 export function freePort(): Promise<number> {
@@ -169,6 +171,8 @@ export interface StackOptions {
   brokerProxy?: boolean;
   /** services reach PostgreSQL through a proxy the test can cut (`databaseUrl` stays direct) */
   dbProxy?: boolean;
+  /** optional services to start too (distributed mode; the embedded platform always has them) */
+  with?: ReadonlyArray<(typeof OPTIONAL_SERVICES)[number]>;
 }
 
 /** Every service as its own process, on real backends. */
@@ -177,9 +181,11 @@ export async function startDistributedStack(opts: StackOptions): Promise<Stack> 
   const busPrefix = testPrefix(opts.label);
   const broker = opts.brokerProxy ? await createFaultProxy(TEST_RABBITMQ_URL) : undefined;
   const db = opts.dbProxy ? await createFaultProxy(database.url) : undefined;
-  const ports = Object.fromEntries(
-    await Promise.all(SERVICES.map(async (s) => [s, await freePort()] as const)),
-  ) as Record<ServiceName, number>;
+  const names: ServiceName[] = [...SERVICES, ...(opts.with ?? [])];
+  const ports = Object.fromEntries(await Promise.all(names.map(async (s) => [s, await freePort()] as const))) as Record<
+    ServiceName,
+    number
+  >;
   const url = (s: ServiceName) => `http://127.0.0.1:${ports[s]}`;
   const common: Env = {
     NODE_ENV: 'test',
@@ -194,6 +200,7 @@ export async function startDistributedStack(opts: StackOptions): Promise<Stack> 
     CART_URL: url('cart'),
     ORDER_URL: url('order'),
     PAYMENT_URL: url('payment'),
+    ...(ports.assistant ? { ASSISTANT_URL: url('assistant') } : {}),
     BUS_RETRY_DELAYS_MS: '200,500,1000',
     OUTBOX_SWEEP_INTERVAL_MS: '200',
     ...opts.env,
@@ -210,9 +217,10 @@ export async function startDistributedStack(opts: StackOptions): Promise<Stack> 
     order: {},
     payment: {},
     gateway: { RATE_LIMIT_PER_MINUTE: '0' },
+    assistant: { ASSISTANT_EMBED_WORKERS: '1', ASSISTANT_INDEX_SWEEP_MS: '500', ASSISTANT_CHAT_RATE_LIMIT: '0' },
   };
   const processes = new Map<ServiceName, ServiceProcess>(
-    SERVICES.map((s) => [s, new ServiceProcess(s, ports[s], { ...common, ...perService[s], ...opts.serviceEnv?.[s] })]),
+    names.map((s) => [s, new ServiceProcess(s, ports[s], { ...common, ...perService[s], ...opts.serviceEnv?.[s] })]),
   );
   const stop = async () => {
     await Promise.all([...processes.values()].map((p) => p.stop('SIGTERM')));
@@ -235,6 +243,8 @@ export async function startDistributedStack(opts: StackOptions): Promise<Stack> 
     await Promise.all(
       ['product', 'cart', 'order', 'payment', 'gateway'].map((s) => processes.get(s as ServiceName)?.start()),
     );
+    // the assistant reads the catalog from the product service when it starts
+    await processes.get('assistant')?.start();
   } catch (err) {
     await stop().catch(() => {}); // the start's failure is the one to report
     throw err;

@@ -78,7 +78,13 @@ export interface AssistantService {
 export async function buildApp(deps: AssistantDeps): Promise<AssistantService> {
   const { config, logger, db, bus, embedder } = deps;
   const channel = catalogChannel(db.schema);
-  const index = await openCatalogIndex({ db, logger, model: embedder.model, sweepMs: config.ASSISTANT_INDEX_SWEEP_MS });
+  const index = await openCatalogIndex({
+    db,
+    logger,
+    model: embedder.model,
+    sweepMs: config.ASSISTANT_INDEX_SWEEP_MS,
+    vocabularyEveryMs: config.ASSISTANT_VOCABULARY_REBUILD_MS,
+  });
   const search = createSearch({ index, embedder, cacheEntries: config.ASSISTANT_SEARCH_CACHE_ENTRIES });
   const recommendations = createRecommendations({
     index,

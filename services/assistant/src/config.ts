@@ -29,6 +29,9 @@ export const AssistantConfigSchema = Type.Object({
   ASSISTANT_BACKFILL_PAGE_SIZE: Type.Integer({ minimum: 1, maximum: 100, default: 100 }),
   /** the in-memory index looks for changes this often when no notification came */
   ASSISTANT_INDEX_SWEEP_MS: Type.Integer({ minimum: 50, default: 5000 }),
+  /** the search vocabulary (filter words, word statistics) is rebuilt at most this often while the catalog changes;
+   * a product changed since is matched by its own words meanwhile */
+  ASSISTANT_VOCABULARY_REBUILD_MS: Type.Integer({ minimum: 0, default: 2000 }),
   /** searches kept (ids of results) until the catalog changes */
   ASSISTANT_SEARCH_CACHE_ENTRIES: Type.Integer({ minimum: 0, default: 2000 }),
   /** a conversation is deleted this long after its last message */

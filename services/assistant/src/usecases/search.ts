@@ -3,6 +3,7 @@ import type { Embedder } from '../adapters/embedder.js';
 import { type ProductCard, toCard } from '../domain/catalog.js';
 import { type ParsedQuery, parseQuery, type Sort } from '../domain/query.js';
 import { type Ranked, rank, reasonFor } from '../domain/ranking.js';
+import type { Vocabulary } from '../domain/vocabulary.js';
 import type { CatalogIndex } from './catalog-index.js';
 
 export interface Interpreted {
@@ -47,12 +48,19 @@ export function createSearch(deps: { index: CatalogIndex; embedder: Embedder; ca
   const { index, embedder } = deps;
   const cache = new Map<string, SearchResult>();
   const cacheEntries = deps.cacheEntries ?? 2000;
+  // results read with one vocabulary: a rebuilt one (new filter words) may read the same words otherwise
+  let cacheVocabulary: Vocabulary | undefined;
 
   async function run(
     input: string | ParsedQuery,
     opts: { limit: number; page?: number; excludeIds?: ReadonlySet<string> },
   ): Promise<SearchResult> {
     const page = opts.page ?? 0;
+    const vocab = index.vocabulary();
+    if (vocab !== cacheVocabulary) {
+      cache.clear();
+      cacheVocabulary = vocab;
+    }
     const key =
       typeof input === 'string' && !opts.excludeIds
         ? `${index.version}|${opts.limit}|${page}|${input.trim().toLowerCase()}`
@@ -60,7 +68,6 @@ export function createSearch(deps: { index: CatalogIndex; embedder: Embedder; ca
     const hit = key ? cache.get(key) : undefined;
     if (hit) return hit;
 
-    const vocab = index.vocabulary();
     const query = typeof input === 'string' ? parseQuery(input, vocab) : input;
     const semantic = query.semanticText.trim();
     const [vector] = semantic ? await embedder.embed([semantic.toLowerCase()]) : [undefined];

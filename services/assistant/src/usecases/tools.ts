@@ -81,7 +81,15 @@ export async function createTools(deps: {
   return {
     search: deps.search,
     recommendations: deps.recommendations,
-    knownTerm: (term) => index.vocabulary().shopTerms.has(term),
+    knownTerm(term) {
+      if (index.vocabulary().shopTerms.has(term)) return true;
+      // a product changed since the vocabulary was built is known by its own words already, as search knows it
+      for (const id of index.fresh()) {
+        const entry = index.get(id);
+        if (entry?.item.status === 'active' && (entry.nameTerms.has(term) || entry.facetTerms.has(term))) return true;
+      }
+      return false;
+    },
     categoryName: (slug) => index.categoryName(slug),
     product(idOrSlug) {
       return UUID.test(idOrSlug) ? index.get(idOrSlug.toLowerCase()) : index.bySlug(idOrSlug);
