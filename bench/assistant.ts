@@ -17,9 +17,9 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPostgresDb } from '@microbazaar/kit';
 import { testPrefix } from '@microbazaar/kit/bus/testkit';
-import { migrateProduct } from '@microbazaar/product/app';
+import { createStorage } from '@microbazaar/product/adapters/storage';
+import { migrations } from '@microbazaar/product/app';
 import { loadConfig } from '@microbazaar/product/config';
-import { createStorage } from '@microbazaar/product/media/storage';
 import { seedCatalog } from '@microbazaar/product/seed/catalog';
 import autocannon from 'autocannon';
 import postgres from 'postgres';
@@ -258,7 +258,7 @@ async function main(): Promise<void> {
       NODE_ENV: 'production',
     });
     const db = createPostgresDb({ url: databaseUrl, schema: productConfig.DB_SCHEMA });
-    await migrateProduct(db);
+    await migrations.apply(db);
     const seeded = await seedCatalog({
       db,
       storage: await createStorage(productConfig),

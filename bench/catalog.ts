@@ -16,9 +16,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPostgresDb } from '@microbazaar/kit';
-import { migrateProduct } from '@microbazaar/product/app';
+import { createStorage } from '@microbazaar/product/adapters/storage';
+import { migrations } from '@microbazaar/product/app';
 import { loadConfig } from '@microbazaar/product/config';
-import { createStorage } from '@microbazaar/product/media/storage';
 import { productCount, seedCatalog } from '@microbazaar/product/seed/catalog';
 import autocannon from 'autocannon';
 import postgres from 'postgres';
@@ -151,7 +151,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const started = Date.now();
   try {
-    await migrateProduct(db);
+    await migrations.apply(db);
     const seed = async (total: number) => {
       const from = await productCount(db);
       const result = await seedCatalog({

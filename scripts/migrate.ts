@@ -7,14 +7,14 @@ import { type Db, openDb, PgliteHost } from '@microbazaar/kit';
 import { loadConfig as loadNotificationConfig, migrateNotification } from '@microbazaar/notification';
 import { loadConfig as loadOrderConfig, migrations as orderMigrations } from '@microbazaar/order';
 import { loadConfig as loadPaymentConfig, migrations as paymentMigrations } from '@microbazaar/payment';
-import { loadConfig as loadProductConfig, migrateProduct } from '@microbazaar/product';
+import { loadConfig as loadProductConfig, migrations as productMigrations } from '@microbazaar/product';
 
 // Each service's schema as its configuration names it. Only DB_SCHEMA is read: what production demands of a
 // running service (SMTP, Stripe keys, signing-key encryption) is not the migration job's to provide.
 const schemaEnv = { ...process.env, NODE_ENV: 'development' };
 const migrations: Record<string, { schema: () => string; run: (db: Db) => Promise<string[]> }> = {
   auth: { schema: () => loadAuthConfig(schemaEnv).DB_SCHEMA, run: authMigrations.apply },
-  product: { schema: () => loadProductConfig(schemaEnv).DB_SCHEMA, run: migrateProduct },
+  product: { schema: () => loadProductConfig(schemaEnv).DB_SCHEMA, run: productMigrations.apply },
   cart: { schema: () => loadCartConfig(schemaEnv).DB_SCHEMA, run: cartMigrations.apply },
   order: { schema: () => loadOrderConfig(schemaEnv).DB_SCHEMA, run: orderMigrations.apply },
   payment: { schema: () => loadPaymentConfig(schemaEnv).DB_SCHEMA, run: paymentMigrations.apply },

@@ -7,9 +7,9 @@
 //   --pool N       distinct shared pictures (default 100: one per product type and colour, as far as it goes)
 //   --batch N      rows per insert (default 1000)
 import { openDb } from '@microbazaar/kit';
-import { migrateProduct } from '@microbazaar/product/app';
+import { createStorage } from '@microbazaar/product/adapters/storage';
+import { migrations } from '@microbazaar/product/app';
 import { loadConfig } from '@microbazaar/product/config';
-import { createStorage } from '@microbazaar/product/media/storage';
 import { productCount, seedCatalog } from '@microbazaar/product/seed/catalog';
 import { DEMO_PLACEHOLDER_SELLER_ID } from '@microbazaar/product/seed/demo';
 
@@ -38,7 +38,7 @@ const sellerId = option('seller') ?? config.DEMO_SELLER_ID ?? DEMO_PLACEHOLDER_S
 const { db, close } = await openDb(config, config.DB_SCHEMA);
 const storage = await createStorage(config);
 try {
-  await migrateProduct(db);
+  await migrations.apply(db);
   const from = integer('from', await productCount(db));
   console.log(
     `seeding ${count} products into ${config.DATABASE_URL ? 'PostgreSQL' : `PGlite (${config.DATA_DIR})`}, owner ${sellerId}`,

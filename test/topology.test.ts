@@ -8,14 +8,14 @@ import { QUEUES, TOPOLOGY } from '@microbazaar/contracts';
 import { BINDINGS as NOTIFICATION_BINDINGS } from '@microbazaar/notification/events/consumer';
 import { orderSagaHandlers } from '@microbazaar/order/events/handlers';
 import { paymentSagaHandlers } from '@microbazaar/payment/events/handlers';
-import { createInventoryHandlers } from '@microbazaar/product/events/handlers';
+import { inventoryHandlers } from '@microbazaar/product/events/handlers';
 import { describe, expect, it } from 'vitest';
 
 // the handler factories only close over their dependencies: none is used to list the event types
 const unused = {} as never;
 
 const subscribed: Record<keyof typeof TOPOLOGY, readonly string[]> = {
-  [QUEUES.inventory]: Object.keys(createInventoryHandlers(unused).handlers),
+  [QUEUES.inventory]: Object.keys(inventoryHandlers(unused)),
   [QUEUES.notifications]: NOTIFICATION_BINDINGS,
   [QUEUES.orders]: Object.keys(orderSagaHandlers(unused)),
   [QUEUES.payments]: Object.keys(paymentSagaHandlers(unused)),

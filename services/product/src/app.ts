@@ -1,60 +1,71 @@
-// Composition root of the product service: buildApp(deps) wires stores, search, storage, inventory and routes.
-import { fileURLToPath } from 'node:url';
+// Composition root of the product service: the catalog's use cases and routes, and its background work
+// (the outbox relay, the reservation expiry sweep and the inventory_queue consumer).
 import multipart from '@fastify/multipart';
+import { QUEUES } from '@microbazaar/contracts';
 import {
   type App,
   type Bus,
-  createApp,
-  createGuards,
-  createJwksVerifier,
+  createServiceApp,
   type Db,
-  eventsMigrations,
-  installEventContext,
   type Logger,
-  migrate,
+  type OutboxRelay,
+  type Periodic,
+  serviceEvents,
+  serviceMigrations,
+  startPeriodic,
+  startWorkers,
   type TokenVerifier,
+  type WorkersOption,
 } from '@microbazaar/kit';
-import { createCatalog } from './catalog.js';
+import type { MediaStorage } from './adapters/storage.js';
+import type { LocalStorage } from './adapters/storage-local.js';
 import type { ProductConfig } from './config.js';
-import { createInventoryHandlers } from './events/handlers.js';
-import { outboxEvents, type ProductEvents } from './events/publisher.js';
+import { inventoryFastPaths, inventoryHandlers } from './events/handlers.js';
+import { outboxEvents, type ProductEvents } from './events/publish.js';
 import { categoryRoutes } from './http/categories.js';
 import { mediaRoutes } from './http/media.js';
 import { productRoutes } from './http/products.js';
-import { createListing } from './listing.js';
-import type { LocalStorage } from './media/local.js';
-import type { MediaStorage } from './media/storage.js';
-
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
+import { hasTrigram } from './store/listing.js';
+import { type Categories, createCategories } from './usecases/categories.js';
+import { createImageFiles } from './usecases/image-files.js';
+import { createProductImages, type ProductImages } from './usecases/images.js';
+import { createInventory, type Inventory } from './usecases/inventory.js';
+import { createListing, type Listing } from './usecases/listing.js';
+import { createProducts, type Products } from './usecases/products.js';
+import { createStock, type StockLevels } from './usecases/stock.js';
 
 /** The service's tables after the kit's outbox and inbox (same schema, so events commit with state). */
-export function migrateProduct(db: Db): Promise<string[]> {
-  return migrate(db, MIGRATIONS_DIR, { include: [eventsMigrations] });
-}
+export const migrations = serviceMigrations(new URL('../migrations', import.meta.url));
 
-/** pg_trgm is installed (PostgreSQL contrib, and loaded into the embedded PGlite by the kit); a server without it degrades to prefix matching. */
-export async function hasTrigram(db: Db): Promise<boolean> {
-  const [row] = await db.query<{ ok: boolean }>(
-    `SELECT to_regprocedure('word_similarity(text, text)') IS NOT NULL AS ok`,
-  );
-  return row?.ok === true;
-}
-
-export interface ProductDeps {
+export interface ProductDeps extends WorkersOption {
   config: ProductConfig;
   logger: Logger;
   db: Db;
+  bus: Bus;
   storage: MediaStorage;
-  /** for /health/ready; the relay and the inventory consumer are started by startWorkers */
-  bus?: Bus;
   /** defaults to the auth service's JWKS at config.AUTH_JWKS_URL */
   verifier?: TokenVerifier;
   events?: ProductEvents;
   now?: () => Date;
 }
 
-export async function buildApp(deps: ProductDeps) {
-  const { config, logger, db, storage, bus } = deps;
+export interface ProductService {
+  app: App;
+  products: Products;
+  images: ProductImages;
+  stock: StockLevels;
+  categories: Categories;
+  listing: Listing;
+  inventory: Inventory;
+  /** pg_trgm is installed: misspelt searches are corrected */
+  trigram: boolean;
+  /** absent when built without workers */
+  relay?: OutboxRelay;
+  sweeper?: Periodic;
+}
+
+export async function buildApp(deps: ProductDeps): Promise<ProductService> {
+  const { config, logger, db, bus, storage } = deps;
   const events = deps.events ?? outboxEvents;
   const trigram = await hasTrigram(db);
   if (!trigram) logger.info('pg_trgm is not installed: misspelt searches fall back to prefix matching only');
@@ -66,37 +77,42 @@ export async function buildApp(deps: ProductDeps) {
     cacheTtlMs: config.SEARCH_CACHE_TTL_MS,
     cacheMaxEntries: config.SEARCH_CACHE_MAX_ENTRIES,
   });
-  const images = {
-    maxPixels: config.IMAGE_MAX_PIXELS,
-    thumbnailSize: config.THUMBNAIL_SIZE,
-    mediumSize: config.MEDIUM_SIZE,
+  const files = createImageFiles({
+    storage,
+    logger,
+    images: {
+      maxPixels: config.IMAGE_MAX_PIXELS,
+      thumbnailSize: config.THUMBNAIL_SIZE,
+      mediumSize: config.MEDIUM_SIZE,
+      maxPerProduct: config.IMAGES_PER_PRODUCT,
+    },
+  });
+  const products = createProducts({ db, events, files, listing });
+  const images = createProductImages({
+    db,
+    storage,
+    events,
+    files,
+    logger,
     maxPerProduct: config.IMAGES_PER_PRODUCT,
-  };
-  const catalog = createCatalog({ db, storage, events, listing, logger, images });
-  const inventory = createInventoryHandlers({
+  });
+  const stock = createStock({ db, events });
+  const categories = createCategories({ db, listing });
+  const inventory = createInventory({
+    db,
     reservationTtlMs: config.RESERVATION_TTL_SECONDS * 1000,
     events,
     ...(deps.now ? { now: deps.now } : {}),
   });
-  const verifier =
-    deps.verifier ??
-    createJwksVerifier(config.AUTH_JWKS_URL, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE });
-  const guards = createGuards(verifier);
 
-  const app: App = await createApp({
+  const { app, guards } = await createServiceApp({
     name: 'product',
-    logger,
     description: 'Catalog, images, search and inventory (stock and reservations)',
-    bodyLimit: config.BODY_LIMIT_BYTES,
-    trustProxy: config.TRUST_PROXY,
-    readiness: {
-      db: () => db.ping(),
-      storage: () => storage.ping(),
-      ...(bus ? { bus: () => bus.ping() } : {}),
-    },
+    config,
+    logger,
+    verifier: deps.verifier,
+    readiness: { db: () => db.ping(), storage: () => storage.ping(), bus: () => bus.ping() },
   });
-  // request id → correlationId of every event a request writes
-  installEventContext(app);
   await app.register(multipart, {
     limits: {
       fileSize: config.IMAGE_MAX_BYTES,
@@ -107,25 +123,46 @@ export async function buildApp(deps: ProductDeps) {
     },
     throwFileSizeLimit: true,
   });
-
   productRoutes(app, {
-    catalog,
+    products,
+    images,
+    stock,
     listing,
     guards,
     maxImageBytes: config.IMAGE_MAX_BYTES,
     maxImages: config.IMAGES_PER_PRODUCT,
   });
-  categoryRoutes(app, { catalog, guards });
+  categoryRoutes(app, { categories, guards });
   if (storage.kind === 'local') mediaRoutes(app, { storage: storage as LocalStorage, prefix: mediaPrefix(config) });
 
-  // cached searches end when another instance changes the catalog
+  // cached searches end when another instance changes the catalog (an HTTP-only instance needs it too)
   const unfollow = await listing.follow().catch((err: unknown) => {
     logger.warn({ err }, 'cannot LISTEN for catalog changes: cached searches rely on their TTL');
     return async () => {};
   });
   app.addHook('onClose', async () => unfollow());
 
-  return { app, catalog, listing, inventory, trigram };
+  const service = { app, products, images, stock, categories, listing, inventory, trigram };
+  if (deps.workers === false) return service;
+  const eventWorkers = serviceEvents({ app, db, bus, logger, config });
+  const workers = await startWorkers(app, async (add) => {
+    const relay = add(await eventWorkers.relay());
+    const sweeper = add(
+      startPeriodic(
+        'release-expired-reservations',
+        config.RESERVATION_SWEEP_INTERVAL_MS,
+        async () => {
+          const released = await inventory.releaseExpired();
+          if (released) logger.info({ released }, 'expired reservations released');
+        },
+        logger,
+      ),
+    );
+    // started last, stopped first: no new orders while the sweep and the relay finish
+    add(await eventWorkers.consume(QUEUES.inventory, inventoryHandlers(inventory), inventoryFastPaths(inventory)));
+    return { relay, sweeper };
+  });
+  return { ...service, ...workers };
 }
 
 /** The path local media is served under: MEDIA_BASE_URL's path ('/media' by default). */
@@ -135,5 +172,3 @@ export function mediaPrefix(config: ProductConfig): string {
     : config.MEDIA_BASE_URL;
   return `/${path.replace(/^\/+|\/+$/g, '')}`;
 }
-
-export type ProductApp = Awaited<ReturnType<typeof buildApp>>;

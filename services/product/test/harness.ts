@@ -1,15 +1,18 @@
-// Builds the product app on a fresh PostgreSQL database, with tokens signed by a real JWKS server on loopback.
+// Builds the product service with the kit's service harness (a fresh database, a RabbitMQ name prefix and a
+// second bus playing the rest of the platform), with tokens signed by a real JWKS server on loopback and
+// local media in a temporary folder. HTTP-only by default; `workers: true` runs the relay, the sweeper and
+// the inventory_queue consumer, and records the product.* and inventory.* events it publishes.
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AnyEvent } from '@microbazaar/contracts';
-import { createLogger, createPostgresDb, type Db, type Env, type Role } from '@microbazaar/kit';
-import { createTestDatabase, startTokenIssuer, type TestDatabase } from '@microbazaar/kit/testing';
+import { createLogger, type Env, type Role } from '@microbazaar/kit';
+import { type ServiceHarness, startServiceHarness, startTokenIssuer } from '@microbazaar/kit/testing';
 import sharp from 'sharp';
-import { buildApp, migrateProduct, type ProductApp } from '../src/app.js';
+import { createStorage, type MediaStorage } from '../src/adapters/storage.js';
+import { buildApp, migrations, type ProductService } from '../src/app.js';
 import { loadConfig, type ProductConfig } from '../src/config.js';
-import { createStorage, type MediaStorage } from '../src/media/storage.js';
 
 export interface Jwks {
   url: string;
@@ -34,19 +37,14 @@ export interface Actor {
   auth: { authorization: string };
 }
 
-export interface Harness {
-  app: ProductApp['app'];
-  built: ProductApp;
-  db: Db;
+export interface Harness extends ServiceHarness<ProductService> {
   config: ProductConfig;
   storage: MediaStorage;
-  database: TestDatabase;
   jwks: Jwks;
   mediaDir: string;
   actor(role: Role): Promise<Actor>;
   /** events written to the outbox, oldest first */
   outbox(type?: string): Promise<AnyEvent[]>;
-  close(): Promise<void>;
 }
 
 export async function startHarness(
@@ -55,42 +53,58 @@ export async function startHarness(
   opts: {
     storage?: (config: ProductConfig) => Promise<MediaStorage>;
     now?: () => Date;
-    /** reach the database through another address (a fault proxy) */
-    dbUrl?: (url: string) => string;
+    /** reach the database through another address (a fault proxy); the test database's name is kept */
+    dbUrl?: string;
+    /** run the relay, the sweeper and the consumer (default: HTTP only) */
+    workers?: boolean;
   } = {},
 ): Promise<Harness> {
-  const database = await createTestDatabase(label);
-  const db = createPostgresDb({
-    url: opts.dbUrl ? opts.dbUrl(database.url) : database.url,
-    schema: 'product',
-    poolMax: 20,
-  });
-  await migrateProduct(db);
   const jwks = await startJwks();
   const mediaDir = mkdtempSync(join(tmpdir(), `mbt-media-${label}-`));
+  const cleanUp = async () => {
+    await jwks.close();
+    rmSync(mediaDir, { recursive: true, force: true });
+  };
+  let storage: MediaStorage | undefined;
   const config = loadConfig({
     NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
     AUTH_JWKS_URL: jwks.url,
     MEDIA_DIR: mediaDir,
     DEMO_DATA: 'false',
     ...env,
   });
-  const storage = await (opts.storage ? opts.storage(config) : createStorage(config));
-  const built = await buildApp({
-    config,
-    logger: createLogger('product', 'silent'),
-    db,
-    storage,
-    ...(opts.now ? { now: opts.now } : {}),
+  const h = await startServiceHarness({
+    label,
+    schema: config.DB_SCHEMA,
+    migrations,
+    observe: opts.workers ? ['product.*', 'inventory.*'] : [],
+    dbUrl: opts.dbUrl,
+    build: async ({ db, bus }) => {
+      storage = await (opts.storage ? opts.storage(config) : createStorage(config));
+      return buildApp({
+        config,
+        logger: createLogger('product', config.LOG_LEVEL),
+        db,
+        bus,
+        storage,
+        workers: opts.workers ?? false,
+        ...(opts.now ? { now: opts.now } : {}),
+      });
+    },
+  }).catch(async (err: unknown) => {
+    await storage?.close();
+    await cleanUp();
+    throw err;
   });
-  await built.app.ready();
+  h.onClose(async () => {
+    await storage?.close();
+    await cleanUp();
+  });
   return {
-    app: built.app,
-    built,
-    db,
+    ...h,
     config,
-    storage,
-    database,
+    storage: storage as MediaStorage,
     jwks,
     mediaDir,
     async actor(role) {
@@ -99,19 +113,11 @@ export async function startHarness(
       return { id, token, auth: { authorization: `Bearer ${token}` } };
     },
     async outbox(type) {
-      const rows = await db.query<{ payload: AnyEvent }>(
+      const rows = await h.db.query<{ payload: AnyEvent }>(
         `SELECT payload FROM outbox ${type ? 'WHERE type = $1' : ''} ORDER BY seq`,
         type ? [type] : [],
       );
       return rows.map((r) => (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload));
-    },
-    async close() {
-      await built.app.close();
-      await storage.close();
-      await db.close();
-      await database.drop();
-      await jwks.close();
-      rmSync(mediaDir, { recursive: true, force: true });
     },
   };
 }

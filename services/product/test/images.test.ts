@@ -5,8 +5,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MediaStorage } from '../src/media/storage.js';
-import { createStorage } from '../src/media/storage.js';
+import { createStorage, type MediaStorage } from '../src/adapters/storage.js';
 import { type Actor, formData, type Harness, sampleImage, startHarness } from './harness.js';
 
 let h: Harness;

@@ -5,7 +5,7 @@ import type { AnyEvent, EventOf } from '@microbazaar/contracts';
 import { type Delivery, inboxHandler, newEvent } from '@microbazaar/kit';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startReservationSweeper } from '../src/workers.js';
+import { inventoryFastPaths, inventoryHandlers } from '../src/events/handlers.js';
 import { type Actor, type Harness, productBody, startHarness } from './harness.js';
 
 let h: Harness;
@@ -23,8 +23,8 @@ const silent = pino({ level: 'silent' });
 
 /** One delivery through the inbox, exactly as the inventory_queue consumer hands it over. */
 function deliver(event: AnyEvent, attempt = 1) {
-  const handle = inboxHandler(h.db, 'inventory_queue', h.built.inventory.handlers, {
-    fastPaths: h.built.inventory.fastPaths,
+  const handle = inboxHandler(h.db, 'inventory_queue', inventoryHandlers(h.service.inventory), {
+    fastPaths: inventoryFastPaths(h.service.inventory),
   });
   const delivery: Delivery = {
     event,
@@ -307,29 +307,20 @@ describe('reservation expiry', () => {
 
     // 11 minutes after the first: only it has expired
     now = new Date(now.getTime() + 6 * 60_000);
-    const sweeper = startReservationSweeper({
-      db: h.db,
-      inventory: h.built.inventory,
-      intervalMs: 60_000,
-      logger: silent,
-      now: () => now,
+    // what the service's periodic sweep runs
+    const sweep = () => h.service.inventory.releaseExpired(() => now);
+    expect(await sweep()).toBeGreaterThanOrEqual(1);
+    expect(await reservation(early.data.orderId)).toMatchObject({ status: 'expired' });
+    expect(await reservation(later.data.orderId)).toMatchObject({ status: 'reserved' });
+    expect(await level(a)).toMatchObject({ reserved: 3, available: 3 });
+    const [released] = await eventsFor('inventory.released', early.data.orderId);
+    expect(released).toMatchObject({
+      correlationId: early.correlationId,
+      causationId: early.id,
+      data: { orderId: early.data.orderId, lines: [{ productId: a, quantity: 2 }], reason: 'expired' },
     });
-    try {
-      await sweeper.sweepNow();
-      expect(await reservation(early.data.orderId)).toMatchObject({ status: 'expired' });
-      expect(await reservation(later.data.orderId)).toMatchObject({ status: 'reserved' });
-      expect(await level(a)).toMatchObject({ reserved: 3, available: 3 });
-      const [released] = await eventsFor('inventory.released', early.data.orderId);
-      expect(released).toMatchObject({
-        correlationId: early.correlationId,
-        causationId: early.id,
-        data: { orderId: early.data.orderId, lines: [{ productId: a, quantity: 2 }], reason: 'expired' },
-      });
-      await sweeper.sweepNow();
-      expect(await eventsFor('inventory.released', early.data.orderId)).toHaveLength(1);
-    } finally {
-      await sweeper.stop();
-    }
+    expect(await sweep()).toBe(0);
+    expect(await eventsFor('inventory.released', early.data.orderId)).toHaveLength(1);
   });
 
   it('a confirmation after expiry takes the units again when they are still there, else changes nothing', async () => {
@@ -337,7 +328,7 @@ describe('reservation expiry', () => {
     const order = orderCreated([{ productId: a, quantity: 2 }]);
     await deliver(order);
     await h.db.transaction((tx) =>
-      h.built.inventory.releaseExpiredReservations(tx, new Date(now.getTime() + 3600_000)),
+      h.service.inventory.releaseExpiredReservations(tx, new Date(now.getTime() + 3600_000)),
     );
     expect(await reservation(order.data.orderId)).toMatchObject({ status: 'expired' });
     await deliver(orderConfirmed(order));
@@ -348,7 +339,7 @@ describe('reservation expiry', () => {
     const late = orderCreated([{ productId: b, quantity: 1 }]);
     await deliver(late);
     await h.db.transaction((tx) =>
-      h.built.inventory.releaseExpiredReservations(tx, new Date(now.getTime() + 3600_000)),
+      h.service.inventory.releaseExpiredReservations(tx, new Date(now.getTime() + 3600_000)),
     );
     await deliver(orderCreated([{ productId: b, quantity: 1 }]));
     expect(await deliver(orderConfirmed(late))).toMatchObject({ status: 'skipped' });

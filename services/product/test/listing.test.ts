@@ -6,9 +6,9 @@ import { createLogger, createPostgresDb, type Db, type Sql } from '@microbazaar/
 import { eventually } from '@microbazaar/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
-import { createListing } from '../src/listing.js';
 import { seedCatalog } from '../src/seed/catalog.js';
 import { generateProducts } from '../src/seed/generator.js';
+import { createListing } from '../src/usecases/listing.js';
 import { type Actor, type Harness, productBody, startHarness } from './harness.js';
 
 let h: Harness;
@@ -219,7 +219,7 @@ describe('search', () => {
   });
 
   it('falls back to word prefixes, then to trigram similarity for a misspelt word', async () => {
-    expect(h.built.trigram).toBe(true);
+    expect(h.service.trigram).toBe(true);
     const word = `quixotic${tag().slice(1, 5)}`;
     const p = await create({ name: `Vintage ${word} Gramophone` });
     const prefix = await list({ q: `${word.slice(0, 7)}` });
@@ -304,7 +304,9 @@ describe('search', () => {
       config: h.config,
       logger: createLogger('product', 'silent'),
       db: otherDb,
+      bus: h.bus,
       storage: h.storage,
+      workers: false,
     });
     try {
       const res = await other.app.inject({

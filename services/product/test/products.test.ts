@@ -322,7 +322,7 @@ describe('attribute numbers', () => {
       `UPDATE products SET attributes = '{"brand":"Testco","weight":null,"size":{"w":1}}' WHERE id = $1`,
       [p.id],
     );
-    h.built.listing.invalidate();
+    h.service.listing.invalidate();
     for (const url of [
       `/api/products/${p.id}`,
       `/api/products/${p.slug}`,

@@ -1,58 +1,25 @@
 // The product service on a real RabbitMQ: product.* and inventory.* leave through the outbox relay,
 // order.* arrive on inventory_queue through the inbox, and the sweeper's releases go out too.
-import { randomBytes, randomUUID } from 'node:crypto';
-import type { AnyEvent, EventOf } from '@microbazaar/contracts';
-import { newEvent, RabbitBus } from '@microbazaar/kit';
-import { eventually, TEST_RABBITMQ_URL } from '@microbazaar/kit/testing';
-import { pino } from 'pino';
+import { randomUUID } from 'node:crypto';
+import type { EventOf, EventType } from '@microbazaar/contracts';
+import { newEvent } from '@microbazaar/kit';
+import { eventually } from '@microbazaar/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorkers, type Workers } from '../src/workers.js';
 import { type Actor, type Harness, productBody, startHarness } from './harness.js';
 
 let h: Harness;
 let seller: Actor;
-let productBus: RabbitBus;
-/** the rest of the platform: publishes orders, listens to products_exchange */
-let platform: RabbitBus;
-let workers: Workers;
-const heard: AnyEvent[] = [];
 let clock = Date.now();
-const prefix = `t_product_${randomBytes(3).toString('hex')}_`;
 
 beforeAll(async () => {
   h = await startHarness(
     'rabbit',
     { RESERVATION_SWEEP_INTERVAL_MS: '100', BUS_RETRY_DELAYS_MS: '100', OUTBOX_SWEEP_INTERVAL_MS: '100' },
-    { now: () => new Date(clock) },
+    { now: () => new Date(clock), workers: true },
   );
   seller = await h.actor('seller');
-  productBus = new RabbitBus({ url: TEST_RABBITMQ_URL, prefix, name: 'product-test' });
-  platform = new RabbitBus({ url: TEST_RABBITMQ_URL, prefix, name: 'platform-test' });
-  await platform.subscribe({
-    queue: 'watcher_queue',
-    bindings: ['product.*', 'inventory.*'],
-    handler: async ({ event }) => {
-      heard.push(event);
-    },
-  });
-  workers = await startWorkers({
-    config: h.config,
-    db: h.db,
-    bus: productBus,
-    logger: pino({ level: 'silent' }),
-    inventory: h.built.inventory,
-    now: () => new Date(clock),
-  });
 });
-
-afterAll(async () => {
-  await workers?.stop();
-  await productBus?.deleteTopology(['inventory_queue']).catch(() => {});
-  await platform?.deleteTopology(['watcher_queue']).catch(() => {});
-  await productBus?.close();
-  await platform?.close();
-  await h?.close();
-});
+afterAll(() => h?.close());
 
 const money = { amount: 500, currency: 'USD' };
 function orderCreated(productId: string, quantity: number): EventOf<'order.created'> {
@@ -63,8 +30,7 @@ function orderCreated(productId: string, quantity: number): EventOf<'order.creat
     total: { amount: 500 * quantity, currency: 'USD' },
   });
 }
-const about = (orderId: string, type: string) =>
-  heard.filter((e) => e.type === type && (e.data as { orderId?: string }).orderId === orderId);
+const about = (orderId: string, type: EventType) => h.eventsFor(orderId, type);
 
 async function product(stock: number): Promise<string> {
   const res = await h.app.inject({
@@ -84,7 +50,7 @@ describe('on RabbitMQ', () => {
   it('publishes product.created through the outbox relay to products_exchange', async () => {
     const id = await product(3);
     await eventually(() => {
-      const created = heard.find(
+      const created = h.published.find(
         (e) => e.type === 'product.created' && (e.data as { productId: string }).productId === id,
       );
       expect(created?.data).toMatchObject({ productId: id, stock: 3, sellerId: seller.id });
@@ -94,7 +60,7 @@ describe('on RabbitMQ', () => {
   it('reserves an order from orders_exchange once, even when it is delivered twice, and answers inventory.reserved', async () => {
     const id = await product(3);
     const order = orderCreated(id, 2);
-    await platform.publish([order, order]);
+    await h.platform.publish([order, order]);
     await eventually(() => expect(about(order.data.orderId, 'inventory.reserved')).toHaveLength(1), 10_000);
     const [reserved] = about(order.data.orderId, 'inventory.reserved');
     expect(reserved).toMatchObject({ correlationId: order.correlationId, causationId: order.id });
@@ -106,11 +72,11 @@ describe('on RabbitMQ', () => {
     });
     // the duplicate was skipped, not reserved again
     expect(await available(id)).toBe(1);
-    const stockUpdate = heard.find((e) => e.type === 'product.updated' && e.causationId === order.id);
+    const stockUpdate = h.published.find((e) => e.type === 'product.updated' && e.causationId === order.id);
     expect(stockUpdate?.data).toMatchObject({ productId: id, stock: 1, changed: ['stock'] });
 
     const tooMuch = orderCreated(id, 5);
-    await platform.publish([tooMuch]);
+    await h.platform.publish([tooMuch]);
     await eventually(() => expect(about(tooMuch.data.orderId, 'inventory.rejected')).toHaveLength(1), 10_000);
     expect(about(tooMuch.data.orderId, 'inventory.rejected')[0]?.data).toMatchObject({
       shortLines: [{ productId: id, requested: 5, available: 1 }],
@@ -121,10 +87,10 @@ describe('on RabbitMQ', () => {
     const id = await product(4);
     const cancelled = orderCreated(id, 1);
     const confirmed = orderCreated(id, 2);
-    await platform.publish([cancelled, confirmed]);
+    await h.platform.publish([cancelled, confirmed]);
     await eventually(() => expect(about(confirmed.data.orderId, 'inventory.reserved')).toHaveLength(1), 10_000);
     await eventually(() => expect(about(cancelled.data.orderId, 'inventory.reserved')).toHaveLength(1), 10_000);
-    await platform.publish([
+    await h.platform.publish([
       newEvent('order.cancelled', { ...cancelled.data, reason: 'payment_failed' }),
       newEvent('order.confirmed', confirmed.data),
     ]);
@@ -141,7 +107,7 @@ describe('on RabbitMQ', () => {
   it('the sweeper releases an expired reservation and publishes inventory.released (expired)', async () => {
     const id = await product(2);
     const order = orderCreated(id, 2);
-    await platform.publish([order]);
+    await h.platform.publish([order]);
     await eventually(() => expect(about(order.data.orderId, 'inventory.reserved')).toHaveLength(1), 10_000);
     expect(await available(id)).toBe(0);
     clock += (h.config.RESERVATION_TTL_SECONDS + 1) * 1000;
@@ -153,20 +119,8 @@ describe('on RabbitMQ', () => {
     expect(await available(id)).toBe(2);
   });
 
-  it('reports the broker in /health/ready when built with it', async () => {
-    const { buildApp } = await import('../src/app.js');
-    const built = await buildApp({
-      config: h.config,
-      logger: pino({ level: 'silent' }),
-      db: h.db,
-      storage: h.storage,
-      bus: productBus,
-    });
-    try {
-      const ready = await built.app.inject({ method: 'GET', url: '/health/ready' });
-      expect(ready.json().checks).toMatchObject({ bus: 'ok', db: 'ok', storage: 'ok' });
-    } finally {
-      await built.app.close();
-    }
+  it('reports the broker in /health/ready', async () => {
+    const ready = await h.app.inject({ method: 'GET', url: '/health/ready' });
+    expect(ready.json().checks).toMatchObject({ bus: 'ok', db: 'ok', storage: 'ok' });
   });
 });

@@ -1,5 +1,6 @@
+import { isUuid } from '@microbazaar/kit';
 import { describe, expect, it } from 'vitest';
-import { categoryNameFromSlug, isUuid, productSlug, slugify, slugWithSuffix } from './products.js';
+import { categoryNameFromSlug, productSlug, slugify, slugWithSuffix } from './products.js';
 
 describe('slugify', () => {
   it.each([

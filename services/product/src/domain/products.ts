@@ -156,9 +156,6 @@ export function slugWithSuffix(base: string): string {
   return `${base.slice(0, SLUG_MAX - 7)}-${suffix}`;
 }
 
-/** Whether a reference is shaped like an id: products and categories are read by id then, never by slug. */
-export { isUuid };
-
 /**
  * The slug to try for a new product: the name's slug first, a suffixed one after a clash. A name
  * shaped like a UUID is always suffixed, else its slug would be read as an id and never found.

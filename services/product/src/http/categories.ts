@@ -1,6 +1,6 @@
 // Category routes: anyone lists and reads; admins create, rename and delete.
 import { type App, decodeCursor, errorResponses, type Guards } from '@microbazaar/kit';
-import type { Catalog } from '../catalog.js';
+import type { Categories } from '../usecases/categories.js';
 import {
   Category,
   CategoryCreate,
@@ -10,8 +10,8 @@ import {
   CategoryUpdate,
 } from './schemas.js';
 
-export function categoryRoutes(app: App, deps: { catalog: Catalog; guards: Guards }) {
-  const { catalog, guards } = deps;
+export function categoryRoutes(app: App, deps: { categories: Categories; guards: Guards }) {
+  const { categories, guards } = deps;
   const tags = ['categories'];
   const admin = { preHandler: guards.role('admin') };
   const secured = { tags, security: [{ bearerAuth: [] }] };
@@ -28,7 +28,7 @@ export function categoryRoutes(app: App, deps: { catalog: Catalog; guards: Guard
     },
     async (req) => {
       const after = req.query.cursor ? String(decodeCursor(req.query.cursor, ['string'])[0]) : undefined;
-      return catalog.listCategories(req.query.limit, after);
+      return categories.list(req.query.limit, after);
     },
   );
 
@@ -42,7 +42,7 @@ export function categoryRoutes(app: App, deps: { catalog: Catalog; guards: Guard
         response: { 200: Category, ...errorResponses(404, 503) },
       },
     },
-    async (req) => catalog.getCategory(req.params.id),
+    async (req) => categories.get(req.params.id),
   );
 
   app.post(
@@ -56,7 +56,7 @@ export function categoryRoutes(app: App, deps: { catalog: Catalog; guards: Guard
         response: { 201: Category, ...errorResponses(400, 401, 403, 409, 503) },
       },
     },
-    async (req, reply) => reply.status(201).send(await catalog.createCategory(req.body)),
+    async (req, reply) => reply.status(201).send(await categories.create(req.body)),
   );
 
   app.patch(
@@ -71,7 +71,7 @@ export function categoryRoutes(app: App, deps: { catalog: Catalog; guards: Guard
         response: { 200: Category, ...errorResponses(400, 401, 403, 404, 503) },
       },
     },
-    async (req) => catalog.updateCategory(req.params.id, req.body),
+    async (req) => categories.update(req.params.id, req.body),
   );
 
   app.delete(
@@ -86,7 +86,7 @@ export function categoryRoutes(app: App, deps: { catalog: Catalog; guards: Guard
       },
     },
     async (req, reply) => {
-      await catalog.deleteCategory(req.params.id);
+      await categories.delete(req.params.id);
       return reply.status(204).send();
     },
   );

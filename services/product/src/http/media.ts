@@ -1,7 +1,7 @@
 // GET /media/...: image files of the local storage, cacheable for a year (a key never changes content).
 import { type App, ErrorResponse, NotFound } from '@microbazaar/kit';
 import { Type } from '@sinclair/typebox';
-import type { LocalStorage } from '../media/local.js';
+import type { LocalStorage } from '../adapters/storage-local.js';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 

@@ -2,7 +2,7 @@
 // schema validates, files wait beside it. Limits come from config: file size → 413, file count → 413.
 import type {} from '@fastify/multipart';
 import { type FastifyRequest, Invalid, PayloadTooLarge } from '@microbazaar/kit';
-import type { Upload } from '../catalog.js';
+import type { Upload } from '../usecases/image-files.js';
 
 const uploads = new WeakMap<FastifyRequest, Upload[]>();
 

@@ -1,7 +1,9 @@
 // Product routes: list and search, read, create (JSON or multipart with images), change, archive, images, stock.
 import { type App, errorResponses, type Guards, Invalid, principalOf } from '@microbazaar/kit';
-import type { Catalog } from '../catalog.js';
-import type { Listing } from '../listing.js';
+import type { ProductImages } from '../usecases/images.js';
+import type { Listing } from '../usecases/listing.js';
+import type { Products } from '../usecases/products.js';
+import type { StockLevels } from '../usecases/stock.js';
 import { readMultipart, uploadsOf } from './multipart.js';
 import {
   ImageParams,
@@ -17,7 +19,9 @@ import {
 } from './schemas.js';
 
 export interface ProductRoutesDeps {
-  catalog: Catalog;
+  products: Products;
+  images: ProductImages;
+  stock: StockLevels;
   listing: Listing;
   guards: Guards;
   maxImageBytes: number;
@@ -25,7 +29,7 @@ export interface ProductRoutesDeps {
 }
 
 export function productRoutes(app: App, deps: ProductRoutesDeps) {
-  const { catalog, listing, guards } = deps;
+  const { products, images, stock, listing, guards } = deps;
   const tags = ['products'];
   const secured = { tags, security: [{ bearerAuth: [] }] };
   const writer = guards.role('seller', 'admin');
@@ -55,7 +59,7 @@ export function productRoutes(app: App, deps: ProductRoutesDeps) {
         response: { 200: Product, ...errorResponses(404, 503) },
       },
     },
-    async (req) => catalog.get(req.params.id),
+    async (req) => products.get(req.params.id),
   );
 
   app.post(
@@ -76,7 +80,7 @@ export function productRoutes(app: App, deps: ProductRoutesDeps) {
       },
     },
     async (req, reply) => {
-      const product = await catalog.create(principalOf(req), req.body, uploadsOf(req));
+      const product = await products.create(principalOf(req), req.body, uploadsOf(req));
       return reply.status(201).send(product);
     },
   );
@@ -93,7 +97,7 @@ export function productRoutes(app: App, deps: ProductRoutesDeps) {
         response: { 200: Product, ...errorResponses(400, 401, 403, 404, 503) },
       },
     },
-    async (req) => catalog.update(principalOf(req), req.params.id, req.body),
+    async (req) => products.update(principalOf(req), req.params.id, req.body),
   );
 
   app.delete(
@@ -108,7 +112,7 @@ export function productRoutes(app: App, deps: ProductRoutesDeps) {
       },
     },
     async (req, reply) => {
-      await catalog.archive(principalOf(req), req.params.id);
+      await products.archive(principalOf(req), req.params.id);
       return reply.status(204).send();
     },
   );
@@ -132,7 +136,7 @@ export function productRoutes(app: App, deps: ProductRoutesDeps) {
       if (files.length === 0) {
         throw new Invalid('Send the images as multipart/form-data files in "images"', undefined, 'NO_IMAGES');
       }
-      const product = await catalog.addImages(principalOf(req), req.params.id, files);
+      const product = await images.add(principalOf(req), req.params.id, files);
       return reply.status(201).send(product);
     },
   );
@@ -149,7 +153,7 @@ export function productRoutes(app: App, deps: ProductRoutesDeps) {
       },
     },
     async (req, reply) => {
-      await catalog.removeImage(principalOf(req), req.params.id, req.params.imageId);
+      await images.remove(principalOf(req), req.params.id, req.params.imageId);
       return reply.status(204).send();
     },
   );
@@ -165,7 +169,7 @@ export function productRoutes(app: App, deps: ProductRoutesDeps) {
         response: { 200: Stock, ...errorResponses(401, 404, 503) },
       },
     },
-    async (req) => catalog.getStock(req.principal, req.params.id),
+    async (req) => stock.get(req.principal, req.params.id),
   );
 
   app.put(
@@ -180,6 +184,6 @@ export function productRoutes(app: App, deps: ProductRoutesDeps) {
         response: { 200: Stock, ...errorResponses(400, 401, 403, 404, 409, 503) },
       },
     },
-    async (req) => catalog.setStock(principalOf(req), req.params.id, req.body.quantity),
+    async (req) => stock.set(principalOf(req), req.params.id, req.body.quantity),
   );
 }

@@ -3,8 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import type { AnyEvent } from '@microbazaar/contracts';
 import { type Db, enqueueEvents, newEvent, type Sql } from '@microbazaar/kit';
+import type { MediaStorage } from '../adapters/storage.js';
 import { slugify } from '../domain/products.js';
-import type { MediaStorage } from '../media/storage.js';
 import { announceCatalogChange } from '../store/products.js';
 import { catalogCategories } from './categories.js';
 import { type GeneratedProduct, generateProducts } from './generator.js';

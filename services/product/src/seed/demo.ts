@@ -2,8 +2,8 @@
 // category, owned by the demo seller.
 import { randomUUID } from 'node:crypto';
 import type { Db, Logger } from '@microbazaar/kit';
+import type { MediaStorage } from '../adapters/storage.js';
 import { slugify } from '../domain/products.js';
-import type { MediaStorage } from '../media/storage.js';
 import { announceCatalogChange } from '../store/products.js';
 import { insertBatch, insertCategories, type SeedRow } from './catalog.js';
 import { PRODUCT_TYPES } from './categories.js';

@@ -2,8 +2,8 @@
 // and the shared pool of the generated catalog (one picture per product type and colour, as far as it goes).
 import { randomUUID } from 'node:crypto';
 import type { Sharp } from 'sharp';
-import { type RenditionOptions, seedRenditions } from '../media/renditions.js';
-import type { MediaStorage, StoredFile } from '../media/storage.js';
+import { type RenditionOptions, seedRenditions } from '../adapters/renditions.js';
+import type { MediaStorage, StoredFile } from '../adapters/storage.js';
 import type { ImageRow } from '../store/images.js';
 import { CATEGORIES } from './categories.js';
 import type { GeneratedProduct } from './generator.js';

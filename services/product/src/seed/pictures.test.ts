@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createLocalStorage } from '../media/local.js';
+import { createLocalStorage } from '../adapters/storage-local.js';
 import { CATEGORIES } from './categories.js';
 import { generateProducts } from './generator.js';
 import { icon, subpaths } from './icons.js';

@@ -1,7 +1,6 @@
 // SQL for categories.
-import type { Sql } from '@microbazaar/kit';
+import { isUuid, type Sql } from '@microbazaar/kit';
 import type { Picture } from '../domain/products.js';
-import { isUuid } from './products.js';
 
 export interface CategoryRow {
   id: string;

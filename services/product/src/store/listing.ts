@@ -313,3 +313,11 @@ export function listingStore(sql: Sql) {
     },
   };
 }
+
+/** pg_trgm is installed (PostgreSQL contrib, and loaded into the embedded PGlite by the kit); a server without it degrades to prefix matching. */
+export async function hasTrigram(sql: Sql): Promise<boolean> {
+  const [row] = await sql.query<{ ok: boolean }>(
+    `SELECT to_regprocedure('word_similarity(text, text)') IS NOT NULL AS ok`,
+  );
+  return row?.ok === true;
+}

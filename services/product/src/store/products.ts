@@ -1,6 +1,6 @@
 // SQL for products and categories-on-first-use; every read returns the product whole (stock and images included).
-import type { Sql } from '@microbazaar/kit';
-import { type Attributes, isUuid, type ProductRecord, type ProductStatus } from '../domain/products.js';
+import { isUuid, type Sql } from '@microbazaar/kit';
+import type { Attributes, ProductRecord, ProductStatus } from '../domain/products.js';
 
 /** The columns of a whole product: one round trip for the row, its available stock and its images. */
 export const PRODUCT_COLUMNS = `p.id, p.seq, p.seller_id AS "sellerId", p.slug, p.name, p.description,
@@ -9,8 +9,6 @@ export const PRODUCT_COLUMNS = `p.id, p.seq, p.seller_id AS "sellerId", p.slug, 
   COALESCE(s.on_hand - s.reserved, 0) AS available, p.images`;
 
 export const PRODUCT_FROM = 'products p LEFT JOIN stock s ON s.product_id = p.id';
-
-export { isUuid };
 
 /** Drivers differ on bigint and json: numbers and objects on the way out, whatever came in. */
 export function normaliseProductRow(row: ProductRecord): ProductRecord {

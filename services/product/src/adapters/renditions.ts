@@ -1,8 +1,8 @@
 // Checks an uploaded image by content and makes its renditions with sharp: thumbnail, medium, and the
 // original re-encoded without metadata (EXIF, GPS, camera serials never leave the service).
-import { Invalid, PayloadTooLarge, UnsupportedMediaType } from '@microbazaar/kit';
+import { Invalid, PayloadTooLarge } from '@microbazaar/kit';
 import sharp, { type Sharp } from 'sharp';
-import { detectImageFormat, IMAGE_CONTENT_TYPES, type ImageFormat } from '../domain/images.js';
+import { assertImage, IMAGE_CONTENT_TYPES, type ImageFormat } from '../domain/images.js';
 
 export interface Rendition {
   body: Buffer;
@@ -26,18 +26,6 @@ export interface RenditionOptions {
   mediumSize: number;
   /** make only the stripped original (the storage makes the other sizes itself) */
   originalOnly?: boolean;
-}
-
-/** Refuses anything that is not a JPEG, PNG, WebP or AVIF by its bytes (415), whatever its name says. */
-export function assertImage(body: Buffer, filename: string | undefined): ImageFormat {
-  const format = detectImageFormat(body);
-  if (!format) {
-    throw new UnsupportedMediaType(
-      `${filename ? `"${filename}" is` : 'The file is'} not a JPEG, PNG, WebP or AVIF image`,
-      'UNSUPPORTED_IMAGE_TYPE',
-    );
-  }
-  return format;
 }
 
 function encode(pipeline: Sharp, format: ImageFormat): Sharp {

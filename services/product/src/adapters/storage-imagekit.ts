@@ -2,7 +2,8 @@
 // are URL transforms (`?tr=w-320,h-320,c-at_max`) that ImageKit renders and caches at its edge.
 import { basename, dirname } from 'node:path';
 import ImageKit from 'imagekit';
-import { assertMediaKey, type MediaStorage, type StoredFile, withDeadline } from './storage.js';
+import { assertMediaKey } from '../domain/images.js';
+import { type MediaStorage, type StoredFile, withDeadline } from './storage.js';
 
 export interface ImageKitStorageOptions {
   publicKey: string;

@@ -2,8 +2,8 @@
 // fallbacks that run only when the catalog's words say they can match, totals without full counts.
 import { createHash } from 'node:crypto';
 import { type Db, encodeCursor, Invalid, invalidCursor, type Logger } from '@microbazaar/kit';
-import { CatalogCache } from './catalog-cache.js';
-import { type Product, presentProduct } from './domain/products.js';
+import { type Product, presentProduct } from '../domain/products.js';
+import { CatalogCache } from '../store/catalog-cache.js';
 import {
   EXACT_COUNT_LIMIT,
   type KeyKind,
@@ -18,8 +18,8 @@ import {
   searchWords,
   type WindowInfo,
   type WordInfo,
-} from './store/listing.js';
-import { productStore } from './store/products.js';
+} from '../store/listing.js';
+import { productStore } from '../store/products.js';
 
 export interface ListQuery extends ListFilter {
   sort?: SortOrder | undefined;

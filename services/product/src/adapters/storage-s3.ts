@@ -8,7 +8,8 @@ import {
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { assertMediaKey, type MediaStorage, type StoredFile } from './storage.js';
+import { assertMediaKey } from '../domain/images.js';
+import type { MediaStorage, StoredFile } from './storage.js';
 
 export interface S3StorageOptions {
   bucket: string;

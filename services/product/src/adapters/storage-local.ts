@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream, type ReadStream } from 'node:fs';
 import { access, constants, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, extname, resolve, sep } from 'node:path';
-import { assertMediaKey, type MediaStorage, type StoredFile } from './storage.js';
+import { assertMediaKey } from '../domain/images.js';
+import type { MediaStorage, StoredFile } from './storage.js';
 
 export interface LocalFile {
   stream: ReadStream;
