@@ -24,7 +24,8 @@ afterAll(() => h?.close());
 
 const create = (actor: Actor | undefined, body: unknown) =>
   h.app.inject({ method: 'POST', url: '/api/products', payload: body as object, headers: actor?.auth ?? {} });
-const get = (ref: string) => h.app.inject({ method: 'GET', url: `/api/products/${ref}` });
+const get = (ref: string, headers: Record<string, string> = {}) =>
+  h.app.inject({ method: 'GET', url: `/api/products/${ref}`, headers });
 const patch = (actor: Actor, ref: string, body: unknown) =>
   h.app.inject({ method: 'PATCH', url: `/api/products/${ref}`, payload: body as object, headers: actor.auth });
 const del = (actor: Actor, ref: string) =>
@@ -196,7 +197,7 @@ describe('update and archive', () => {
     ).toHaveLength(1);
   });
 
-  it('archives on DELETE: 204, gone from lists and search, still readable by id and slug, product.deleted once', async () => {
+  it('archives on DELETE: 204, gone from lists and search, product.deleted once', async () => {
     const name = `Archivable Gizmo ${randomUUID().slice(0, 8)}`;
     const p = (await create(seller, productBody({ name }))).json();
     const before = await h.app.inject({ method: 'GET', url: `/api/products?q=${encodeURIComponent(name)}` });
@@ -204,9 +205,7 @@ describe('update and archive', () => {
 
     expect((await del(seller, p.id)).statusCode).toBe(204);
     expect((await del(seller, p.id)).statusCode).toBe(204);
-    const read = await get(p.slug);
-    expect(read.statusCode).toBe(200);
-    expect(read.json().status).toBe('archived');
+    expect((await get(p.slug, seller.auth)).json().status).toBe('archived');
 
     const search = await h.app.inject({ method: 'GET', url: `/api/products?q=${encodeURIComponent(name)}` });
     expect(search.json().items.map((i: { id: string }) => i.id)).not.toContain(p.id);
@@ -236,6 +235,60 @@ describe('update and archive', () => {
     const again = (await h.outbox('product.deleted')).filter((e) => 'productId' in e.data && e.data.productId === p.id);
     expect(again).toHaveLength(2);
     expect(again[1]?.data).toMatchObject({ name, price: { amount: 2500 }, stock: 10, status: 'archived' });
+  });
+});
+
+describe('archived products (issue 14.12)', () => {
+  it('are 404 by id and slug to everyone but their seller and admins, stock included', async () => {
+    const p = (await create(seller, productBody({ name: `Withdrawn Kettle ${randomUUID().slice(0, 8)}` }))).json();
+    expect((await get(p.id)).statusCode).toBe(200);
+    expect((await del(seller, p.id)).statusCode).toBe(204);
+
+    const badToken = { authorization: 'Bearer not-a-token' };
+    for (const ref of [p.id, p.slug]) {
+      for (const [who, headers] of [
+        ['anonymous', {}],
+        ['a customer', customer.auth],
+        ['another seller', otherSeller.auth],
+        ['a token that does not verify', badToken],
+      ] as const) {
+        const res = await get(ref, headers);
+        expect(res.statusCode, `${who} reads ${ref}`).toBe(404);
+        expect(res.json().error).toMatchObject({ code: 'PRODUCT_NOT_FOUND', requestId: res.headers['x-request-id'] });
+        const stock = await h.app.inject({ method: 'GET', url: `/api/products/${ref}/stock`, headers });
+        expect(stock.statusCode, `${who} reads the stock of ${ref}`).toBe(
+          who === 'a token that does not verify' ? 401 : 404,
+        );
+      }
+      for (const actor of [seller, admin]) {
+        const res = await get(ref, actor.auth);
+        expect(res.statusCode).toBe(200);
+        expect(res.json()).toMatchObject({ id: p.id, status: 'archived' });
+        const stock = await h.app.inject({ method: 'GET', url: `/api/products/${ref}/stock`, headers: actor.auth });
+        expect(stock.json()).toMatchObject({ productId: p.id, onHand: 10 });
+      }
+    }
+
+    // back on sale: public again
+    expect((await patch(seller, p.id, { status: 'active' })).statusCode).toBe(200);
+    expect((await get(p.slug)).statusCode).toBe(200);
+  });
+
+  it('leave a cached search and a category shelf at once', async () => {
+    const word = `zq${randomUUID()
+      .replace(/[^a-f]/g, '')
+      .slice(0, 8)}`;
+    const category = `shelf-${randomUUID().slice(0, 8)}`;
+    const p = (await create(seller, productBody({ name: `${word} Teapot`, category }))).json();
+    const ids = async (url: string) =>
+      (await h.app.inject({ method: 'GET', url })).json().items.map((i: { id: string }) => i.id);
+    // the first page of a search is cached; a category shelf is what "related products" shows
+    expect(await ids(`/api/products?q=${word}`)).toEqual([p.id]);
+    expect(await ids(`/api/products?category=${category}&limit=5`)).toEqual([p.id]);
+    expect((await del(seller, p.id)).statusCode).toBe(204);
+    expect(await ids(`/api/products?q=${word}`)).toEqual([]);
+    expect(await ids(`/api/products?category=${category}&limit=5`)).toEqual([]);
+    expect((await get(p.id)).statusCode).toBe(404);
   });
 });
 

@@ -199,7 +199,7 @@ describe('pages for crawlers, and 404s', () => {
       const gone = await api(shop, `/api/products/${made.body.id}`, { method: 'DELETE', token: seller });
       expect(gone.status).toBe(204);
       await card.click();
-      // archived: the API still answers it for its orders, the shop shows the 404 page
+      // archived: the API answers 404 to the shop (only its seller and admins read it), the shop shows the 404 page
       await page.getByRole('heading', { level: 1, name: /can’t find that product/ }).waitFor();
       expect((await fetch(`${shop.url}/products/${made.body.slug}`)).status).toBe(404);
       await page.goto('/products/never-existed-here');

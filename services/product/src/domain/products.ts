@@ -1,6 +1,6 @@
 // Rules about products and categories: slugs, how a product is shown, what a snapshot event carries.
 import { randomBytes } from 'node:crypto';
-import { isUuid } from '@microbazaar/kit';
+import { isUuid, type Principal } from '@microbazaar/kit';
 
 /** Lower-case letters, digits and hyphens; never shaped like a UUID, which reads as a category id. */
 export const CATEGORY_SLUG = '^(?![0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$)[a-z0-9-]{1,64}$';
@@ -84,6 +84,22 @@ export function presentProduct(p: ProductRecord): Product {
     createdAt: toIso(p.createdAt),
     updatedAt: toIso(p.updatedAt),
   };
+}
+
+/** The product's seller or an admin: they change it, see its stock on hand, and still read it archived. */
+export function mayManage(principal: Principal | null, sellerId: string): boolean {
+  return principal !== null && (principal.role === 'admin' || principal.userId === sellerId);
+}
+
+/**
+ * Who may read a product: anyone while it is active; once archived (deleted) only its seller and admins,
+ * so a deleted product is gone from the shop (orders keep their own snapshot of what was sold).
+ */
+export function isVisibleTo(
+  product: { status: ProductStatus; sellerId: string },
+  principal: Principal | null,
+): boolean {
+  return product.status === 'active' || mayManage(principal, product.sellerId);
 }
 
 function isAttributeValue(value: unknown): value is AttributeValue {

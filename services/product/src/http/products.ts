@@ -54,12 +54,19 @@ export function productRoutes(app: App, deps: ProductRoutesDeps) {
     {
       schema: {
         tags,
-        summary: 'One product by id or slug (archived ones too)',
+        summary: 'One product by id or slug (an archived one only for its seller and admins)',
         params: ProductParams,
         response: { 200: Product, ...errorResponses(404, 503) },
       },
     },
-    async (req) => products.get(req.params.id),
+    // public: the token is read only for an archived product, and one that does not verify counts as none
+    async (req, reply) =>
+      products.get(req.params.id, async () => {
+        await guards.optional(req, reply).catch(() => {
+          req.principal = null;
+        });
+        return req.principal ?? null;
+      }),
   );
 
   app.post(
@@ -106,7 +113,7 @@ export function productRoutes(app: App, deps: ProductRoutesDeps) {
       preHandler: writer,
       schema: {
         ...secured,
-        summary: 'Archive a product: gone from lists and search, still readable by its orders',
+        summary: 'Archive a product: gone from lists, search and reads (its seller and admins still read it)',
         params: ProductParams,
         response: { 204: { type: 'null' }, ...errorResponses(401, 403, 404, 503) },
       },
@@ -164,7 +171,7 @@ export function productRoutes(app: App, deps: ProductRoutesDeps) {
       preHandler: guards.optional,
       schema: {
         tags,
-        summary: 'Available stock; on hand and reserved for the seller and admins',
+        summary: 'Available stock; on hand and reserved for the seller and admins (archived: only for them)',
         params: ProductParams,
         response: { 200: Stock, ...errorResponses(401, 404, 503) },
       },

@@ -1,6 +1,7 @@
-// Finding a product for a use case, and who may change it: the lookups every catalog use case starts with.
+// Finding a product for a use case, and whether the caller may see or change it: the lookups every catalog
+// use case starts with.
 import { assertMayChange, NotFound, type Principal, type Sql } from '@microbazaar/kit';
-import type { ProductRecord } from '../domain/products.js';
+import { isVisibleTo, type ProductRecord } from '../domain/products.js';
 import { productStore } from '../store/products.js';
 
 export const productNotFound = () => new NotFound('Product not found', 'PRODUCT_NOT_FOUND');
@@ -20,7 +21,12 @@ export async function lockOwned(tx: Sql, principal: Principal, ref: string) {
   return row;
 }
 
-/** The product's seller or an admin. */
-export function mayManage(principal: Principal | null, ownerId: string): boolean {
-  return principal !== null && (principal.role === 'admin' || principal.userId === ownerId);
+/** Who is asking, found only when the answer depends on it (an archived product): null for nobody. */
+export type Viewer = () => Promise<Principal | null>;
+
+/** The product by id or slug as `viewer` may read it: an archived one is 404 to all but its seller and admins. */
+export async function findVisible(sql: Sql, ref: string, viewer: Viewer): Promise<ProductRecord> {
+  const product = await findProduct(sql, ref);
+  if (product.status !== 'active' && !isVisibleTo(product, await viewer())) throw productNotFound();
+  return product;
 }

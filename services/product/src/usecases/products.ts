@@ -14,7 +14,7 @@ import type { ProductEvents } from '../events/publish.js';
 import { imageStore } from '../store/images.js';
 import { announceCatalogChange, type ProductChange, productStore } from '../store/products.js';
 import { stockStore } from '../store/stock.js';
-import { findProduct, lockOwned } from './access.js';
+import { findProduct, findVisible, lockOwned, type Viewer } from './access.js';
 import type { ImageFiles, Upload } from './image-files.js';
 import type { Listing } from './listing.js';
 
@@ -51,8 +51,9 @@ export function createProducts(deps: ProductsDeps) {
   const { db, events, files, listing } = deps;
 
   return {
-    async get(ref: string): Promise<Product> {
-      return presentProduct(await findProduct(db, ref));
+    /** An archived product only for its seller and admins (404 to everyone else). */
+    async get(ref: string, viewer: Viewer): Promise<Product> {
+      return presentProduct(await findVisible(db, ref, viewer));
     },
 
     async create(principal: Principal, input: ProductInput, uploads: readonly Upload[] = []): Promise<Product> {
@@ -124,7 +125,7 @@ export function createProducts(deps: ProductsDeps) {
       return presentProduct(product);
     },
 
-    /** Soft delete: archived, gone from lists and search, still readable by id or slug (orders show it). */
+    /** Soft delete: archived, gone from lists, search and reads; its seller and admins still read it. */
     async archive(principal: Principal, ref: string): Promise<void> {
       const archived = await db.transaction(async (tx) => {
         const row = await lockOwned(tx, principal, ref);

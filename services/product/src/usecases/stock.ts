@@ -1,10 +1,10 @@
 // Stock levels as the shop shows them (available to anyone, on hand and reserved to the seller) and as
 // the seller sets them (never below what open orders reserved).
 import { Conflict, type Db, type Principal, type Sql } from '@microbazaar/kit';
-import { type ProductRecord, snapshotOf } from '../domain/products.js';
+import { mayManage, type ProductRecord, snapshotOf } from '../domain/products.js';
 import type { ProductEvents } from '../events/publish.js';
 import { type StockRow, stockStore } from '../store/stock.js';
-import { findProduct, lockOwned, mayManage } from './access.js';
+import { findProduct, findVisible, lockOwned } from './access.js';
 
 export interface StockView {
   productId: string;
@@ -31,7 +31,7 @@ export function createStock(deps: { db: Db; events: ProductEvents }) {
   const { db, events } = deps;
   return {
     async get(principal: Principal | null, ref: string): Promise<StockView> {
-      const product = await findProduct(db, ref);
+      const product = await findVisible(db, ref, async () => principal);
       return stockView(db, product, principal);
     },
 
