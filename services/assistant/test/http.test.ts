@@ -46,6 +46,7 @@ describe('GET /api/assistant/search', () => {
     ['limit 0', '/api/assistant/search?q=mug&limit=0'],
     ['limit 51', '/api/assistant/search?q=mug&limit=51'],
     ['limit not a number', '/api/assistant/search?q=mug&limit=lots'],
+    ['q of 501 characters', `/api/assistant/search?q=${'a'.repeat(501)}`],
   ])('%s → 400', async (_what, url) => {
     const res = await h.app.inject({ method: 'GET', url });
     expect(res.statusCode).toBe(400);
@@ -111,6 +112,17 @@ describe('POST /api/assistant/chat', () => {
     const res = await h.app.inject({ method: 'POST', url: '/api/assistant/chat', payload });
     expect(res.statusCode).toBe(400);
     expect(res.json().error.code).toBe('VALIDATION_FAILED');
+  });
+
+  it('a body past the size limit is 413 with the error body, not a crash or a hang', async () => {
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/api/assistant/chat',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ message: 'x'.repeat(3_000_000) }),
+    });
+    expect(res.statusCode).toBe(413);
+    expect(res.json().error).toMatchObject({ code: expect.any(String), requestId: expect.any(String) });
   });
 
   it('a bad token is 401, not a guest', async () => {
