@@ -21,10 +21,9 @@ import { fileURLToPath } from 'node:url';
 import { type AnyEvent, QUEUES } from '@microbazaar/contracts';
 import { createLogger, createPostgresDb, newEvent, openBus, RabbitBus, RedisCache } from '@microbazaar/kit';
 import { testPrefix } from '@microbazaar/kit/bus/testkit';
-import { createTestDatabase, TEST_RABBITMQ_URL, TEST_REDIS_URL } from '@microbazaar/kit/testing';
-import { buildApp, migrateNotification } from '../services/notification/src/app.js';
+import { createTestDatabase, startTokenIssuer, TEST_RABBITMQ_URL, TEST_REDIS_URL } from '@microbazaar/kit/testing';
+import { buildApp, migrations } from '../services/notification/src/app.js';
 import { loadConfig } from '../services/notification/src/config.js';
-import { startJwks } from '../services/notification/test/harness.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 10_000);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 1000);
@@ -154,9 +153,9 @@ interface Figures {
 async function main(): Promise<void> {
   const database = await createTestDatabase('benchnotifications');
   const prefix = testPrefix('benchnotif');
-  const jwks = await startJwks();
+  const jwks = await startTokenIssuer();
   const db = createPostgresDb({ url: database.url, schema: 'notification', poolMax: 2 });
-  await migrateNotification(db);
+  await migrations.apply(db);
 
   const users = Array.from({ length: CLIENTS }, () => randomUUID());
   // email off for everyone: each event is one in-app notice
@@ -168,7 +167,7 @@ async function main(): Promise<void> {
     );
   }
 
-  const service = startServiceProcess({ databaseUrl: database.url, prefix, jwksUrl: jwks.url });
+  const service = startServiceProcess({ databaseUrl: database.url, prefix, jwksUrl: jwks.jwksUrl });
   const serviceUrl = await service.url;
   const publisher = new RabbitBus({ url: RABBITMQ_URL, prefix, name: 'bench-publisher' });
   await publisher.ready();
@@ -194,7 +193,9 @@ async function main(): Promise<void> {
   const streams: Stream[] = [];
   for (let i = 0; i < users.length; i += 100) {
     const slice = users.slice(i, i + 100);
-    const tokens = await Promise.all(slice.map((sub) => jwks.sign({ sub, email: `${sub}@bench.example` }, '1h')));
+    const tokens = await Promise.all(
+      slice.map((sub) => jwks.sign(sub, 'customer', { email: `${sub}@bench.example`, expiresIn: '1h' })),
+    );
     streams.push(
       ...(await Promise.all(
         tokens.map((token) =>

@@ -4,7 +4,7 @@ import { migrations as assistantMigrations, loadConfig as loadAssistantConfig } 
 import { migrations as authMigrations, loadConfig as loadAuthConfig } from '@microbazaar/auth';
 import { migrations as cartMigrations, loadConfig as loadCartConfig } from '@microbazaar/cart';
 import { type Db, openDb, PgliteHost } from '@microbazaar/kit';
-import { loadConfig as loadNotificationConfig, migrateNotification } from '@microbazaar/notification';
+import { loadConfig as loadNotificationConfig, migrations as notificationMigrations } from '@microbazaar/notification';
 import { loadConfig as loadOrderConfig, migrations as orderMigrations } from '@microbazaar/order';
 import { loadConfig as loadPaymentConfig, migrations as paymentMigrations } from '@microbazaar/payment';
 import { loadConfig as loadProductConfig, migrations as productMigrations } from '@microbazaar/product';
@@ -18,7 +18,7 @@ const migrations: Record<string, { schema: () => string; run: (db: Db) => Promis
   cart: { schema: () => loadCartConfig(schemaEnv).DB_SCHEMA, run: cartMigrations.apply },
   order: { schema: () => loadOrderConfig(schemaEnv).DB_SCHEMA, run: orderMigrations.apply },
   payment: { schema: () => loadPaymentConfig(schemaEnv).DB_SCHEMA, run: paymentMigrations.apply },
-  notification: { schema: () => loadNotificationConfig(schemaEnv).DB_SCHEMA, run: migrateNotification },
+  notification: { schema: () => loadNotificationConfig(schemaEnv).DB_SCHEMA, run: notificationMigrations.apply },
   assistant: { schema: () => loadAssistantConfig(schemaEnv).DB_SCHEMA, run: assistantMigrations.apply },
 };
 

@@ -5,7 +5,7 @@
 import { assistantHandlers } from '@microbazaar/assistant/events/handlers';
 import { cartHandlers } from '@microbazaar/cart/events/handlers';
 import { QUEUES, TOPOLOGY } from '@microbazaar/contracts';
-import { BINDINGS as NOTIFICATION_BINDINGS } from '@microbazaar/notification/events/consumer';
+import { BINDINGS as NOTIFICATION_BINDINGS } from '@microbazaar/notification/events/handlers';
 import { orderSagaHandlers } from '@microbazaar/order/events/handlers';
 import { paymentSagaHandlers } from '@microbazaar/payment/events/handlers';
 import { inventoryHandlers } from '@microbazaar/product/events/handlers';

@@ -1,52 +1,53 @@
-// Composition root of the notification service: channels, the event consumer, the dispatcher, live streams, routes.
+// Composition root of the notification service: routes, live streams, and the workers: the dispatcher that sends
+// queued emails/SMS and the notifications_queue consumer.
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { QUEUES } from '@microbazaar/contracts';
 import {
   type App,
   type Bus,
-  busMetrics,
   type Cache,
-  createApp,
-  createGuards,
-  createJwksVerifier,
+  createServiceApp,
   type Db,
-  eventsMigrations,
   type Logger,
-  migrate,
   type Subscription,
+  serviceEvents,
+  serviceMigrations,
+  startWorkers,
   type TokenVerifier,
+  type WorkersOption,
 } from '@microbazaar/kit';
 import { Gauge } from 'prom-client';
-import { createEmailChannel, type EmailChannel } from './channels/email.js';
-import { createMailbox } from './channels/mailbox.js';
-import { createSmsChannel, logProvider, type SmsProvider, twilioProvider } from './channels/sms.js';
-import { createTemplates, type Templates } from './channels/templates.js';
+import { createEmailChannel, type EmailChannel } from './adapters/email.js';
+import { type LiveFanout, memoryFanout, redisFanout } from './adapters/live.js';
+import { createMailbox } from './adapters/mailbox.js';
+import { createSmsChannel, logProvider, type SmsProvider, twilioProvider } from './adapters/sms.js';
+import { createTemplates, type Templates } from './adapters/templates.js';
 import type { NotificationConfig } from './config.js';
-import { type Dispatcher, startDispatcher } from './delivery/dispatcher.js';
 import { NOTIFYING_EVENTS, TEXTED_EVENTS } from './domain/notices.js';
-import { subscribeNotifications } from './events/consumer.js';
+import { BINDINGS, notificationHandlers } from './events/handlers.js';
 import { createAccess } from './http/access.js';
 import { adminRoutes } from './http/admin.js';
 import { devMailRoutes } from './http/devmail.js';
 import { noticeRoutes } from './http/notices.js';
 import { phoneRoutes } from './http/phone.js';
 import { preferenceRoutes } from './http/preferences.js';
-import { REPLAY_LIMIT, streamRoutes } from './http/stream.js';
-import { type LiveFanout, liveNotice, memoryFanout, redisFanout } from './live/fanout.js';
-import { StreamHub } from './live/hub.js';
-import { noticeStore } from './store/notices.js';
+import { streamRoutes } from './http/stream.js';
+import { type Dispatcher, startDispatcher } from './usecases/dispatch.js';
+import { createFailures } from './usecases/failures.js';
+import { createLive } from './usecases/live.js';
+import { createNotices } from './usecases/notices.js';
+import { createNotifier } from './usecases/notify.js';
+import { createPreferences } from './usecases/preferences.js';
+import { createRecipients } from './usecases/recipients.js';
+import { StreamHub } from './usecases/streams.js';
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
+export const migrations = serviceMigrations(new URL('../migrations', import.meta.url));
 
-/** The service's tables plus the kit's inbox (and outbox) tables. */
-export function migrateNotification(db: Db): Promise<string[]> {
-  return migrate(db, MIGRATIONS_DIR, { include: [eventsMigrations] });
-}
-
-export interface NotificationDeps {
+export interface NotificationDeps extends WorkersOption {
   config: NotificationConfig;
   logger: Logger;
   db: Db;
+  /** stream tickets */
   cache: Cache;
   bus: Bus;
   /** live notices between instances; default Redis pub/sub with REDIS_URL, else in-process */
@@ -58,17 +59,15 @@ export interface NotificationDeps {
   templates?: Templates;
   /** default: the auth service's JWKS at AUTH_JWKS_URL */
   verifier?: TokenVerifier;
-  /** false builds the HTTP side only (no consumer, no dispatcher) */
-  background?: boolean;
 }
 
-export interface NotificationApp {
+export interface NotificationService {
   app: App;
   hub: StreamHub;
-  /** undefined with background: false */
-  dispatcher: Dispatcher | undefined;
-  subscription: Subscription | undefined;
   email: EmailChannel;
+  /** absent when built without workers */
+  dispatcher?: Dispatcher;
+  subscription?: Subscription;
 }
 
 export function mailDir(config: NotificationConfig): string {
@@ -100,81 +99,95 @@ function defaultLive(config: NotificationConfig, logger: Logger): LiveFanout {
   return memoryFanout();
 }
 
-export async function buildApp(deps: NotificationDeps): Promise<NotificationApp> {
+function defaultEmail(config: NotificationConfig): EmailChannel {
+  return createEmailChannel({
+    smtpUrl: config.SMTP_URL,
+    mailDir: mailDir(config),
+    from: config.MAIL_FROM,
+    poolSize: config.SMTP_POOL_SIZE,
+    timeoutMs: config.SMTP_TIMEOUT_MS,
+    tlsRejectUnauthorized: config.SMTP_TLS_REJECT_UNAUTHORIZED,
+  });
+}
+
+export async function buildApp(deps: NotificationDeps): Promise<NotificationService> {
   const { config, logger, db, cache, bus } = deps;
   const templates = deps.templates ?? createTemplates();
   templates.check(NOTIFYING_EVENTS.map((type) => ({ type, email: true, sms: TEXTED_EVENTS.includes(type) })));
 
-  const ownsLive = !deps.live;
-  const live = deps.live ?? defaultLive(config, logger);
-  const ownsEmail = !deps.email;
-  const email =
-    deps.email ??
-    createEmailChannel({
-      smtpUrl: config.SMTP_URL,
-      mailDir: mailDir(config),
-      from: config.MAIL_FROM,
-      poolSize: config.SMTP_POOL_SIZE,
-      timeoutMs: config.SMTP_TIMEOUT_MS,
-      tlsRejectUnauthorized: config.SMTP_TLS_REJECT_UNAUTHORIZED,
-    });
+  const fanout = deps.live ?? defaultLive(config, logger);
+  const email = deps.email ?? defaultEmail(config);
   const sms = createSmsChannel(deps.sms ?? defaultSms(config, logger));
+  const hub = new StreamHub({ pingIntervalMs: config.STREAM_PING_INTERVAL_MS, maxPerUser: config.STREAM_MAX_PER_USER });
 
-  const app: App = await createApp({
+  /** What this build made itself (the caller closes what it passed in). */
+  const closeOwned = async () => {
+    hub.closeAll();
+    if (!deps.email) await email.close();
+    if (!deps.live) await fanout.close();
+  };
+
+  const { app, guards } = await createServiceApp({
     name: 'notification',
-    logger,
     description: 'Email, SMS and in-app notices from the shop events; preferences; a live stream',
-    bodyLimit: config.BODY_LIMIT_BYTES,
-    trustProxy: config.TRUST_PROXY,
+    config,
+    logger,
+    verifier: deps.verifier,
     readiness: {
       db: () => db.ping(),
       cache: () => cache.ping(),
       bus: () => bus.ping(),
-      live: () => live.ping(),
+      live: () => fanout.ping(),
+    },
+  }).catch(async (err: unknown) => {
+    await closeOwned();
+    throw err;
+  });
+  // open streams would hold the server open: end them first, clients reconnect to another instance
+  app.addHook('preClose', async () => hub.closeAll());
+  // registered before the workers, so run after they stopped (onClose hooks run newest first): no send in flight
+  app.addHook('onClose', closeOwned);
+  new Gauge({
+    name: 'notification_streams_open',
+    help: 'Server-sent event streams open on this instance',
+    registers: [app.metrics.registry],
+    collect() {
+      this.set(hub.size);
     },
   });
 
-  const hub = new StreamHub({ pingIntervalMs: config.STREAM_PING_INTERVAL_MS, maxPerUser: config.STREAM_MAX_PER_USER });
+  // queued mails and SMS go out now rather than at the dispatcher's next sweep (none without workers)
   let dispatcher: Dispatcher | undefined;
-  let subscription: Subscription | undefined;
-  const release = async () => {
-    hub.closeAll();
-    await subscription?.close();
-    await dispatcher?.stop();
-    if (ownsEmail) await email.close();
-    if (ownsLive) await live.close();
-  };
-  // open streams would hold the server open: end them first, clients reconnect to another instance
-  app.addHook('preClose', async () => hub.closeAll());
-  app.addHook('onClose', release);
+  const wakeDispatcher = () => dispatcher?.wake();
 
-  try {
-    new Gauge({
-      name: 'notification_streams_open',
-      help: 'Server-sent event streams open on this instance',
-      registers: [app.metrics.registry],
-      collect() {
-        this.set(hub.size);
-      },
-    });
-    // not awaited: a Redis that is down must not hold the start (readiness says so); once (re)subscribed,
-    // the open streams read what was published meanwhile from the database
-    const notices = noticeStore(db);
-    const catchUp = () =>
-      hub
-        .catchUp(async (from) => (await notices.afterEach(from, REPLAY_LIMIT)).map(liveNotice))
-        .catch((err: unknown) =>
-          logger.warn({ err: (err as Error).message }, 'live notices: catch-up failed, open streams were ended'),
-        );
-    live.listen((items) => hub.deliver(items), catchUp);
+  const live = createLive({ db, cache, hub, fanout, logger, ticketTtlSeconds: config.STREAM_TICKET_TTL_SECONDS });
+  live.listen();
+  const access = createAccess(guards, createRecipients(db, logger));
+  noticeRoutes(app, { notices: createNotices(db), access });
+  const preferences = createPreferences({
+    db,
+    limits: { perUserPerDay: config.SMS_PER_USER_PER_DAY, codesPerNumberPerDay: config.SMS_CODES_PER_NUMBER_PER_DAY },
+    onQueued: wakeDispatcher,
+  });
+  preferenceRoutes(app, { preferences, access });
+  phoneRoutes(app, { preferences, access });
+  streamRoutes(app, { live, access });
+  adminRoutes(app, { failures: createFailures({ db, onRequeued: wakeDispatcher }), access });
+  // a try-it-out tool (an admin reads every user's mail there, reset links included): demo data only
+  if (email.mode === 'file' && config.DEMO_DATA && config.NODE_ENV !== 'production') {
+    devMailRoutes(app, { mailbox: createMailbox(mailDir(config)), access });
+  }
 
-    const verifier =
-      deps.verifier ??
-      createJwksVerifier(config.AUTH_JWKS_URL, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE });
-    const access = createAccess(createGuards(verifier), db, logger);
-
-    if (deps.background !== false) {
-      dispatcher = startDispatcher({
+  if (deps.workers === false) return { app, hub, email };
+  const notifier = createNotifier({
+    templates,
+    links: { publicUrl: config.PUBLIC_URL },
+    smsPerUserPerDay: config.SMS_PER_USER_PER_DAY,
+  });
+  const events = serviceEvents({ app, db, bus, logger, config });
+  const workers = await startWorkers(app, async (add) => {
+    const sender = add(
+      startDispatcher({
         db,
         channels: { email, sms },
         policy: {
@@ -187,40 +200,23 @@ export async function buildApp(deps: NotificationDeps): Promise<NotificationApp>
         retentionMs: config.DELIVERY_RETENTION_DAYS * 86_400_000,
         logger,
         registry: app.metrics.registry,
-      });
-      const wake = dispatcher.wake;
-      subscription = await subscribeNotifications({
-        bus,
-        db,
-        logger,
-        metrics: busMetrics(app.metrics.registry),
-        templates,
-        links: { publicUrl: config.PUBLIC_URL },
-        smsPerUserPerDay: config.SMS_PER_USER_PER_DAY,
-        onNotices: (items) => live.publish(items),
-        onQueued: wake,
-      });
-    }
-
-    noticeRoutes(app, { db, access });
-    preferenceRoutes(app, { db, access });
-    phoneRoutes(app, {
-      db,
-      access,
-      limits: { perUserPerDay: config.SMS_PER_USER_PER_DAY, codesPerNumberPerDay: config.SMS_CODES_PER_NUMBER_PER_DAY },
-      onQueued: () => dispatcher?.wake(),
-    });
-    streamRoutes(app, { db, cache, hub, access, ticketTtlSeconds: config.STREAM_TICKET_TTL_SECONDS });
-    adminRoutes(app, { db, access, onRequeued: () => dispatcher?.wake() });
-    // a try-it-out tool (an admin reads every user's mail there, reset links included): demo data only
-    if (email.mode === 'file' && config.DEMO_DATA && config.NODE_ENV !== 'production') {
-      devMailRoutes(app, { mailbox: createMailbox(mailDir(config)), access });
-    }
-  } catch (err) {
-    // nothing half-built outlives a failed start (Redis connections, timers, the consumer)
+      }),
+    );
+    dispatcher = sender;
+    // started last, stopped first: no new events while the dispatcher finishes its sends
+    const subscription = add(
+      await events.consume(
+        QUEUES.notifications,
+        notificationHandlers(notifier, { live: fanout, wake: wakeDispatcher }),
+        undefined,
+        { bindings: BINDINGS },
+      ),
+    );
+    return { dispatcher: sender, subscription };
+  }).catch(async (err: unknown) => {
+    // nothing half-built outlives a failed start (Redis connections, timers)
     await app.close().catch(() => {});
     throw err;
-  }
-
-  return { app, hub, dispatcher, subscription, email };
+  });
+  return { app, hub, email, ...workers };
 }

@@ -1,37 +1,19 @@
-// Starts the notification service: config, database + migrations, cache, bus, HTTP; drains on SIGTERM.
-import {
-  createLogger,
-  isMain,
-  listen,
-  openBus,
-  openCache,
-  openDb,
-  type RunningService,
-  runMain,
-  type SharedDeps,
-} from '@microbazaar/kit';
-import { buildApp, migrateNotification } from './app.js';
+// Starts the notification service (`npm run start:notification`, or inside `npm start`): its database, cache
+// (stream tickets) and bus; the kit's runner does the rest. Its mail, SMS and live fan-out clients close with the app.
+import { isMain, runMain, runService, type SharedDeps } from '@microbazaar/kit';
+import { buildApp, migrations } from './app.js';
 import { loadConfig, type NotificationConfig } from './config.js';
 
-export async function startNotification(config: NotificationConfig, shared: SharedDeps = {}): Promise<RunningService> {
-  const logger = createLogger('notification', config.LOG_LEVEL);
-  const { db, close: closeDb } = await openDb(config, config.DB_SCHEMA, shared);
-  const cache = openCache(config, 'notification:', shared.cache);
-  const bus = openBus(config, { name: 'notification', logger, shared: shared.bus });
-  const closeBackends = async () => {
-    await bus.close();
-    await cache.close();
-    await closeDb();
-  };
-  try {
-    const applied = await migrateNotification(db);
-    if (applied.length) logger.info({ applied }, 'migrations applied');
-    const { app } = await buildApp({ config, logger, db, cache, bus });
-    return await listen(app, { name: 'notification', port: config.PORT, host: config.HOST, onClose: closeBackends });
-  } catch (err) {
-    await closeBackends();
-    throw err;
-  }
+export function startNotification(config: NotificationConfig, shared?: SharedDeps) {
+  return runService({
+    name: 'notification',
+    config,
+    shared,
+    db: { schema: config.DB_SCHEMA, migrations },
+    cache: { prefix: 'notification:' },
+    bus: true,
+    build: ({ logger, db, cache, bus }) => buildApp({ config, logger, db, cache, bus }),
+  });
 }
 
 if (isMain(import.meta.url)) runMain(loadConfig, startNotification);

@@ -3,26 +3,32 @@ import { randomUUID } from 'node:crypto';
 import { eventually } from '@microbazaar/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deliveryStore } from '../src/store/deliveries.js';
-import { type Backends, confirmedOrder, money, type Service, startBackends, startService, user } from './harness.js';
+import {
+  confirmedOrder,
+  money,
+  type NotificationHarness,
+  type Service,
+  startNotificationHarness,
+  user,
+} from './harness.js';
 import { startSmtp, type TestSmtp } from './smtp.js';
 
 const WAIT = 15_000;
 
-let b: Backends;
+let b: NotificationHarness;
 let smtp: TestSmtp;
 let svc: Service;
 
 beforeAll(async () => {
   smtp = await startSmtp();
-  b = await startBackends('email');
   // four attempts: 50 ms, 100 ms, then 2 s before the last, so a test can bring the server back in between
-  svc = await startService(b, {
+  b = await startNotificationHarness('email', {
     env: { SMTP_URL: smtp.url, DELIVERY_MAX_ATTEMPTS: '4', DELIVERY_RETRY_DELAYS_MS: '50,100,2000' },
   });
+  svc = b.main;
 });
 
 afterAll(async () => {
-  await svc?.close();
   await b?.close();
   await smtp?.close();
 });

@@ -15,9 +15,9 @@ import { eventually } from '@microbazaar/kit/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { startNotification } from '../src/main.js';
-import { type Jwks, startJwks, user } from './harness.js';
+import { startJwks, user } from './harness.js';
 
-let jwks: Jwks;
+let jwks: Awaited<ReturnType<typeof startJwks>>;
 let shared: SharedDeps & { pglite: PgliteHost; bus: MemoryBroker; cache: MemoryCache };
 let service: RunningService;
 let dataDir: string;

@@ -1,5 +1,6 @@
-// Builds the notification service on a fresh PostgreSQL database, Redis, and RabbitMQ (or the in-memory bus)
-// with unique names, a JWKS served from loopback, and helpers to publish events and read streams.
+// The notification service on the kit's service harness (a fresh PostgreSQL database, a RabbitMQ name prefix, a
+// second bus publishing the shop's events), with Redis for the live fan-out and stream tickets, the auth service's
+// keys on loopback, more instances on the same backends, and a reader of server-sent-event streams.
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { type IncomingMessage, request } from 'node:http';
@@ -7,40 +8,31 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AnyEvent, EventData, EventOf, EventType } from '@microbazaar/contracts';
+import { createLogger, createPostgresDb, type Db, type Env, newEvent, RedisCache, type Role } from '@microbazaar/kit';
 import {
-  type Bus,
-  createLogger,
-  createPostgresDb,
-  type Db,
-  type Env,
-  MemoryBus,
-  newEvent,
-  RabbitBus,
-  RedisCache,
-  type Role,
-} from '@microbazaar/kit';
-import { testPrefix } from '@microbazaar/kit/bus/testkit';
-import {
-  createTestDatabase,
+  type ServiceHarness,
+  startServiceHarness,
   startTokenIssuer,
-  TEST_RABBITMQ_URL,
   TEST_REDIS_URL,
-  type TestDatabase,
+  type TokenIssuer,
   uniquePrefix,
 } from '@microbazaar/kit/testing';
-import { buildApp, migrateNotification, type NotificationApp, type NotificationDeps } from '../src/app.js';
+import { buildApp, migrations, type NotificationDeps, type NotificationService } from '../src/app.js';
 import { loadConfig, type NotificationConfig } from '../src/config.js';
 
 export interface Jwks {
   url: string;
   /** an access token as the auth service issues it */
   sign(claims: { sub: string; role?: string; email?: string }, expiresIn?: string | number): Promise<string>;
-  close(): Promise<void>;
 }
 
-/** The kit's token issuer with this file's sign({ sub, role, email }) shape. */
-export async function startJwks(): Promise<Jwks> {
+/** The kit's token issuer (the auth service's keys on loopback) with a sign({ sub, role, email }) shape. */
+export async function startJwks(): Promise<Jwks & { close(): Promise<void> }> {
   const tokens = await startTokenIssuer();
+  return { ...jwksOf(tokens), close: tokens.close };
+}
+
+function jwksOf(tokens: TokenIssuer): Jwks {
   return {
     url: tokens.jwksUrl,
     sign: (claims, expiresIn = '5m') =>
@@ -48,18 +40,27 @@ export async function startJwks(): Promise<Jwks> {
         email: claims.email ?? `${claims.sub}@example.com`,
         expiresIn,
       }),
-    close: tokens.close,
   };
 }
 
-export interface Backends {
-  database: TestDatabase;
-  bus: Bus;
+export type InstanceOptions = { env?: Env } & Partial<
+  Pick<NotificationDeps, 'email' | 'sms' | 'workers' | 'live' | 'logger'>
+>;
+
+/** One instance of the service, listening on a random loopback port. */
+export interface Service extends NotificationService {
+  url: string;
+  config: NotificationConfig;
+  db: Db;
+  close(): Promise<void>;
+}
+
+export interface NotificationHarness extends ServiceHarness<NotificationService> {
+  /** the first instance: it consumes notifications_queue and runs the dispatcher (unless workers: false) */
+  main: Service;
   jwks: Jwks;
-  prefix: string;
   dataDir: string;
-  /** one pool per service instance, as separate processes would have */
-  pool(): Db;
+  /** publishes an event as another service would (an id of one's own makes a duplicate) */
   publish<T extends EventType>(
     type: T,
     data: EventData<T>,
@@ -67,101 +68,118 @@ export interface Backends {
   ): Promise<EventOf<T>>;
   /** publishes an event again as it was (a redelivery) */
   republish(event: AnyEvent): Promise<void>;
-  close(): Promise<void>;
+  /** another instance on the same database (its own pool), bus and Redis, closed with the harness */
+  instance(opts?: InstanceOptions): Promise<Service>;
 }
 
-export async function startBackends(label: string, opts: { bus?: 'rabbitmq' | 'memory' } = {}): Promise<Backends> {
-  const database = await createTestDatabase(`notif${label}`);
-  const prefix = testPrefix(`n${label}`);
-  const bus: Bus =
-    opts.bus === 'memory'
-      ? new MemoryBus({ prefix })
-      : new RabbitBus({ url: TEST_RABBITMQ_URL, prefix, name: `test-notification-${label}` });
-  if (bus instanceof RabbitBus) await bus.ready();
-  const jwks = await startJwks();
-  const pools: Db[] = [];
-  const pool = () => {
-    const db = createPostgresDb({ url: database.url, schema: 'notification', poolMax: 5 });
-    pools.push(db);
-    return db;
+export async function startNotificationHarness(
+  label: string,
+  opts: InstanceOptions = {},
+): Promise<NotificationHarness> {
+  const tokens = await startTokenIssuer();
+  const jwks = jwksOf(tokens);
+  const dataDir = mkdtempSync(join(tmpdir(), 'mbt-notification-'));
+  const prefix = uniquePrefix(`n${label}`);
+  const configOf = (env: Env = {}) =>
+    loadConfig({
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      AUTH_JWKS_URL: jwks.url,
+      REDIS_URL: TEST_REDIS_URL,
+      LIVE_CHANNEL: `${prefix}live`,
+      DATA_DIR: dataDir,
+      PUBLIC_URL: 'https://shop.example',
+      DELIVERY_SWEEP_INTERVAL_MS: '50',
+      DELIVERY_RETRY_DELAYS_MS: '50,100',
+      DELIVERY_MAX_ATTEMPTS: '3',
+      BUS_RETRY_DELAYS_MS: '100,200',
+      ...env,
+    });
+  /** builds an instance on a pool and the bus, listening; close() closes what it opened */
+  const start = async (
+    db: Db,
+    bus: NotificationDeps['bus'],
+    o: InstanceOptions,
+    closeDb: boolean,
+  ): Promise<Service> => {
+    const config = configOf(o.env);
+    const cache = new RedisCache(TEST_REDIS_URL, uniquePrefix(`notification:${prefix}`));
+    const built = await buildApp({
+      config,
+      logger: o.logger ?? createLogger('notification-test', config.LOG_LEVEL),
+      db,
+      cache,
+      bus,
+      ...(o.email ? { email: o.email } : {}),
+      ...(o.sms ? { sms: o.sms } : {}),
+      ...(o.live ? { live: o.live } : {}),
+      ...(o.workers === false ? { workers: false } : {}),
+    }).catch(async (err: unknown) => {
+      await cache.close();
+      throw err;
+    });
+    await built.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = built.app.server.address() as AddressInfo;
+    let closing: Promise<void> | undefined;
+    return {
+      ...built,
+      url: `http://127.0.0.1:${port}`,
+      config,
+      db,
+      // a test may close an instance itself; the harness closes it again at the end
+      close: () =>
+        (closing ??= (async () => {
+          await built.app.close();
+          await cache.close();
+          if (closeDb) await db.close();
+        })()),
+    };
   };
-  await migrateNotification(pool());
+
+  let main: Service | undefined;
+  const h = await startServiceHarness({
+    label: `notif${label}`,
+    schema: 'notification',
+    migrations,
+    observe: [],
+    build: async ({ db, bus }) => {
+      main = await start(db, bus, opts, false);
+      return main;
+    },
+  }).catch(async (err: unknown) => {
+    await main?.close();
+    await tokens.close();
+    throw err;
+  });
+  const instances: Service[] = [];
+  h.onClose(async () => {
+    for (const s of instances.splice(0)) await s.close().catch(() => {});
+    await main?.close();
+    await tokens.close();
+  });
   return {
-    database,
-    bus,
+    ...h,
+    main: main as Service,
     jwks,
-    prefix,
-    dataDir: mkdtempSync(join(tmpdir(), 'mbt-notification-')),
-    pool,
+    dataDir,
     async publish(type, data, o = {}) {
       const event = newEvent(type, data, o);
-      await bus.publish([event as AnyEvent]);
+      await h.platform.publish([event as AnyEvent]);
       return event;
     },
     async republish(event) {
-      await bus.publish([event]);
+      await h.platform.publish([event]);
     },
-    async close() {
-      if (bus instanceof RabbitBus) await bus.deleteTopology().catch(() => {});
-      await bus.close();
-      await Promise.all(pools.map((p) => p.close().catch(() => {})));
-      await jwks.close();
-      await database.drop();
-    },
-  };
-}
-
-export interface Service extends NotificationApp {
-  url: string;
-  config: NotificationConfig;
-  db: Db;
-  close(): Promise<void>;
-}
-
-/** One instance of the service on the backends, listening on a random loopback port. */
-export async function startService(
-  b: Backends,
-  opts: { env?: Env } & Partial<Pick<NotificationDeps, 'email' | 'sms' | 'background' | 'live' | 'logger'>> = {},
-): Promise<Service> {
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
-    HOST: '127.0.0.1',
-    PORT: '0',
-    AUTH_JWKS_URL: b.jwks.url,
-    REDIS_URL: TEST_REDIS_URL,
-    LIVE_CHANNEL: `${b.prefix}live`,
-    DATA_DIR: b.dataDir,
-    PUBLIC_URL: 'https://shop.example',
-    DELIVERY_SWEEP_INTERVAL_MS: '50',
-    DELIVERY_RETRY_DELAYS_MS: '50,100',
-    DELIVERY_MAX_ATTEMPTS: '3',
-    BUS_RETRY_DELAYS_MS: '100,200',
-    ...opts.env,
-  });
-  const db = b.pool();
-  const cache = new RedisCache(TEST_REDIS_URL, uniquePrefix(`notification:${b.prefix}`));
-  const built = await buildApp({
-    config,
-    logger: opts.logger ?? createLogger('notification-test', config.LOG_LEVEL),
-    db,
-    cache,
-    bus: b.bus,
-    ...(opts.email ? { email: opts.email } : {}),
-    ...(opts.sms ? { sms: opts.sms } : {}),
-    ...(opts.live ? { live: opts.live } : {}),
-    ...(opts.background === false ? { background: false } : {}),
-  });
-  await built.app.listen({ port: 0, host: '127.0.0.1' });
-  const { port } = built.app.server.address() as AddressInfo;
-  return {
-    ...built,
-    url: `http://127.0.0.1:${port}`,
-    config,
-    db,
-    async close() {
-      await built.app.close();
-      await cache.close();
+    async instance(o = {}) {
+      const db = createPostgresDb({ url: h.database.url, schema: 'notification', poolMax: 5 });
+      const svc = await start(db, h.bus, o, true).catch(async (err: unknown) => {
+        await db.close();
+        throw err;
+      });
+      instances.push(svc);
+      return svc;
     },
   };
 }

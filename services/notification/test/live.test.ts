@@ -7,12 +7,11 @@ import { createLogger } from '@microbazaar/kit';
 import { eventually, TEST_RABBITMQ_URL, TEST_REDIS_URL } from '@microbazaar/kit/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
-  type Backends,
+  type NotificationHarness,
   openStream,
   type Service,
   type SseClient,
-  startBackends,
-  startService,
+  startNotificationHarness,
   user,
 } from './harness.js';
 
@@ -56,21 +55,16 @@ async function startRedisProxy(): Promise<RedisProxy> {
   };
 }
 
-let b: Backends;
-/** consumes the queue and publishes live notices on the real Redis */
-let worker: Service;
-const services: Service[] = [];
+/** its main instance consumes the queue and publishes live notices on the real Redis */
+let b: NotificationHarness;
 const streams: SseClient[] = [];
 
 beforeAll(async () => {
-  b = await startBackends('live');
-  worker = await startService(b);
+  b = await startNotificationHarness('live');
 });
 
 afterAll(async () => {
   for (const s of streams) s.close();
-  for (const s of services) await s.close();
-  await worker?.close();
   await b?.close();
 });
 
@@ -94,8 +88,7 @@ describe('Redis unreachable', () => {
     const proxy = await startRedisProxy();
     await proxy.down();
     const started = Date.now();
-    const svc = await startService(b, { background: false, env: { REDIS_URL: proxy.url } });
-    services.push(svc);
+    const svc = await b.instance({ workers: false, env: { REDIS_URL: proxy.url } });
     expect(Date.now() - started).toBeLessThan(WAIT);
     const down = await ready(svc);
     expect(down.status).toBe(503);
@@ -111,8 +104,7 @@ describe('Redis unreachable', () => {
   it('streams that stayed open through an outage get the notices published meanwhile, once', async () => {
     const proxy = await startRedisProxy();
     // serves the stream; every notice it writes came over Redis (through the proxy) or from the catch-up
-    const edge = await startService(b, { background: false, env: { REDIS_URL: proxy.url } });
-    services.push(edge);
+    const edge = await b.instance({ workers: false, env: { REDIS_URL: proxy.url } });
     await eventually(async () => expect((await ready(edge)).status).toBe(200), WAIT);
     const u = user();
     const stream = await openStream(`${edge.url}/api/notifications/stream`, {
@@ -153,20 +145,18 @@ describe('without REDIS_URL', () => {
   it('warns at start when RabbitMQ says there may be several instances, not in embedded mode', async () => {
     const logger = createLogger('notification-test', 'silent');
     const warn = vi.spyOn(logger, 'warn');
-    const distributed = await startService(b, {
-      background: false,
+    await b.instance({
+      workers: false,
       logger,
       env: { REDIS_URL: '', RABBITMQ_URL: TEST_RABBITMQ_URL },
     });
-    services.push(distributed);
     const warnings = () => warn.mock.calls.map((args) => args.find((a) => typeof a === 'string'));
     expect(warnings()).toContain(
       'REDIS_URL is not set: live notices reach only streams on this instance; set REDIS_URL when running several instances',
     );
 
     warn.mockClear();
-    const embedded = await startService(b, { background: false, logger, env: { REDIS_URL: '' } });
-    services.push(embedded);
+    const embedded = await b.instance({ workers: false, logger, env: { REDIS_URL: '' } });
     expect(warnings().filter((w) => w?.includes('REDIS_URL'))).toEqual([]);
     expect((await ready(embedded)).status).toBe(200);
   });

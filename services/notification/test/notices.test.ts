@@ -6,9 +6,16 @@ import { join } from 'node:path';
 import { encodeCursor } from '@microbazaar/kit';
 import { eventually } from '@microbazaar/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEmailChannel } from '../src/channels/email.js';
+import { createEmailChannel } from '../src/adapters/email.js';
 import { deliveryStore } from '../src/store/deliveries.js';
-import { type Backends, confirmedOrder, money, type Service, startBackends, startService, user } from './harness.js';
+import {
+  confirmedOrder,
+  money,
+  type NotificationHarness,
+  type Service,
+  startNotificationHarness,
+  user,
+} from './harness.js';
 
 const WAIT = 10_000;
 
@@ -47,14 +54,13 @@ async function startTwilio() {
   };
 }
 
-let b: Backends;
+let b: NotificationHarness;
 let svc: Service;
 let twilio: Awaited<ReturnType<typeof startTwilio>>;
 
 beforeAll(async () => {
   twilio = await startTwilio();
-  b = await startBackends('notices', { bus: 'memory' });
-  svc = await startService(b, {
+  b = await startNotificationHarness('notices', {
     env: {
       // the dev mailbox is part of the try-it-out extras
       DEMO_DATA: 'true',
@@ -65,10 +71,10 @@ beforeAll(async () => {
       TWILIO_API_URL: twilio.url,
     },
   });
+  svc = b.main;
 });
 
 afterAll(async () => {
-  await svc?.close();
   await b?.close();
   await twilio?.close();
 });
@@ -465,7 +471,7 @@ describe('SMS', () => {
 describe('SMS caps', () => {
   let capped: Service;
   beforeAll(async () => {
-    capped = await startService(b, {
+    capped = await b.instance({
       env: {
         SMS_PROVIDER: 'twilio',
         TWILIO_ACCOUNT_SID: 'AC0123456789',
@@ -476,10 +482,9 @@ describe('SMS caps', () => {
         SMS_CODES_PER_NUMBER_PER_DAY: '2',
       },
       // the main service consumes the events; this one answers requests with its own limits
-      background: false,
+      workers: false,
     });
   });
-  afterAll(() => capped?.close());
 
   const post = (headers: Record<string, string>, url: string) => capped.app.inject({ method: 'POST', url, headers });
 
@@ -570,7 +575,7 @@ describe('embedded mailbox (no SMTP_URL)', () => {
   });
 
   it('is not served without demo data (a service started on its own)', async () => {
-    const plain = await startService(b, { background: false });
+    const plain = await b.instance({ workers: false });
     try {
       const admin = await auth(user(), 'admin');
       expect((await plain.app.inject({ url: '/api/notifications/dev/mail', headers: admin })).statusCode).toBe(404);
@@ -586,8 +591,8 @@ describe('embedded mailbox (no SMTP_URL)', () => {
       mailDir: join(b.dataDir, 'prod-mail'),
       from: 'shop <no-reply@shop.example>',
     });
-    const prod = await startService(b, {
-      background: false,
+    const prod = await b.instance({
+      workers: false,
       // loadConfig refuses production without SMTP_URL: only an injected channel can still write files
       env: { NODE_ENV: 'production', SMTP_URL: 'smtp://127.0.0.1:1' },
       email,

@@ -1,7 +1,7 @@
 // A real SMTP server on loopback (smtp-server) that keeps every message it receives, decoded; stop() and start() it to test an outage.
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
-import { readHeaders } from '../src/channels/mailbox.js';
+import { readHeaders } from '../src/adapters/mailbox.js';
 
 export interface ReceivedMail {
   from: string;

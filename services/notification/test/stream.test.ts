@@ -8,19 +8,17 @@ import { type App, createLogger, MemoryCache } from '@microbazaar/kit';
 import { eventually } from '@microbazaar/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  type Backends,
   confirmedOrder,
+  type NotificationHarness,
   openStream,
   type Service,
   type SseClient,
-  startBackends,
-  startService,
+  startNotificationHarness,
   user,
 } from './harness.js';
 
-let b: Backends;
-/** consumes the queue */
-let worker: Service;
+/** its main instance consumes the queue */
+let b: NotificationHarness;
 /** serves the streams, consumes nothing: every notice it writes came over Redis */
 let edge: Service;
 let gateway: App;
@@ -28,9 +26,8 @@ let gatewayUrl: string;
 const streams: SseClient[] = [];
 
 beforeAll(async () => {
-  b = await startBackends('stream');
-  worker = await startService(b);
-  edge = await startService(b, { background: false, env: { STREAM_PING_INTERVAL_MS: '200' } });
+  b = await startNotificationHarness('stream');
+  edge = await b.instance({ workers: false, env: { STREAM_PING_INTERVAL_MS: '200' } });
   const config = loadGatewayConfig({
     LOG_LEVEL: 'silent',
     HOST: '127.0.0.1',
@@ -51,8 +48,6 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const s of streams) s.close();
   await gateway?.close();
-  await edge?.close();
-  await worker?.close();
   await b?.close();
 });
 
@@ -231,7 +226,7 @@ describe('stream authentication', () => {
 });
 
 it('shutting an instance down ends its streams (clients reconnect elsewhere)', async () => {
-  const spare = await startService(b, { background: false });
+  const spare = await b.instance({ workers: false });
   const stream = await openStream(`${spare.url}/api/notifications/stream`, {
     authorization: `Bearer ${await token(user())}`,
   });

@@ -1,15 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { newEvent } from '@microbazaar/kit';
 import { describe, expect, it } from 'vitest';
-import {
-  chooseChannels,
-  type NotifyingEventOf,
-  OrderNotYetKnown,
-  type OrderView,
-  orderNumber,
-  planNotices,
-  type Recipient,
-} from './notices.js';
+import { chooseChannels } from './channels.js';
+import { orderNumber } from './messages.js';
+import { type NotifyingEventOf, OrderNotYetKnown, type OrderView, planNotices, type Recipient } from './notices.js';
 import { DEFAULT_PREFERENCES } from './preferences.js';
 
 const links = { publicUrl: 'https://shop.example/' };

@@ -1,7 +1,7 @@
-// What each event tells the customer, on which channels: pure rules, no I/O.
+// What each event tells the customer (in-app, email, SMS) before preferences: pure rules, no I/O.
 import type { AnyEvent, EventData, Money } from '@microbazaar/contracts';
-import { formatMoney, multiply } from './money.js';
-import type { ChannelName, Preferences } from './preferences.js';
+import { baseModel, type Links, type MessageModel, orderModel } from './messages.js';
+import { formatMoney } from './money.js';
 
 /** The events this service turns into notices (order.created only feeds the order read model). */
 export const NOTIFYING_EVENTS = [
@@ -43,33 +43,6 @@ export interface OrderView {
   status: string;
 }
 
-export interface Links {
-  /** the storefront, e.g. http://localhost:8080 */
-  publicUrl: string;
-}
-
-/** Everything a template may show; built here so templates only lay it out. */
-export interface MessageModel {
-  name: string;
-  shopUrl: string;
-  notificationsUrl: string;
-  preferencesUrl: string;
-  order?: {
-    id: string;
-    number: string;
-    url: string;
-    lines: { name: string; quantity: number; unitPrice: string; lineTotal: string }[];
-    total: string | null;
-    carrier?: string | undefined;
-    trackingNumber?: string | undefined;
-  };
-  reason?: string;
-  amount?: string;
-  refundFollows?: boolean;
-  resetUrl?: string;
-  expiresAt?: string;
-}
-
 export interface NoticePlan {
   type: NotifyingEvent;
   userId: string;
@@ -83,49 +56,12 @@ export interface NoticePlan {
   model: MessageModel;
 }
 
-/** `#1A2B3C4D`: what a customer reads out on the phone. */
-export function orderNumber(orderId: string): string {
-  return `#${orderId.replace(/-/g, '').slice(0, 8).toUpperCase()}`;
-}
-
 const CANCEL_REASONS: Record<EventData<'order.cancelled'>['reason'], string> = {
   out_of_stock: 'some items were out of stock',
   payment_failed: 'the payment did not go through',
   expired: 'checkout was not completed in time',
   customer: 'you cancelled it',
 };
-
-function baseModel(name: string | null, links: Links): MessageModel {
-  const shopUrl = links.publicUrl.replace(/\/+$/, '');
-  return {
-    name: name?.trim() || 'there',
-    shopUrl,
-    notificationsUrl: `${shopUrl}/account/notifications`,
-    preferencesUrl: `${shopUrl}/account/notifications/preferences`,
-  };
-}
-
-function orderModel(
-  orderId: string,
-  links: Links,
-  order: OrderView | null,
-  extra: { carrier?: string | undefined; trackingNumber?: string | undefined } = {},
-): NonNullable<MessageModel['order']> {
-  const lines = (order?.items ?? []).map((line) => ({
-    name: line.name?.trim() || `Item ${line.productId.slice(0, 8)}`,
-    quantity: line.quantity,
-    unitPrice: formatMoney(line.unitPrice),
-    lineTotal: formatMoney(multiply(line.unitPrice, line.quantity)),
-  }));
-  return {
-    id: orderId,
-    number: orderNumber(orderId),
-    url: `${links.publicUrl.replace(/\/+$/, '')}/orders/${orderId}`,
-    lines,
-    total: order?.total ? formatMoney(order.total) : null,
-    ...extra,
-  };
-}
 
 const human = (date: Date) => `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 
@@ -330,41 +266,4 @@ export function userIdOf(event: NotifyingEventOf, order: OrderView | null): stri
     default:
       return event.data.userId;
   }
-}
-
-export interface ChannelChoice {
-  inApp: boolean;
-  email: string | null;
-  sms: string | null;
-  /**
-   * Channels the user wants that cannot be used because an address is missing: worth recording
-   * (the inbox outcome). Channels switched off by preference are the expected case and are not.
-   */
-  unreachable: string[];
-}
-
-/** Applies the user's preferences (and what we know of their addresses) to a plan. */
-export function chooseChannels(plan: NoticePlan, prefs: Preferences, recipient: Recipient | null): ChannelChoice {
-  const unreachable: string[] = [];
-  const allowed = (channel: ChannelName) => plan.transactional || prefs[channel];
-  let email: string | null = null;
-  if (plan.email && allowed('email')) {
-    if (!recipient?.email) unreachable.push('email: no address known');
-    else if (!isMailableAddress(recipient.email))
-      unreachable.push('email: the address has characters mail headers split on');
-    else email = recipient.email;
-  }
-  let sms: string | null = null;
-  if (plan.sms && allowed('sms')) {
-    if (!prefs.phone) unreachable.push('sms: no phone number');
-    else if (!prefs.phoneVerified) unreachable.push('sms: the phone number is not verified');
-    else sms = prefs.phone;
-  }
-  const inApp = plan.inApp !== undefined && allowed('inApp');
-  return { inApp, email, sms, unreachable };
-}
-
-/** An address a mail header takes as one recipient: none of `,;<>` (nor quotes or brackets) can add another. */
-export function isMailableAddress(address: string): boolean {
-  return !/[,;<>"()[\]\\\s]/.test(address);
 }

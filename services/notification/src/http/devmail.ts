@@ -1,7 +1,7 @@
 // Embedded mode only: the mails the file transport wrote under .data/mail (an admin sees all, a user their own).
 import { type App, errorResponses, Limit, NotFound, principalOf } from '@microbazaar/kit';
 import { Type } from '@sinclair/typebox';
-import { addresses, type Mailbox, readHeaders } from '../channels/mailbox.js';
+import { addresses, type Mailbox, readHeaders } from '../adapters/mailbox.js';
 import type { Access } from './access.js';
 import { MailIdParams, MailSummary } from './schemas.js';
 

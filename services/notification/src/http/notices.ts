@@ -1,30 +1,11 @@
 // In-app notices: a user's own feed (cursor pages), one notice, read marks and the unread count.
-import {
-  type App,
-  type Db,
-  decodeCursor,
-  errorResponses,
-  IdParams,
-  invalidCursor,
-  keysetPage,
-  NotFound,
-  Page,
-  principalOf,
-} from '@microbazaar/kit';
-import { noticeStore, presentNotice } from '../store/notices.js';
+import { type App, errorResponses, IdParams, Page, principalOf } from '@microbazaar/kit';
+import type { Notices } from '../usecases/notices.js';
 import type { Access } from './access.js';
 import { Notice, NoticeListQuery, ReadAllResult, ReadBody, UnreadCount } from './schemas.js';
 
-/** A feed position from a page cursor; anything but a positive whole number would reach SQL as a bad bigint. */
-function beforeSeqOf(cursor: string): number {
-  const [seq] = decodeCursor(cursor, ['number']) as [number];
-  if (!Number.isSafeInteger(seq) || seq <= 0) throw invalidCursor();
-  return seq;
-}
-
-export function noticeRoutes(app: App, deps: { db: Db; access: Access }) {
-  const { access } = deps;
-  const notices = noticeStore(deps.db);
+export function noticeRoutes(app: App, deps: { notices: Notices; access: Access }) {
+  const { notices, access } = deps;
   const common = { tags: ['notifications'], security: [{ bearerAuth: [] }] };
 
   app.get(
@@ -38,13 +19,7 @@ export function noticeRoutes(app: App, deps: { db: Db; access: Access }) {
         response: { 200: Page(Notice), ...errorResponses(400, 401, 503) },
       },
     },
-    async (req) => {
-      const { limit, cursor, unread } = req.query;
-      const beforeSeq = cursor ? beforeSeqOf(cursor) : undefined;
-      const rows = await notices.page(principalOf(req).userId, { limit, beforeSeq, unread });
-      const page = keysetPage(rows, limit, (n) => [n.seq]);
-      return { items: page.items.map(presentNotice), nextCursor: page.nextCursor };
-    },
+    async (req) => notices.feed(principalOf(req).userId, req.query),
   );
 
   app.get(
@@ -84,11 +59,7 @@ export function noticeRoutes(app: App, deps: { db: Db; access: Access }) {
         response: { 200: Notice, ...errorResponses(400, 401, 404, 503) },
       },
     },
-    async (req) => {
-      const notice = await notices.get(principalOf(req).userId, req.params.id);
-      if (!notice) throw new NotFound('Notification not found');
-      return presentNotice(notice);
-    },
+    async (req) => notices.one(principalOf(req).userId, req.params.id),
   );
 
   app.patch(
@@ -103,10 +74,6 @@ export function noticeRoutes(app: App, deps: { db: Db; access: Access }) {
         response: { 200: Notice, ...errorResponses(400, 401, 404, 503) },
       },
     },
-    async (req) => {
-      const notice = await notices.setRead(principalOf(req).userId, req.params.id, req.body.read);
-      if (!notice) throw new NotFound('Notification not found');
-      return presentNotice(notice);
-    },
+    async (req) => notices.markRead(principalOf(req).userId, req.params.id, req.body.read),
   );
 }

@@ -1,12 +1,11 @@
 // A user's notification preferences: which channels, and the phone number SMS go to.
-import { type App, type Db, errorResponses, principalOf } from '@microbazaar/kit';
-import { applyChange } from '../domain/preferences.js';
-import { preferenceStore } from '../store/preferences.js';
+import { type App, errorResponses, principalOf } from '@microbazaar/kit';
+import type { PreferencesUseCase } from '../usecases/preferences.js';
 import type { Access } from './access.js';
 import { Preferences, PreferencesChange } from './schemas.js';
 
-export function preferenceRoutes(app: App, deps: { db: Db; access: Access }) {
-  const { db, access } = deps;
+export function preferenceRoutes(app: App, deps: { preferences: PreferencesUseCase; access: Access }) {
+  const { preferences, access } = deps;
   const common = { tags: ['notifications'], security: [{ bearerAuth: [] }] };
 
   app.get(
@@ -19,7 +18,7 @@ export function preferenceRoutes(app: App, deps: { db: Db; access: Access }) {
         response: { 200: Preferences, ...errorResponses(401, 503) },
       },
     },
-    async (req) => preferenceStore(db).get(principalOf(req).userId),
+    async (req) => preferences.get(principalOf(req).userId),
   );
 
   app.put(
@@ -33,12 +32,6 @@ export function preferenceRoutes(app: App, deps: { db: Db; access: Access }) {
         response: { 200: Preferences, ...errorResponses(400, 401, 503) },
       },
     },
-    async (req) => {
-      const userId = principalOf(req).userId;
-      return db.transaction(async (tx) => {
-        const store = preferenceStore(tx);
-        return store.put(userId, applyChange(await store.getForUpdate(userId), req.body));
-      });
-    },
+    async (req) => preferences.change(principalOf(req).userId, req.body),
   );
 }

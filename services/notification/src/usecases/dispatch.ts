@@ -1,8 +1,7 @@
 // Sends queued emails and SMS apart from event handling, so a slow or dead mail server never holds up acks.
 import { type Db, type Logger, wakeLoop } from '@microbazaar/kit';
 import { Counter, type Registry } from 'prom-client';
-import type { Channel } from '../channels/types.js';
-import { PermanentSendError } from '../channels/types.js';
+import { type Channel, PermanentSendError } from '../adapters/channel.js';
 import { afterFailure, type DeliveryPolicy } from '../domain/delivery.js';
 import { type DeliveryChannel, type DueDelivery, deliveryStore } from '../store/deliveries.js';
 

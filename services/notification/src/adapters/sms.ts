@@ -2,7 +2,7 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from '@microbazaar/kit';
-import { type Channel, type OutgoingMessage, PermanentSendError, type Receipt } from './types.js';
+import { type Channel, type OutgoingMessage, PermanentSendError, type Receipt } from './channel.js';
 
 export interface SmsProvider {
   readonly name: string;

@@ -1,4 +1,4 @@
-// What email and SMS implement: one message to one address, retried. In-app notices are stored and streamed (live/).
+// What email and SMS implement: one message to one address, retried. In-app notices are stored and streamed instead.
 
 /** A rendered message for one recipient. */
 export interface OutgoingMessage {

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
-import type { MessageModel } from '../domain/notices.js';
+import type { MessageModel } from '../domain/messages.js';
 
 export const TEMPLATES_DIR = fileURLToPath(new URL('../../templates', import.meta.url));
 

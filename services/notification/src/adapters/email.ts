@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
-import { type Channel, type OutgoingMessage, PermanentSendError, type Receipt } from './types.js';
+import { type Channel, type OutgoingMessage, PermanentSendError, type Receipt } from './channel.js';
 
 export interface EmailOptions {
   /** smtp(s)://user:pass@host:port; unset = file mailbox */

@@ -1,6 +1,6 @@
 // The open server-sent-event streams of this instance, by user: writes notices, pings, and ends them.
 import { PassThrough } from 'node:stream';
-import type { LiveNotice } from './fanout.js';
+import type { LiveNotice } from '../adapters/live.js';
 
 /** A slow client whose unsent frames pass this is dropped; it reconnects and replays from Last-Event-ID. */
 const MAX_BUFFERED_BYTES = 1 << 20;

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { eventually } from '@microbazaar/kit/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { LiveNotice } from './fanout.js';
-import { StreamHub } from './hub.js';
+import type { LiveNotice } from '../adapters/live.js';
+import { StreamHub } from './streams.js';
 
 const hubs: StreamHub[] = [];
 afterEach(() => {

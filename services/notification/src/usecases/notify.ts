@@ -1,46 +1,18 @@
-// notifications_queue: each event, once (inbox), becomes stored notices and queued mails/SMS in one transaction.
-import { type AnyEvent, QUEUES } from '@microbazaar/contracts';
-import {
-  type Bus,
-  type BusMetrics,
-  type Db,
-  type EventHandlers,
-  type HandlerContext,
-  type HandlerOutcome,
-  inboxHandler,
-  type Logger,
-  type Sql,
-  type Subscription,
-} from '@microbazaar/kit';
-import type { Templates } from '../channels/templates.js';
-import {
-  chooseChannels,
-  type Links,
-  NOTIFYING_EVENTS,
-  type NotifyingEventOf,
-  type OrderView,
-  planNotices,
-  type Recipient,
-  userIdOf,
-} from '../domain/notices.js';
-import type { LiveNotice } from '../live/fanout.js';
+// One shop event becomes the customer's notices: the read models, the preferences, then the in-app notice and the
+// queued emails/SMS, all in the event's inbox transaction (events/handlers.ts calls it).
+import type { AnyEvent } from '@microbazaar/contracts';
+import type { HandlerOutcome, Sql } from '@microbazaar/kit';
+import type { LiveNotice } from '../adapters/live.js';
+import type { Templates } from '../adapters/templates.js';
+import { chooseChannels } from '../domain/channels.js';
+import type { Links } from '../domain/messages.js';
+import { type NotifyingEventOf, type OrderView, planNotices, type Recipient, userIdOf } from '../domain/notices.js';
 import { contactStore } from '../store/contacts.js';
 import { deliveryStore } from '../store/deliveries.js';
 import { noticeStore, presentNotice } from '../store/notices.js';
 import { orderStore } from '../store/orders.js';
 import { recipientStore } from '../store/recipients.js';
 import { smsStore } from '../store/sms.js';
-
-export const NOTIFICATIONS_QUEUE = QUEUES.notifications;
-
-/** The queue's bindings: the notifying events, and order.created for the order read model. */
-export const BINDINGS = [...NOTIFYING_EVENTS, 'order.created'] as const;
-
-/** What one handled event produced, for the work that follows its commit. */
-export interface Produced {
-  notices: LiveNotice[];
-  queued: number;
-}
 
 export interface NotifierDeps {
   templates: Templates;
@@ -49,11 +21,16 @@ export interface NotifierDeps {
   smsPerUserPerDay: number;
 }
 
+/** What one handled event produced, for the work that follows its commit. */
+export interface Produced {
+  notices: LiveNotice[];
+  queued: number;
+}
+
+export type OrderCreated = Extract<AnyEvent, { type: 'order.created' }>;
+
 /** Applies an order event to the read model. */
-async function applyOrder(
-  tx: Sql,
-  event: NotifyingEventOf | Extract<AnyEvent, { type: 'order.created' }>,
-): Promise<OrderView | null> {
+async function applyOrder(tx: Sql, event: NotifyingEventOf | OrderCreated): Promise<OrderView | null> {
   const orders = orderStore(tx);
   switch (event.type) {
     case 'order.created':
@@ -158,54 +135,22 @@ async function withinSmsCap(deps: NotifierDeps, tx: Sql, userId: string, choice:
   return false;
 }
 
-/** The typed handlers of the queue, writing what they produce into `produced`. */
-export function notificationHandlers(deps: NotifierDeps, produced: Produced): EventHandlers {
-  const run = (tx: Sql, event: NotifyingEventOf, _ctx: HandlerContext) => notify(deps, tx, event, produced);
+export interface Notifier {
+  /** order.created: the order read model only (who owns the order, its lines and total) */
+  recordOrder(tx: Sql, event: OrderCreated): Promise<void>;
+  /** A notifying event: its notices stored and its messages queued in `tx`; what it produced, for after the commit. */
+  notify(tx: Sql, event: NotifyingEventOf): Promise<{ outcome: HandlerOutcome; produced: Produced }>;
+}
+
+export function createNotifier(deps: NotifierDeps): Notifier {
   return {
-    'order.created': async (tx, event) => {
+    async recordOrder(tx, event) {
       await applyOrder(tx, event);
     },
-    'user.registered': run,
-    'user.password_reset_requested': run,
-    'order.confirmed': run,
-    'order.cancelled': run,
-    'order.shipped': run,
-    'order.delivered': run,
-    'payment.failed': run,
-    'payment.refunded': run,
-  } satisfies Required<Pick<EventHandlers, (typeof BINDINGS)[number]>>;
-}
-
-export interface SubscribeOptions extends NotifierDeps {
-  bus: Bus;
-  db: Db;
-  logger: Logger;
-  metrics?: BusMetrics;
-  /** after commit: push the new notices to open streams (all instances) */
-  onNotices(items: LiveNotice[]): Promise<void>;
-  /** after commit: mails or SMS were queued */
-  onQueued(): void;
-}
-
-/** Consumes notifications_queue through the inbox; after each commit, the live push and a dispatcher wake-up. */
-export function subscribeNotifications(opts: SubscribeOptions): Promise<Subscription> {
-  const { bus, db, logger } = opts;
-  return bus.subscribe({
-    queue: NOTIFICATIONS_QUEUE,
-    bindings: BINDINGS,
-    logger,
-    ...(opts.metrics ? { metrics: opts.metrics } : {}),
-    handler: async (delivery) => {
+    async notify(tx, event) {
       const produced: Produced = { notices: [], queued: 0 };
-      const outcome = await inboxHandler(db, NOTIFICATIONS_QUEUE, notificationHandlers(opts, produced))(delivery);
-      // committed: a failed live push loses only the push (streams replay from Last-Event-ID)
-      if (produced.notices.length) {
-        opts
-          .onNotices(produced.notices)
-          .catch((err: unknown) => delivery.log.warn({ err: (err as Error).message }, 'live notice push failed'));
-      }
-      if (produced.queued) opts.onQueued();
-      return outcome;
+      const outcome = await notify(deps, tx, event, produced);
+      return { outcome, produced };
     },
-  });
+  };
 }
