@@ -138,8 +138,13 @@ export const OrderCancelled = Type.Object({
 export const OrderShipped = Type.Object({
   orderId: Id,
   userId: Id,
+  /** the order's one parcel (one seller, or all with the same carrier and number) */
   carrier: Type.Optional(Type.String()),
   trackingNumber: Type.Optional(Type.String()),
+  /** several sellers shipped their lines apart: each parcel (the order is shipped when the last one is) */
+  shipments: Type.Optional(
+    Type.Array(Type.Object({ carrier: Type.Optional(Type.String()), trackingNumber: Type.Optional(Type.String()) })),
+  ),
 });
 export const OrderDelivered = Type.Object({ orderId: Id, userId: Id });
 export const OrderRefunded = Type.Object({

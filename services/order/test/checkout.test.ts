@@ -65,7 +65,15 @@ describe('POST /api/orders', () => {
       ],
     });
     expect(order.history).toEqual([{ status: 'pending', at: order.createdAt, cause: 'checkout' }]);
-    expect(Object.keys(order.items[0]).sort()).toEqual(['lineTotal', 'name', 'productId', 'quantity', 'unitPrice']);
+    expect(Object.keys(order.items[0]).sort()).toEqual([
+      'fulfilment',
+      'lineTotal',
+      'name',
+      'productId',
+      'quantity',
+      'unitPrice',
+    ]);
+    expect(order.items.map((i: { fulfilment: string }) => i.fulfilment)).toEqual(['unshipped', 'unshipped']);
 
     await eventually(
       () => expect(h.published.find((e) => e.type === 'order.created' && e.data.orderId === order.id)).toBeDefined(),

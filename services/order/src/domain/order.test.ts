@@ -7,12 +7,15 @@ import {
   type CatalogProduct,
   type Change,
   canTransition,
+  LINE_TRANSITIONS,
   mergeLines,
   newOrder,
   ORDER_STATUSES,
   type Order,
+  type OrderAction,
   OrderStateConflict,
   type OrderStatus,
+  orderSeenBy,
   priceLines,
   TRANSITIONS,
   transition,
@@ -38,6 +41,12 @@ function order(status: OrderStatus = 'pending'): Order {
         unitPrice: { amount: 1999, currency: 'USD' },
         quantity: 2,
         lineTotal: { amount: 3998, currency: 'USD' },
+        fulfilment:
+          status === 'shipped'
+            ? 'shipped'
+            : status === 'delivered' || status === 'refunded'
+              ? 'delivered'
+              : 'unshipped',
       },
     ],
     total: { amount: 3998, currency: 'USD' },
@@ -47,7 +56,9 @@ function order(status: OrderStatus = 'pending'): Order {
   return { ...base, status };
 }
 
-const changeFor: Record<keyof typeof TRANSITIONS, Change> = {
+const ACTIONS = [...Object.keys(TRANSITIONS), ...Object.keys(LINE_TRANSITIONS)] as OrderAction[];
+
+const changeFor: Record<OrderAction, Change> = {
   confirm: { action: 'confirm', paymentId: '00000000-0000-4000-8000-0000000000f1' },
   ship: { action: 'ship' },
   deliver: { action: 'deliver' },
@@ -59,7 +70,8 @@ const principal = (userId: string, role: Principal['role']): Principal => ({ use
 
 describe('order state machine', () => {
   // the table from ARCHITECTURE.md, written out: anything not listed here must be refused
-  const allowed: Array<[OrderStatus, keyof typeof TRANSITIONS, OrderStatus]> = [
+  // (one seller: ship and deliver move the order's only line, so the order with it)
+  const allowed: Array<[OrderStatus, OrderAction, OrderStatus]> = [
     ['pending', 'confirm', 'confirmed'],
     ['confirmed', 'ship', 'shipped'],
     ['shipped', 'deliver', 'delivered'],
@@ -69,10 +81,10 @@ describe('order state machine', () => {
   ];
 
   for (const status of ORDER_STATUSES) {
-    for (const action of Object.keys(TRANSITIONS) as Array<keyof typeof TRANSITIONS>) {
+    for (const action of ACTIONS) {
       const rule = allowed.find(([from, a]) => from === status && a === action);
       it(`${status} --${action}--> ${rule ? rule[2] : 'refused (409)'}`, () => {
-        expect(canTransition(status, action)).toBe(Boolean(rule));
+        expect(canTransition(order(status), action)).toBe(Boolean(rule));
         if (rule) {
           const after = transition(order(status), changeFor[action], 'test', new Date('2030-01-02T00:00:00Z'));
           expect(after.status).toBe(rule[2]);
@@ -109,6 +121,105 @@ describe('order state machine', () => {
     expect(cancelled.cancelReason).toBe('customer');
     expect(cancelled.paymentId).toBe(confirmed.paymentId);
     expect(cancelled.updatedAt).toBe('2030-01-03T00:00:00.000Z');
+  });
+});
+
+describe('an order from two sellers', () => {
+  const line = (productId: string, sellerId: string, amount: number) => ({
+    productId,
+    sellerId,
+    name: productId === P1 ? 'Lamp' : 'Desk',
+    unitPrice: { amount, currency: 'USD' },
+    quantity: 1,
+    lineTotal: { amount, currency: 'USD' },
+    fulfilment: 'unshipped' as const,
+  });
+  const confirmed = (): Order =>
+    transition(
+      newOrder({
+        id: '00000000-0000-4000-8000-000000000002',
+        userId: BUYER,
+        items: [line(P1, SELLER, 1999), line(P2, OTHER_SELLER, 25_000)],
+        total: { amount: 26_999, currency: 'USD' },
+        shippingAddress: address,
+      }),
+      changeFor.confirm,
+      'payment.succeeded',
+    );
+  const at = new Date('2030-01-05T00:00:00Z');
+
+  it("one seller's shipment moves their lines only; the order is shipped with the last seller's", () => {
+    const first = transition(
+      confirmed(),
+      { action: 'ship', seller: SELLER, shipment: { carrier: 'DHL', trackingNumber: 'A1' } },
+      'shipped by seller (DHL A1)',
+      at,
+    );
+    expect(first.status).toBe('confirmed');
+    expect(first.items.map((l) => l.fulfilment)).toEqual(['shipped', 'unshipped']);
+    expect(first.items[0]).toMatchObject({ carrier: 'DHL', trackingNumber: 'A1', shippedAt: at.toISOString() });
+    expect(first.history.at(-1)).toEqual({
+      status: 'confirmed',
+      at: at.toISOString(),
+      cause: 'shipped by seller (DHL A1): 1 of 2 lines',
+    });
+    // shipping again is a conflict: nothing of theirs is left to ship
+    expect(() => transition(first, { action: 'ship', seller: SELLER }, 'again')).toThrow(OrderStateConflict);
+    const both = transition(first, { action: 'ship', seller: OTHER_SELLER }, 'shipped by seller', at);
+    expect(both.status).toBe('shipped');
+    expect(both.history.at(-1)?.cause).toBe('shipped by seller');
+  });
+
+  it('delivered only when every line is; a line is delivered only after it shipped', () => {
+    const o = confirmed();
+    expect(() => transition(o, { action: 'deliver', seller: SELLER }, 'x')).toThrow(/Nothing to deliver/);
+    const a = transition(o, { action: 'ship', seller: SELLER }, 'x');
+    const aDelivered = transition(a, { action: 'deliver', seller: SELLER }, 'x');
+    expect(aDelivered.status).toBe('confirmed');
+    expect(aDelivered.items.map((l) => l.fulfilment)).toEqual(['delivered', 'unshipped']);
+    const bShipped = transition(aDelivered, { action: 'ship', seller: OTHER_SELLER }, 'x');
+    expect(bShipped.status).toBe('shipped');
+    expect(transition(bShipped, { action: 'deliver', seller: OTHER_SELLER }, 'x').status).toBe('delivered');
+  });
+
+  it('an admin (no seller) moves every line that can move', () => {
+    const shipped = transition(confirmed(), { action: 'ship' }, 'shipped by admin');
+    expect(shipped.status).toBe('shipped');
+    expect(transition(shipped, { action: 'deliver' }, 'x').items.every((l) => l.fulfilment === 'delivered')).toBe(true);
+  });
+
+  it('cancel is allowed until a line ships, by anyone, then 409', () => {
+    expect(canTransition(confirmed(), 'cancel')).toBe(true);
+    const partly = transition(confirmed(), { action: 'ship', seller: OTHER_SELLER }, 'x');
+    expect(canTransition(partly, 'cancel')).toBe(false);
+    expect(() => transition(partly, { action: 'cancel', reason: 'customer' }, 'x')).toThrow(
+      expect.objectContaining({
+        statusCode: 409,
+        code: 'ORDER_STATE_CONFLICT',
+        message: expect.stringMatching(/shipped/),
+      }),
+    );
+  });
+
+  it("a seller reads their own lines, their total and the address, never the other seller's", () => {
+    const o = transition(
+      confirmed(),
+      { action: 'ship', seller: OTHER_SELLER, shipment: { carrier: 'UPS' } },
+      'x (UPS)',
+    );
+    const seen = orderSeenBy(principal(SELLER, 'seller'), o);
+    expect(seen.items.map((l) => l.productId)).toEqual([P1]);
+    expect(seen.total).toEqual({ amount: 1999, currency: 'USD' });
+    expect(seen.shippingAddress).toEqual(address);
+    expect(JSON.stringify(seen)).not.toContain('UPS');
+    expect(JSON.stringify(seen)).not.toContain('25000');
+    // the other seller's partial shipment left the status as it was: not in this seller's history
+    expect(seen.history.map((e) => [e.status, e.cause])).toEqual([
+      ['pending', 'checkout'],
+      ['confirmed', 'payment.succeeded'],
+    ]);
+    expect(orderSeenBy(principal(BUYER, 'customer'), o)).toEqual(o);
+    expect(orderSeenBy(principal(OTHER_SELLER, 'admin'), o)).toEqual(o);
   });
 });
 

@@ -2,7 +2,7 @@
 // by the statement that makes the change (the store's writes take the event along).
 import type { AnyEvent, EventData } from '@microbazaar/contracts';
 import { newEvent } from '@microbazaar/kit';
-import type { Change, Order } from '../domain/order.js';
+import type { Change, Order, Shipment } from '../domain/order.js';
 
 function summary(order: Order): EventData<'order.created'> {
   return {
@@ -36,42 +36,68 @@ export function orderPlaced(order: Order, paymentToken: string): AnyEvent[] {
   ];
 }
 
-export interface Shipment {
-  carrier?: string | undefined;
-  trackingNumber?: string | undefined;
+/** The shipments of an order's lines, each carrier and tracking number once. */
+function shipmentsOf(order: Order): Shipment[] {
+  const seen = new Map<string, Shipment>();
+  for (const l of order.items) {
+    if (!l.carrier && !l.trackingNumber) continue;
+    const shipment = {
+      ...(l.carrier ? { carrier: l.carrier } : {}),
+      ...(l.trackingNumber ? { trackingNumber: l.trackingNumber } : {}),
+    };
+    seen.set(JSON.stringify([l.carrier, l.trackingNumber]), shipment);
+  }
+  return [...seen.values()];
 }
 
-/** The event of a status change made by transition(): `before` is the order as it was. */
+/**
+ * The events of a change made by transition(): `before` is the order as it was. Shipping and delivery
+ * tell the platform once, when the order as a whole is shipped or delivered (its last seller's step);
+ * a seller's step that leaves the order's status as it was publishes nothing.
+ */
 export function orderChanged(
   before: Order,
   after: Order,
   change: Change,
-  extra: { shipment?: Shipment; refundReason?: string } = {},
-): AnyEvent {
+  extra: { refundReason?: string } = {},
+): AnyEvent[] {
   switch (change.action) {
     case 'confirm':
-      return newEvent('order.confirmed', { ...summary(after), paymentId: change.paymentId });
+      return [newEvent('order.confirmed', { ...summary(after), paymentId: change.paymentId })];
     case 'cancel':
-      return newEvent('order.cancelled', {
-        ...summary(after),
-        reason: change.reason,
-        ...(before.status === 'pending' || before.status === 'confirmed' ? { previousStatus: before.status } : {}),
-      });
-    case 'ship':
-      return newEvent('order.shipped', {
-        orderId: after.id,
-        userId: after.userId,
-        ...(extra.shipment?.carrier ? { carrier: extra.shipment.carrier } : {}),
-        ...(extra.shipment?.trackingNumber ? { trackingNumber: extra.shipment.trackingNumber } : {}),
-      });
+      return [
+        newEvent('order.cancelled', {
+          ...summary(after),
+          reason: change.reason,
+          ...(before.status === 'pending' || before.status === 'confirmed' ? { previousStatus: before.status } : {}),
+        }),
+      ];
+    case 'ship': {
+      if (after.status !== 'shipped' || before.status === 'shipped') return [];
+      const shipments = shipmentsOf(after);
+      // one parcel: its carrier and tracking number as before; several sellers' parcels: each in `shipments`
+      const [only] = shipments.length === 1 ? shipments : [];
+      return [
+        newEvent('order.shipped', {
+          orderId: after.id,
+          userId: after.userId,
+          ...(only?.carrier ? { carrier: only.carrier } : {}),
+          ...(only?.trackingNumber ? { trackingNumber: only.trackingNumber } : {}),
+          ...(shipments.length > 1 ? { shipments } : {}),
+        }),
+      ];
+    }
     case 'deliver':
-      return newEvent('order.delivered', { orderId: after.id, userId: after.userId });
+      if (after.status !== 'delivered' || before.status === 'delivered') return [];
+      return [newEvent('order.delivered', { orderId: after.id, userId: after.userId })];
     case 'refund':
-      return newEvent('order.refunded', {
-        orderId: after.id,
-        userId: after.userId,
-        amount: after.total,
-        ...(extra.refundReason ? { reason: extra.refundReason } : {}),
-      });
+      return [
+        newEvent('order.refunded', {
+          orderId: after.id,
+          userId: after.userId,
+          amount: after.total,
+          ...(extra.refundReason ? { reason: extra.refundReason } : {}),
+        }),
+      ];
   }
 }

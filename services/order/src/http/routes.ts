@@ -50,7 +50,8 @@ export function orderRoutes(app: App, deps: { orders: Orders; guards: Guards }) 
       preHandler: guards.authenticated,
       schema: {
         ...common,
-        summary: 'Orders you placed (sellers: also those containing your products; admins: all), newest first',
+        summary:
+          'Orders you placed (sellers: also those containing your products, with your lines only; admins: all), newest first',
         querystring: OrderListQuery,
         response: { 200: Page(Order), ...errorResponses(400, 401, 503) },
       },
@@ -64,7 +65,7 @@ export function orderRoutes(app: App, deps: { orders: Orders; guards: Guards }) 
       preHandler: guards.authenticated,
       schema: {
         ...common,
-        summary: 'One order with its history',
+        summary: 'One order with its history (a seller of some of its lines: those lines only)',
         params: IdParams,
         response: { 200: Order, ...errorResponses(400, 401, 404, 503) },
       },
@@ -78,7 +79,7 @@ export function orderRoutes(app: App, deps: { orders: Orders; guards: Guards }) 
       preHandler: guards.authenticated,
       schema: {
         ...common,
-        summary: 'Cancel a pending or confirmed order (a paid one is refunded)',
+        summary: 'Cancel a pending or confirmed order before any line shipped (a paid one is refunded)',
         params: IdParams,
         response: { 200: Order, ...errorResponses(400, 401, 403, 404, 409, 503) },
       },
@@ -93,7 +94,8 @@ export function orderRoutes(app: App, deps: { orders: Orders; guards: Guards }) 
       preHandler: fulfil,
       schema: {
         ...common,
-        summary: 'Mark a confirmed order shipped (a seller of its products, or an admin)',
+        summary:
+          'Ship your lines of a confirmed order (an admin: every unshipped line); the order is shipped when all lines are',
         params: IdParams,
         body: ShipBody,
         response: { 200: Order, ...errorResponses(400, 401, 403, 404, 409, 503) },
@@ -108,7 +110,8 @@ export function orderRoutes(app: App, deps: { orders: Orders; guards: Guards }) 
       preHandler: fulfil,
       schema: {
         ...common,
-        summary: 'Mark a shipped order delivered (a seller of its products, or an admin)',
+        summary:
+          'Mark your shipped lines delivered (an admin: every shipped line); the order is delivered when all lines are',
         params: IdParams,
         response: { 200: Order, ...errorResponses(400, 401, 403, 404, 409, 503) },
       },

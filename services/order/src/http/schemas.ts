@@ -3,7 +3,7 @@
 import { Money } from '@microbazaar/contracts';
 import { Limit, Uuid } from '@microbazaar/kit';
 import { Type } from '@sinclair/typebox';
-import { CANCEL_REASONS, ORDER_STATUSES } from '../domain/order.js';
+import { CANCEL_REASONS, LINE_FULFILMENTS, ORDER_STATUSES } from '../domain/order.js';
 
 const OrderStatus = Type.Union(ORDER_STATUSES.map((s) => Type.Literal(s)));
 const CancelReason = Type.Union(CANCEL_REASONS.map((r) => Type.Literal(r)));
@@ -25,6 +25,14 @@ export const OrderItem = Type.Object({
   unitPrice: Money,
   quantity: Type.Integer({ minimum: 1 }),
   lineTotal: Money,
+  fulfilment: Type.Union(
+    LINE_FULFILMENTS.map((f) => Type.Literal(f)),
+    { description: "the line's own progress: each seller ships and delivers their lines" },
+  ),
+  shippedAt: Type.Optional(Type.String({ format: 'date-time' })),
+  carrier: Type.Optional(Type.String()),
+  trackingNumber: Type.Optional(Type.String()),
+  deliveredAt: Type.Optional(Type.String({ format: 'date-time' })),
 });
 
 export const HistoryEntry = Type.Object({
@@ -33,18 +41,26 @@ export const HistoryEntry = Type.Object({
   cause: Type.String(),
 });
 
-export const Order = Type.Object({
-  id: Uuid,
-  userId: Uuid,
-  status: OrderStatus,
-  cancelReason: Type.Union([CancelReason, Type.Null()]),
-  items: Type.Array(OrderItem),
-  total: Money,
-  shippingAddress: ShippingAddress,
-  history: Type.Array(HistoryEntry),
-  createdAt: Type.String({ format: 'date-time' }),
-  updatedAt: Type.String({ format: 'date-time' }),
-});
+export const Order = Type.Object(
+  {
+    id: Uuid,
+    userId: Uuid,
+    status: OrderStatus,
+    cancelReason: Type.Union([CancelReason, Type.Null()]),
+    items: Type.Array(OrderItem, { description: 'a seller reads their own lines only' }),
+    total: Money,
+    shippingAddress: ShippingAddress,
+    history: Type.Array(HistoryEntry),
+    createdAt: Type.String({ format: 'date-time' }),
+    updatedAt: Type.String({ format: 'date-time' }),
+  },
+  {
+    description:
+      'Its buyer and admins read the whole order. A seller of some of its lines reads those lines, their total ' +
+      "as `total`, the shipping address and the status changes; never other sellers' lines. The status follows " +
+      'the lines once confirmed: shipped when every line is, delivered when every line is.',
+  },
+);
 
 export const CheckoutHeaders = Type.Object({
   'idempotency-key': Type.String({

@@ -1,14 +1,15 @@
 // SQL for orders and checkout idempotency keys.
 import type { AnyEvent } from '@microbazaar/contracts';
 import { inboxClaim, type Sql, writeWithEvents } from '@microbazaar/kit';
-import type { HistoryEntry, Order, OrderLine, OrderStatus, ShippingAddress } from '../domain/order.js';
+import type { HistoryEntry, LineFulfilment, Order, OrderLine, OrderStatus, ShippingAddress } from '../domain/order.js';
 
 interface OrderRow {
   id: string;
   userId: string;
   status: OrderStatus;
   cancelReason: Order['cancelReason'];
-  items: OrderLine[] | string;
+  /** lines stored before 0002_line_fulfilment may lack their fulfilment */
+  items: Array<Omit<OrderLine, 'fulfilment'> & Partial<Pick<OrderLine, 'fulfilment'>>> | string;
   totalAmount: number | string | bigint;
   currency: string;
   shippingAddress: ShippingAddress | string;
@@ -25,13 +26,18 @@ const COLUMNS = `id, user_id AS "userId", status, cancel_reason AS "cancelReason
 const json = <T>(v: T | string): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
 const iso = (v: Date | string): string => (v instanceof Date ? v : new Date(v)).toISOString();
 
+/** What a line written before lines had their own fulfilment (0002_line_fulfilment) was: its order's. */
+function fulfilmentOf(status: OrderStatus): LineFulfilment {
+  return status === 'shipped' ? 'shipped' : status === 'delivered' || status === 'refunded' ? 'delivered' : 'unshipped';
+}
+
 function toOrder(row: OrderRow): Order {
   return {
     id: row.id,
     userId: row.userId,
     status: row.status,
     cancelReason: row.cancelReason ?? null,
-    items: json(row.items),
+    items: json(row.items).map((l) => ({ ...l, fulfilment: l.fulfilment ?? fulfilmentOf(row.status) })),
     total: { amount: Number(row.totalAmount), currency: row.currency },
     shippingAddress: json(row.shippingAddress),
     history: json(row.history),
@@ -126,13 +132,16 @@ export function orderStore(sql: Sql) {
       );
     },
 
-    /** Writes what transition() produced (status, reason, payment, history) and its event, in one statement. */
-    async saveTransition(order: Order, event: AnyEvent): Promise<void> {
+    /**
+     * Writes what transition() produced (status, reason, payment, lines, history) and its events (none
+     * when a seller's step left the order's status as it was), in one statement.
+     */
+    async saveTransition(order: Order, events: readonly AnyEvent[]): Promise<void> {
       await writeWithEvents(
         sql,
         {
           with: `moved AS (UPDATE orders SET status = $2, cancel_reason = $3, payment_id = $4, history = $5::text::jsonb,
-              updated_at = $6 WHERE id = $1)`,
+              updated_at = $6, items = $7::text::jsonb WHERE id = $1)`,
           params: [
             order.id,
             order.status,
@@ -140,21 +149,23 @@ export function orderStore(sql: Sql) {
             order.paymentId,
             JSON.stringify(order.history),
             order.updatedAt,
+            JSON.stringify(order.items),
           ],
         },
-        event,
+        events,
       );
     },
 
     /**
-     * saveTransition without a lock, on a fast path's handle, as one statement with the event's inbox
-     * row: only if the order is still as it was read (status and number of history entries: every
-     * change adds one) and the event is new here. False when it was not, and nothing was written.
+     * saveTransition of a saga step (which moves no line) without a lock, on a fast path's handle, as one
+     * statement with the event's inbox row: only if the order is still as it was read (status and number
+     * of history entries: every change adds one) and the event is new here. False when it was not, and
+     * nothing was written.
      */
     async saveTransitionIfUnchanged(
       order: Order,
       read: { status: OrderStatus; steps: number },
-      event: AnyEvent,
+      events: readonly AnyEvent[],
     ): Promise<boolean> {
       const params: unknown[] = [
         order.id,
@@ -178,7 +189,7 @@ export function orderStore(sql: Sql) {
           when: 'EXISTS (SELECT 1 FROM moved)',
           select: '(SELECT count(*) FROM moved)::int AS moved',
         },
-        event,
+        events,
       );
       return row.moved === 1;
     },

@@ -9,11 +9,14 @@ import {
   assertMayFulfil,
   assertMaySee,
   type Change,
+  fulfilledBy,
   type Order,
   type OrderStatus,
+  orderSeenBy,
+  type Shipment,
   transition,
 } from '../domain/order.js';
-import { orderChanged, type Shipment } from '../events/publish.js';
+import { orderChanged } from '../events/publish.js';
 import { orderStore } from '../store/orders.js';
 import { createCheckout } from './checkout.js';
 import { createSagaSteps } from './saga.js';
@@ -32,21 +35,21 @@ export interface OrdersDeps {
 
 export function createOrders(deps: OrdersDeps) {
   const { db } = deps;
-  type ChangeOptions = { authorize?: (order: Order) => void; shipment?: Shipment; refundReason?: string };
+  type ChangeOptions = { authorize?: (order: Order) => void; refundReason?: string };
 
-  /** One guarded status change of an order locked in the caller's transaction, with its event; `authorize` may refuse. */
+  /** One guarded change of an order locked in the caller's transaction, with its events; `authorize` may refuse. */
   async function change(tx: Sql, orderId: string, step: Change, cause: string, opts: ChangeOptions = {}) {
     const before = await orderStore(tx).lock(orderId);
     if (!before) throw new NotFound('Order not found', 'ORDER_NOT_FOUND');
     opts.authorize?.(before);
     const after = transition(before, step, cause);
-    const event = orderChanged(before, after, step, {
-      ...(opts.shipment ? { shipment: opts.shipment } : {}),
-      ...(opts.refundReason ? { refundReason: opts.refundReason } : {}),
-    });
-    await orderStore(tx).saveTransition(after, event);
+    const events = orderChanged(before, after, step, opts.refundReason ? { refundReason: opts.refundReason } : {});
+    await orderStore(tx).saveTransition(after, events);
     return after;
   }
+
+  /** A change made by `principal`, answered with the order as they may read it. */
+  const seenBy = (principal: Principal) => (order: Order) => orderSeenBy(principal, order);
 
   return {
     ...createCheckout(deps),
@@ -56,10 +59,13 @@ export function createOrders(deps: OrdersDeps) {
       const order = await orderStore(db).byId(id);
       if (!order) throw new NotFound('Order not found', 'ORDER_NOT_FOUND');
       assertMaySee(principal, order);
-      return order;
+      return orderSeenBy(principal, order);
     },
 
-    /** Customers see their orders, sellers also those containing their products, admins all. */
+    /**
+     * Customers see their orders; sellers also those containing their products, with their own lines
+     * only (orderSeenBy); admins all.
+     */
     async list(
       principal: Principal,
       q: { limit: number; cursor?: string | undefined; status?: OrderStatus | undefined },
@@ -71,10 +77,10 @@ export function createOrders(deps: OrdersDeps) {
         visibleTo:
           principal.role === 'admin' ? undefined : { userId: principal.userId, asSeller: principal.role === 'seller' },
       });
-      return keysetPage(rows, q.limit, (o) => [o.id]);
+      return keysetPage(rows.map(seenBy(principal)), q.limit, (o) => [o.id]);
     },
 
-    /** The buyer (or an admin) cancels while pending or confirmed; a confirmed order gets refunded. */
+    /** The buyer (or an admin) cancels while pending or confirmed and nothing shipped; a confirmed order gets refunded. */
     cancel(principal: Principal, id: string): Promise<Order> {
       const who = principal.role === 'admin' ? 'admin' : 'customer';
       return db.transaction((tx) =>
@@ -84,22 +90,32 @@ export function createOrders(deps: OrdersDeps) {
       );
     },
 
+    /**
+     * A seller ships their own lines of a confirmed order (an admin: every unshipped line); the order is
+     * shipped, and order.shipped published, when its last line is.
+     */
     ship(principal: Principal, id: string, shipment: Shipment = {}): Promise<Order> {
       const via = [shipment.carrier, shipment.trackingNumber].filter(Boolean).join(' ');
-      return db.transaction((tx) =>
-        change(tx, id, { action: 'ship' }, `shipped by ${principal.role}${via ? ` (${via})` : ''}`, {
-          authorize: (o) => assertMayFulfil(principal, o),
-          shipment,
-        }),
-      );
+      const step: Change = { action: 'ship', seller: fulfilledBy(principal), shipment };
+      return db
+        .transaction((tx) =>
+          change(tx, id, step, `shipped by ${principal.role}${via ? ` (${via})` : ''}`, {
+            authorize: (o) => assertMayFulfil(principal, o),
+          }),
+        )
+        .then(seenBy(principal));
     },
 
+    /** A seller marks their shipped lines delivered (an admin: every shipped line); the order is delivered with its last line. */
     deliver(principal: Principal, id: string): Promise<Order> {
-      return db.transaction((tx) =>
-        change(tx, id, { action: 'deliver' }, `delivered (marked by ${principal.role})`, {
-          authorize: (o) => assertMayFulfil(principal, o),
-        }),
-      );
+      const step: Change = { action: 'deliver', seller: fulfilledBy(principal) };
+      return db
+        .transaction((tx) =>
+          change(tx, id, step, `delivered (marked by ${principal.role})`, {
+            authorize: (o) => assertMayFulfil(principal, o),
+          }),
+        )
+        .then(seenBy(principal));
     },
 
     /** Admin refund of a delivered order: the payment service refunds on order.refunded. */

@@ -24,13 +24,13 @@ function sagaStep(
   step: Change,
   cause: string,
   check?: (order: Order) => void,
-): { after: Order; event: AnyEvent } | { reason: string } {
+): { after: Order; events: AnyEvent[] } | { reason: string } {
   if (!order) return { reason: 'unknown order' };
   // an event that contradicts the order is wrong whatever the order's status
   check?.(order);
-  if (!canTransition(order.status, step.action)) return { reason: `order is ${order.status}` };
+  if (!canTransition(order, step.action)) return { reason: `order is ${order.status}` };
   const after = transition(order, step, cause);
-  return { after, event: orderChanged(order, after, step) };
+  return { after, events: orderChanged(order, after, step) };
 }
 
 export function createSagaSteps({
@@ -55,7 +55,7 @@ export function createSagaSteps({
       const order = await orderStore(tx).lock(orderId);
       const next = sagaStep(order, step, cause, check);
       if ('reason' in next) return { order, changed: false, reason: next.reason };
-      await orderStore(tx).saveTransition(next.after, next.event);
+      await orderStore(tx).saveTransition(next.after, next.events);
       return { order: next.after, changed: true };
     },
 
@@ -87,7 +87,7 @@ export function createSagaSteps({
       const next = sagaStep(order, step, cause, check);
       if (!order || 'reason' in next) return undefined;
       const read = { status: order.status, steps: order.history.length };
-      return (await store.saveTransitionIfUnchanged(next.after, read, next.event)) ? next.after : undefined;
+      return (await store.saveTransitionIfUnchanged(next.after, read, next.events)) ? next.after : undefined;
     },
 
     /** Cancels `expired` the orders pending past the timeout; returns how many. Safe with many instances. */
