@@ -351,8 +351,16 @@ describe.each(backends)('Db on $name', (backend) => {
     await eventually(() => expect(received).toEqual(['first', 'committed']));
 
     await unlisten();
-    await sender.query('SELECT pg_notify($1, $2)', [channel, 'after unlisten']);
-    await sleep(200);
+    // a witness listening on the same handle gets a notification sent after it in the same transaction:
+    // notifications arrive in order, so the one for the unsubscribed channel would have come first
+    const witnessed: string[] = [];
+    const unwitness = await db.listen(`${channel}_witness`, (payload) => witnessed.push(payload));
+    await sender.transaction(async (tx) => {
+      await tx.query('SELECT pg_notify($1, $2)', [channel, 'after unlisten']);
+      await tx.query('SELECT pg_notify($1, $2)', [`${channel}_witness`, 'witness']);
+    });
+    await eventually(() => expect(witnessed).toEqual(['witness']));
+    await unwitness();
     expect(received).toEqual(['first', 'committed']);
   });
 

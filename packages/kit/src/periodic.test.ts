@@ -41,7 +41,11 @@ describe('startPeriodic', () => {
     await eventually(() => expect(calls).toBeGreaterThanOrEqual(2), 2000);
     await job.stop();
     const after = calls;
-    await new Promise((r) => setTimeout(r, 30));
+    // a job on the same interval runs three more times meanwhile: the stopped one would have too
+    let witnessed = 0;
+    const witness = startPeriodic('witness', 5, async () => void witnessed++, log);
+    await eventually(() => expect(witnessed).toBeGreaterThanOrEqual(3), 2000);
+    await witness.stop();
     expect(calls).toBe(after);
   });
 

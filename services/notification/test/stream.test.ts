@@ -99,8 +99,9 @@ describe('live stream through the gateway', () => {
     const stream = await streamViaGateway(user());
     await stream.next((e) => e.event === 'ready');
     const start = stream.comments.length;
-    await new Promise((r) => setTimeout(r, 700));
-    expect(stream.comments.slice(start)).toContain('ping');
+    // pings every 200 ms: one arrives while nothing else is written
+    await eventually(() => expect(stream.comments.slice(start)).toContain('ping'), 10_000);
+    expect(stream.events.map((e) => e.event)).toEqual(['ready']);
   });
 
   it('only my notices reach my stream', async () => {
@@ -147,12 +148,10 @@ describe('live stream through the gateway', () => {
     });
     const headers = { authorization: `Bearer ${await token(u)}` };
     // wait until both are stored, then reconnect from the last id seen
-    let stored: { items: { type: string }[] } = { items: [] };
-    for (let i = 0; i < 100 && stored.items.length < 3; i++) {
-      stored = (await (await fetch(`${edge.url}/api/notifications`, { headers })).json()) as typeof stored;
-      if (stored.items.length < 3) await new Promise((r) => setTimeout(r, 50));
-    }
-    expect(stored.items).toHaveLength(3);
+    await eventually(async () => {
+      const stored = (await (await fetch(`${edge.url}/api/notifications`, { headers })).json()) as { items: unknown[] };
+      expect(stored.items).toHaveLength(3);
+    }, 15_000);
     const again = await openStream(`${edge.url}/api/notifications/stream`, {
       ...headers,
       'last-event-id': seen.id ?? '',

@@ -153,8 +153,14 @@ describe.each([
       shortLines: [{ productId: product.id, requested: 1, available: 0 }],
     });
     // the same event three times (a broker redelivery) and a payment that arrives after the cancel
+    const before = await h.consumed('inventory.rejected');
     await h.platform.publish([rejected, rejected, rejected]);
     await eventually(async () => expect((await read(order.id, buyer.token)).status).toBe('cancelled'), WAIT);
+    // all three copies were taken (one handled, the others skipped) before anything is asserted about them
+    await eventually(async () => {
+      const now = await h.consumed('inventory.rejected');
+      expect(now.handled + now.skipped).toBeGreaterThanOrEqual(before.handled + before.skipped + 3);
+    }, WAIT);
     await h.emit('payment.succeeded', { orderId: order.id, paymentId: randomUUID(), amount: order.total });
     await eventually(async () => {
       const [row] = await h.db.query<{ n: number }>(

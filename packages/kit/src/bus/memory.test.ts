@@ -42,8 +42,11 @@ describe('MemoryBroker.hold', () => {
       bindings: ['order.created'],
       handler: async ({ event }) => void seen.push(event.id),
     });
-    await new Promise((r) => setTimeout(r, 50));
-    expect(seen).toEqual([]);
+    // one published after the queue exists arrives: the first one would have arrived before it
+    const later = orderCreated();
+    await bus.publish([later]);
+    await eventually(() => expect(seen).toContain(later.id));
+    expect(seen).toEqual([later.id]);
     await bus.close();
     await broker.close();
   });

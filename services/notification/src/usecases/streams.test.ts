@@ -112,7 +112,8 @@ describe('StreamHub', () => {
       expect(from.get(userId)).toBe(7);
       throw new Error('database down');
     });
-    await new Promise((r) => setTimeout(r, 20));
+    // every microtask has run by the next turn of the event loop: a catch-up not waiting would have read by now
+    await new Promise((r) => setImmediate(r));
     expect(read).toBe(false);
     client.replay([], 7);
     await expect(done).rejects.toThrow('database down');
