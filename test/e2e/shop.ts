@@ -1,5 +1,6 @@
 // A shopper's and a seller's view of the running shop, over real HTTP through the gateway.
 import { randomUUID } from 'node:crypto';
+import { eventually as waitFor } from '@microbazaar/kit/testing';
 
 // biome-ignore lint/suspicious/noExplicitAny: a test client reads whatever JSON came back
 export interface Reply<T = any> {
@@ -136,16 +137,7 @@ export class Shop {
   }
 }
 
-export async function eventually<T>(fn: () => Promise<T>, timeoutMs = 30_000, intervalMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      return await fn();
-    } catch (err) {
-      last = err;
-      await new Promise((r) => setTimeout(r, intervalMs));
-    }
-  }
-  throw last;
+/** The kit's eventually with the patience a whole stack of processes needs. */
+export function eventually<T>(fn: () => Promise<T>, timeoutMs = 30_000, intervalMs = 100): Promise<T> {
+  return waitFor(fn, timeoutMs, intervalMs);
 }

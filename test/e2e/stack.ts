@@ -4,7 +4,6 @@
 // process (PGlite, in-memory cache and bus) through the same start functions the platform uses.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QUEUES } from '@microbazaar/contracts';
@@ -15,6 +14,7 @@ import { createFaultProxy, type FaultProxy } from '@microbazaar/kit/faults';
 import {
   createTestDatabase,
   deleteRedisPrefix,
+  freePort,
   TEST_RABBITMQ_URL,
   TEST_REDIS_URL,
   type TestDatabase,
@@ -29,16 +29,8 @@ export const OPTIONAL_SERVICES = ['assistant'] as const;
 export type ServiceName = (typeof SERVICES)[number] | (typeof OPTIONAL_SERVICES)[number];
 type Env = Record<string, string | undefined>;
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const address = s.address();
-      s.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+/** where deploy tests and bench:footprint have taken it from */
+export { freePort };
 
 export async function waitReady(url: string, timeoutMs = 90_000, isAlive: () => boolean = () => true): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -1,10 +1,11 @@
-// Real loopback servers for the gateway tests: upstreams that record what reached them, and a JWKS.
+// Real loopback servers for the gateway tests: upstreams that record what reached them (method, url, headers and
+// body), the auth service's keys (the kit's token issuer), and the gateway itself.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type App, type Cache, createLogger, type Env, MemoryCache } from '@microbazaar/kit';
-import { authStandInBody } from '@microbazaar/kit/testing';
-import { type CryptoKey, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
+import { startTokenIssuer } from '@microbazaar/kit/testing';
+import { type CryptoKey, SignJWT } from 'jose';
 import { buildApp } from '../src/app.js';
 import { type GatewayConfig, loadConfig } from '../src/config.js';
 
@@ -82,18 +83,22 @@ export interface Jwks {
   close(): Promise<void>;
 }
 
+/** The auth service's keys on loopback (the kit's token issuer); claims may be anything a test needs. */
 export async function startJwks(): Promise<Jwks> {
-  const { publicKey, privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
-  const kid = randomUUID();
-  const jwk: JWK = { ...(await exportJWK(publicKey)), kid, alg: 'EdDSA', use: 'sig' };
-  const server = await startServer((req, res) => json(res, 200, authStandInBody(req.url, { keys: [jwk] })));
+  const issuer = await startTokenIssuer();
   return {
-    url: `${server.url}/.well-known/jwks.json`,
-    close: server.close,
-    sign: (claims = {}, opts = {}) => signWith(privateKey, kid, claims, opts.expiresIn ?? '5m'),
+    url: issuer.jwksUrl,
+    close: issuer.close,
+    sign: ({ sub, ...claims } = {}, opts = {}) =>
+      issuer.sign(typeof sub === 'string' ? sub : randomUUID(), 'customer', {
+        email: 'ada@example.com',
+        expiresIn: opts.expiresIn ?? '5m',
+        claims,
+      }),
   };
 }
 
+/** A token signed with any key and kid: a forgery, for the refusals at the edge. */
 export async function signWith(
   key: CryptoKey | Uint8Array,
   kid: string,

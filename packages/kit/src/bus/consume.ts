@@ -2,7 +2,7 @@
 import { type AnyEvent, validateEvent } from '@microbazaar/contracts';
 import { isDatabaseUnavailable } from '../db.js';
 import type { Logger } from '../logger.js';
-import type { BusMetrics } from './metrics.js';
+import { type BusMetrics, noBusMetrics } from './metrics.js';
 import { runWithEventContext, withConsumerSpan } from './tracing.js';
 import {
   type Delivery,
@@ -10,6 +10,7 @@ import {
   type HandlerOutcome,
   PermanentEventError,
   type RetryPolicy,
+  type SubscribeOptions,
 } from './types.js';
 
 export const HEADER = {
@@ -52,6 +53,24 @@ export interface ConsumerSpec {
   metrics: BusMetrics;
   /** aborted when the subscription closes: deliveries held for the database give up waiting */
   signal?: AbortSignal;
+}
+
+/**
+ * What a bus's subscribe hands its consumer: the subscription's retry policy where it sets one, else the
+ * bus's; its logger and metrics, else the bus's logger and none. The same for RabbitMQ and the memory bus.
+ */
+export function consumerSpec(opts: SubscribeOptions, bus: { policy: RetryPolicy; logger: Logger }): ConsumerSpec {
+  return {
+    queue: opts.queue,
+    handler: opts.handler,
+    policy: {
+      prefetch: opts.prefetch ?? bus.policy.prefetch,
+      maxAttempts: opts.maxAttempts ?? bus.policy.maxAttempts,
+      retryDelaysMs: opts.retryDelaysMs ?? bus.policy.retryDelaysMs,
+    },
+    logger: opts.logger ?? bus.logger,
+    metrics: opts.metrics ?? noBusMetrics,
+  };
 }
 
 /** Longest wait between two tries of a delivery held while the database is unreachable. */

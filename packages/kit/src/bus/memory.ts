@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import type { Logger } from '../logger.js';
 import {
   type ConsumerSpec,
+  consumerSpec,
   type Decision,
   eventHeaders,
   processMessage,
@@ -12,7 +13,6 @@ import {
   toDeadLetter,
   topicMatches,
 } from './consume.js';
-import { noBusMetrics } from './metrics.js';
 import {
   type Bus,
   DEFAULT_RETRY_POLICY,
@@ -359,16 +359,8 @@ export class MemoryBus implements Bus {
     const q = this.broker.declare(this.prefix + opts.queue, bindings);
     const stopping = new AbortController();
     const consumer = this.broker.consume(q, {
+      ...consumerSpec(opts, { policy: this.policy, logger: this.logger }),
       signal: stopping.signal,
-      queue: opts.queue,
-      handler: opts.handler,
-      policy: {
-        prefetch: opts.prefetch ?? this.policy.prefetch,
-        maxAttempts: opts.maxAttempts ?? this.policy.maxAttempts,
-        retryDelaysMs: opts.retryDelaysMs ?? this.policy.retryDelaysMs,
-      },
-      logger: opts.logger ?? this.logger,
-      metrics: opts.metrics ?? noBusMetrics,
     });
     let closing: Promise<void> | undefined;
     const subscription: MemorySubscription = {

@@ -4,8 +4,7 @@ import { assertValidEvent, type ExchangeName, exchangeFor, exchangesForPattern }
 import type { Options } from 'amqplib';
 import { pino } from 'pino';
 import type { Logger } from '../logger.js';
-import { type ConsumerSpec, eventHeaders } from './consume.js';
-import { noBusMetrics } from './metrics.js';
+import { consumerSpec, eventHeaders } from './consume.js';
 import { AmqpLink, withHeartbeat } from './rabbitmq/connection.js';
 import { ConfirmPublisher, type Outbound } from './rabbitmq/publisher.js';
 import { RabbitSubscription } from './rabbitmq/subscription.js';
@@ -141,17 +140,7 @@ export class RabbitBus implements Bus {
       exchangesForPattern(pattern).map((exchange) => ({ exchange: this.exchange(exchange), pattern })),
     );
     if (bindings.length === 0) throw new Error(`no exchange carries ${opts.bindings.join(', ')}`);
-    const spec: ConsumerSpec = {
-      queue: opts.queue,
-      handler: opts.handler,
-      policy: {
-        prefetch: opts.prefetch ?? this.policy.prefetch,
-        maxAttempts: opts.maxAttempts ?? this.policy.maxAttempts,
-        retryDelaysMs: opts.retryDelaysMs ?? this.policy.retryDelaysMs,
-      },
-      logger: opts.logger ?? this.logger,
-      metrics: opts.metrics ?? noBusMetrics,
-    };
+    const spec = consumerSpec(opts, { policy: this.policy, logger: this.logger });
     const queue = this.prefix + opts.queue;
     this.topology.declaredQueues.add(queue);
     const subscription = new RabbitSubscription({

@@ -1,7 +1,9 @@
 // Loopback stand-ins for a service's neighbours in tests: any HTTP server (recordingServer), the auth
-// service's keys and tokens (startTokenIssuer) and an OpenTelemetry collector (otlpReceiver).
+// service's keys and tokens (startTokenIssuer), an OpenTelemetry collector (otlpReceiver), and a free port
+// for a child process (freePort).
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTcpServer } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type { Role } from '../auth.js';
 import { TOKEN_REVOCATIONS_PATH } from '../revocations.js';
@@ -91,6 +93,18 @@ export async function otlpReceiver(): Promise<{ url: string; spans: ReceivedSpan
         server.close(() => resolve());
       }),
   };
+}
+
+/** A loopback port nothing listens on right now: for a child process that must be told its port before it starts. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createTcpServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const address = s.address();
+      s.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
 }
 
 /** A loopback HTTP server on port 0 that records every request's headers: a stand-in for another service. */
