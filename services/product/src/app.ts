@@ -76,6 +76,7 @@ export async function buildApp(deps: ProductDeps): Promise<ProductService> {
     trigram,
     cacheTtlMs: config.SEARCH_CACHE_TTL_MS,
     cacheMaxEntries: config.SEARCH_CACHE_MAX_ENTRIES,
+    rankWindow: config.SEARCH_RANK_WINDOW,
   });
   const files = createImageFiles({
     storage,

@@ -59,6 +59,11 @@ export const ProductConfigSchema = Type.Object({
   /** search result ids kept per query between catalog changes; 0 = no search cache */
   SEARCH_CACHE_TTL_MS: Type.Integer({ minimum: 0, default: 15_000 }),
   SEARCH_CACHE_MAX_ENTRIES: Type.Integer({ minimum: 1, default: 1000 }),
+  /**
+   * relevance is ranked among this many of the newest matches (the rest follow, newest first); larger ranks
+   * old products too but costs every uncached broad search more
+   */
+  SEARCH_RANK_WINDOW: Type.Integer({ minimum: 2, maximum: 100_000, default: 1001 }),
 
   /** a small demo catalog on first start; off unless set (`npm start` turns it on) */
   DEMO_DATA: Type.Boolean({ default: false }),

@@ -6,6 +6,7 @@ import { createLogger, createPostgresDb, type Db, type Sql } from '@microbazaar/
 import { eventually } from '@microbazaar/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
 import { seedCatalog } from '../src/seed/catalog.js';
 import { generateProducts } from '../src/seed/generator.js';
 import { createListing } from '../src/usecases/listing.js';
@@ -449,8 +450,57 @@ describe('search fallbacks and ranking at scale', () => {
       await create({ category, name: `Late Gadget ${pages}`, description: `A ${rare} gadget.` });
     } while (cursor && pages < 30);
     expect(new Set(seen).size).toBe(seen.length);
-    for (const id of window) expect(seen).toContain(id);
-    expect(seen.filter((id) => ids.includes(id) && !window.has(id))).toEqual([]);
+    // the window's matches ranked first, then every older one, newest first
+    const originals = seen.filter((id) => ids.includes(id));
+    expect(new Set(originals.slice(0, 10))).toEqual(window);
+    expect(originals.slice(10)).toEqual(ids.slice(0, 15).reverse());
+  });
+});
+
+describe('relevance past its ranking window (issue 14.13)', () => {
+  it('pages every match in every sort, the ranked window first and the rest newest first, with an exact total', async () => {
+    // what the service builds with SEARCH_RANK_WINDOW=5 (the search cache off: every first page is computed)
+    const { listing } = countingListing(5);
+    const rare = word();
+    const ids: string[] = [];
+    for (let i = 0; i < 13; i++) {
+      const named = i % 4 === 0;
+      const p = await create({
+        name: named ? `${rare} Lantern ${i}` : `Lantern ${i}`,
+        description: named ? 'A lantern.' : `A ${rare} lantern.`,
+        price: 1000 + ((i * 7) % 13) * 100,
+      });
+      ids.push(p.id);
+    }
+    const pageThrough = async (sort: 'relevance' | 'newest' | 'price_asc' | 'price_desc', limit: number) => {
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      for (let pages = 0; pages < 40; pages++) {
+        const page = await listing.list({ q: rare, sort, limit, cursor });
+        expect(page, `${sort} page ${pages}`).toMatchObject({ total: 13, totalExact: true });
+        seen.push(...page.items.map((p) => p.id));
+        cursor = page.nextCursor ?? undefined;
+        if (!cursor) break;
+      }
+      return seen;
+    };
+    for (const sort of ['relevance', 'newest', 'price_asc', 'price_desc'] as const) {
+      for (const limit of [1, 4, 100]) {
+        const seen = await pageThrough(sort, limit);
+        expect(seen.length, `${sort} by ${limit}`).toBe(13);
+        expect(new Set(seen), `${sort} by ${limit}`).toEqual(new Set(ids));
+      }
+    }
+    // relevance: the window (the newest 5) ranked, its named ones first; then the 8 older, newest first
+    const relevance = await pageThrough('relevance', 3);
+    expect(new Set(relevance.slice(0, 5))).toEqual(new Set(ids.slice(-5)));
+    expect(relevance[0]).toBe(ids[12]);
+    expect(relevance.slice(5)).toEqual(ids.slice(0, 8).reverse());
+  });
+
+  it('reads SEARCH_RANK_WINDOW (default 1 001)', () => {
+    expect(h.config.SEARCH_RANK_WINDOW).toBe(1001);
+    expect(loadConfig({ NODE_ENV: 'test', SEARCH_RANK_WINDOW: '5' }).SEARCH_RANK_WINDOW).toBe(5);
   });
 });
 

@@ -54,6 +54,12 @@ export interface WindowInfo {
 
 export const EXACT_COUNT_LIMIT = 1000;
 
+/**
+ * The rank key of a match outside its relevance window (older than its floor): after every ranked match,
+ * newest first, so paging a relevance search reaches every match. ts_rank is never negative.
+ */
+export const UNRANKED = -1;
+
 export type KeyKind = 'seq' | 'price' | 'rank';
 
 export interface Ordering {
@@ -207,7 +213,45 @@ function windowOf(rows: ReadonlyArray<Record<string, unknown>>): WindowInfo | un
   return { matches, floor, estimate: Math.round((matches * Math.max(spanned, max - min + 1)) / spanned) };
 }
 
+type WholeRow = ProductRecord & Record<string, unknown>;
+const ID_COLUMNS = { columns: 'p.id', from: 'products p' };
+const WHOLE_ROWS = { columns: PRODUCT_COLUMNS, from: PRODUCT_FROM };
+const NEWEST: Ordering = { keys: ['seq'], direction: 'desc' };
+
 export function listingStore(sql: Sql) {
+  /** Matches older than `before` (a seq), newest first, keyed [UNRANKED, seq]: the rest after a relevance window. */
+  const unrankedRows = async <T extends Record<string, unknown>>(
+    filter: ListFilter,
+    matcher: Matcher,
+    limit: number,
+    before: number,
+    select: { columns: string; from: string },
+  ): Promise<T[]> => {
+    const params = new Params();
+    const text = pageQuery(params, filter, matcher, NEWEST, limit, [before], select);
+    const rows = await sql.query<T>(text, params.values);
+    // k0 (seq) becomes k1 behind the UNRANKED rank, so the row keys like a ranked one
+    return rows.map((r) => ({ ...r, k0: UNRANKED, k1: r.k0 }));
+  };
+
+  /**
+   * What follows a relevance page that ended inside its window: when the window did not hold every match
+   * (its floor: the cursor's, or this first page's when the window filled up), the older matches fill the
+   * page, newest first. Nothing when the page is full or the window held every match.
+   */
+  const afterWindow = async <T extends Record<string, unknown>>(
+    filter: ListFilter,
+    matcher: Matcher,
+    window: RankWindow,
+    info: WindowInfo | undefined,
+    room: number,
+    select: { columns: string; from: string },
+  ): Promise<T[]> => {
+    const floor = window.floor ?? (info && info.matches >= window.size ? info.floor : 0);
+    if (room <= 0 || floor <= 0) return [];
+    return unrankedRows<T>(filter, matcher, room, floor, select);
+  };
+
   return {
     /**
      * Ids and sort keys of a page (the search cache keeps these, the rows are read fresh); for relevance,
@@ -221,17 +265,21 @@ export function listingStore(sql: Sql) {
       window: RankWindow,
       after?: Keyset,
     ): Promise<{ rows: PageRow[]; window?: WindowInfo | undefined }> {
-      const params = new Params();
       const ordering = orderingFor(matcher.mode, sort);
       const ranked = ordering.keys.includes('rank');
+      const idOf = (r: Record<string, unknown>) => ({ id: String(r.id), keys: keysOf(r, ordering.keys.length) });
+      if (ranked && after?.[0] === UNRANKED) {
+        return { rows: (await unrankedRows(filter, matcher, limit, after[1] ?? 0, ID_COLUMNS)).map(idOf) };
+      }
+      const params = new Params();
       const text = ranked
         ? rankedQuery(params, filter, matcher, window, limit, after)
         : pageQuery(params, filter, matcher, ordering, limit, after);
       const rows = await sql.query<Record<string, unknown>>(text, params.values);
-      return {
-        rows: rows.map((r) => ({ id: String(r.id), keys: keysOf(r, ordering.keys.length) })),
-        ...(ranked ? { window: windowOf(rows) } : {}),
-      };
+      if (!ranked) return { rows: rows.map(idOf) };
+      const info = windowOf(rows);
+      const more = await afterWindow(filter, matcher, window, info, limit - rows.length, ID_COLUMNS);
+      return { rows: [...rows, ...more].map(idOf), window: info };
     },
 
     /** Whole rows of a page in one round trip: images and stock are read for the page's rows only. */
@@ -243,9 +291,16 @@ export function listingStore(sql: Sql) {
       window: RankWindow,
       after?: Keyset,
     ): Promise<{ rows: Array<{ product: ProductRecord; keys: Keyset }>; window?: WindowInfo | undefined }> {
-      const params = new Params();
       const ordering = orderingFor(matcher.mode, sort);
       const ranked = ordering.keys.includes('rank');
+      const rowOf = (r: WholeRow) => ({
+        keys: keysOf(r, ordering.keys.length),
+        product: normaliseProductRow(r),
+      });
+      if (ranked && after?.[0] === UNRANKED) {
+        return { rows: (await unrankedRows<WholeRow>(filter, matcher, limit, after[1] ?? 0, WHOLE_ROWS)).map(rowOf) };
+      }
+      const params = new Params();
       // a ranked page sorts its window, so whole rows are joined to the page's ids only; an index-ordered
       // page stops after `limit` rows and reads them whole in place
       const text = ranked
@@ -254,11 +309,11 @@ export function listingStore(sql: Sql) {
              JOIN products p ON p.id = pg.id LEFT JOIN stock s ON s.product_id = p.id
             ORDER BY pg.k0 DESC, pg.k1 DESC`
         : pageQuery(params, filter, matcher, ordering, limit, after, { columns: PRODUCT_COLUMNS, from: PRODUCT_FROM });
-      const rows = await sql.query<ProductRecord & Record<string, unknown>>(text, params.values);
-      return {
-        rows: rows.map((r) => ({ keys: keysOf(r, ordering.keys.length), product: normaliseProductRow(r) })),
-        ...(ranked ? { window: windowOf(rows) } : {}),
-      };
+      const rows = await sql.query<WholeRow>(text, params.values);
+      if (!ranked) return { rows: rows.map(rowOf) };
+      const info = windowOf(rows);
+      const more = await afterWindow<WholeRow>(filter, matcher, window, info, limit - rows.length, WHOLE_ROWS);
+      return { rows: [...rows, ...more].map(rowOf), window: info };
     },
 
     /** Matches counted up to EXACT_COUNT_LIMIT + 1: a broad search never pays for a full count. */

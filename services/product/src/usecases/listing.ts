@@ -16,6 +16,7 @@ import {
   type PageRow,
   type SortOrder,
   searchWords,
+  UNRANKED,
   type WindowInfo,
   type WordInfo,
 } from '../store/listing.js';
@@ -53,7 +54,8 @@ const MAX_LIMIT = 100;
 const MODES: readonly MatchMode[] = ['all', 'text', 'prefix', 'fuzzy'];
 /**
  * Relevance is ranked among the newest matches, this many: one more than the exact-count limit, so the
- * window also tells whether the total is exact. A search with fewer matches ranks every one.
+ * window also tells whether the total is exact. A search with fewer matches ranks every one; a search
+ * with more pages through the rest newest first after the ranked ones, so every match is reachable.
  */
 export const RANK_WINDOW = EXACT_COUNT_LIMIT + 1;
 
@@ -332,10 +334,12 @@ function decodeListCursor(
 const RANK_MIN = 1e-30;
 const RANK_MAX = 1e30;
 
-/** Whether an edited cursor's key still fits its column: seq and price are bigint, rank is real. */
+/**
+ * Whether an edited cursor's key still fits its column: seq and price are bigint, rank is a real of
+ * ts_rank (never negative) or UNRANKED, a match past the relevance window.
+ */
 function isKey(kind: KeyKind, value: unknown): boolean {
   if (typeof value !== 'number') return false;
   if (kind !== 'rank') return Number.isSafeInteger(value);
-  const size = Math.abs(value);
-  return value === 0 || (size >= RANK_MIN && size <= RANK_MAX);
+  return value === 0 || value === UNRANKED || (value >= RANK_MIN && value <= RANK_MAX);
 }
