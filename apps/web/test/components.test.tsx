@@ -8,8 +8,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SearchBox } from '../src/components/SearchBox.js';
 import { ApiError, api, setTransport } from '../src/lib/api.js';
 import { session } from '../src/lib/session.js';
-import type { Product } from '../src/lib/types.js';
+import type { Order, Product } from '../src/lib/types.js';
 import ProductPage from '../src/pages/ProductPage.js';
+import SellerOrders from '../src/seller/SellerOrders.js';
 
 const product = (over: Partial<Product> = {}): Product => ({
   id: '0b7c1f8e-8a1d-4f7e-9d55-3c7b8d3f2a10',
@@ -250,5 +251,64 @@ describe('signing in with a guest cart', () => {
     expect(localStorage.getItem('mb.cartId')).toBeNull();
     expect(session.token()).toBe('fresh');
     expect(client.getQueryData(['cart', 'u'])).toMatchObject({ items: [{ quantity: 2 }] });
+  });
+});
+
+describe("a seller's orders", () => {
+  const ORDER_ID = '5e1f0c7a-8a1d-4f7e-9d55-3c7b8d3f2a10';
+  // the order service answers a seller with their own lines only, and their total
+  const mine = (fulfilment: 'unshipped' | 'shipped'): Order => ({
+    id: ORDER_ID,
+    userId: 'b',
+    status: 'confirmed',
+    cancelReason: null,
+    items: [
+      {
+        productId: 'p1',
+        name: 'Desk Lamp',
+        unitPrice: { amount: 1000, currency: 'USD' },
+        quantity: 2,
+        lineTotal: { amount: 2000, currency: 'USD' },
+        fulfilment,
+        ...(fulfilment === 'shipped' ? { carrier: 'DHL', trackingNumber: 'A-1' } : {}),
+      },
+    ],
+    total: { amount: 2000, currency: 'USD' },
+    shippingAddress: {
+      name: 'Ada Lovelace',
+      line1: '12 Analytical Row',
+      city: 'London',
+      postalCode: 'N1 9GU',
+      country: 'GB',
+    },
+    history: [],
+    createdAt: '2030-01-01T00:00:00.000Z',
+    updatedAt: '2030-01-01T00:00:00.000Z',
+  });
+
+  it('shows my items, my total and where to ship; Ship acts on them and the row says shipped', async () => {
+    let state: 'unshipped' | 'shipped' = 'unshipped';
+    const calls: string[] = [];
+    setTransport(async (path, init) => {
+      calls.push(`${init.method ?? 'GET'} ${path}`);
+      if (init.method === 'POST') {
+        state = 'shipped';
+        return jsonResponse(200, mine(state));
+      }
+      return jsonResponse(200, { items: [mine(state)], nextCursor: null });
+    });
+    renderAt('/seller/orders', <SellerOrders />);
+    const row = (await screen.findByText(/2 × Desk Lamp/)).closest('tr')!;
+    expect(screen.getByRole('columnheader', { name: 'Your items' })).toBeTruthy();
+    expect(screen.getByRole('columnheader', { name: 'Your total' })).toBeTruthy();
+    expect(row.textContent).toContain('Not shipped yet');
+    expect(row.textContent).toContain('$20.00');
+    expect(row.textContent).toContain('Ada Lovelace, 12 Analytical Row, N1 9GU London, GB');
+    fireEvent.click(screen.getByRole('button', { name: 'Ship order #5E1F0C7A' }));
+    await screen.findByText(/Shipped \(DHL A-1\)/);
+    expect(calls).toContain(`POST /api/orders/${ORDER_ID}/ship`);
+    // my items are on their way: no Ship, but Mark delivered (the order itself waits for the other sellers)
+    expect(screen.queryByRole('button', { name: 'Ship order #5E1F0C7A' })).toBeNull();
+    expect(screen.getByRole('button', { name: 'Mark delivered: order #5E1F0C7A' })).toBeTruthy();
   });
 });

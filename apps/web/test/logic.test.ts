@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { validateAddress } from '../src/lib/address.js';
 import { formatCardNumber, sandboxToken } from '../src/lib/cards.js';
 import { formatMoney, parsePrice, priceInput, resultCount, stockWords } from '../src/lib/format.js';
+import { addressLine, canCancel, canMarkDelivered, canShip, lineProgress } from '../src/lib/orders.js';
 import { isAppPath, isRenderedPath } from '../src/lib/paths.js';
 import { listingQuery, readListing } from '../src/lib/queries.js';
 import { headHtml, productHead } from '../src/lib/seo.js';
@@ -138,5 +139,42 @@ describe('head for crawlers', () => {
     expect(html).toContain('<link rel="canonical" href="https://shop.example/products/desk-lamp">');
     expect(html).toContain('<meta property="og:image" content="https://shop.example/media/m.webp">');
     expect(html).toContain('"image":["https://shop.example/media/o.png"]');
+  });
+});
+
+describe('orders with lines from several sellers', () => {
+  const line = (fulfilment: 'unshipped' | 'shipped' | 'delivered') => ({ fulfilment });
+  it('ship while a line I see is unshipped, deliver while one is shipped, cancel until any line ships', () => {
+    const confirmed = (...f: Array<'unshipped' | 'shipped' | 'delivered'>) => ({
+      status: 'confirmed' as const,
+      items: f.map(line),
+    });
+    expect(canShip(confirmed('unshipped', 'shipped'))).toBe(true);
+    expect(canShip(confirmed('shipped'))).toBe(false);
+    expect(canShip({ status: 'pending', items: [line('unshipped')] })).toBe(false);
+    expect(canMarkDelivered(confirmed('shipped', 'unshipped'))).toBe(true);
+    expect(canMarkDelivered(confirmed('delivered', 'unshipped'))).toBe(false);
+    expect(canMarkDelivered({ status: 'shipped', items: [line('shipped')] })).toBe(true);
+    expect(canCancel(confirmed('unshipped', 'unshipped'))).toBe(true);
+    expect(canCancel(confirmed('unshipped', 'shipped'))).toBe(false);
+    expect(canCancel({ status: 'shipped', items: [line('shipped')] })).toBe(false);
+  });
+
+  it('says where a line is and where the order goes, each on one line', () => {
+    expect(lineProgress({ fulfilment: 'shipped', carrier: 'DHL', trackingNumber: '0034' })).toBe('Shipped (DHL 0034)');
+    expect(lineProgress({ fulfilment: 'shipped' })).toBe('Shipped');
+    expect(lineProgress({ fulfilment: 'unshipped' })).toBe('Not shipped yet');
+    expect(lineProgress({ fulfilment: 'delivered', carrier: 'DHL' })).toBe('Delivered');
+    expect(
+      addressLine({
+        name: 'Ada',
+        line1: '1 Main St',
+        line2: 'Flat 2',
+        city: 'Springfield',
+        region: 'IL',
+        postalCode: '62701',
+        country: 'US',
+      }),
+    ).toBe('Ada, 1 Main St, Flat 2, 62701 Springfield, IL, US');
   });
 });

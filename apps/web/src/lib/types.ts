@@ -99,12 +99,29 @@ export interface Address {
   phone?: string;
 }
 
+/** A line's own progress: each seller ships and delivers their lines. */
+export type LineFulfilment = 'unshipped' | 'shipped' | 'delivered';
+
+export interface OrderLine {
+  productId: string;
+  name: string;
+  unitPrice: Money;
+  quantity: number;
+  lineTotal: Money;
+  fulfilment: LineFulfilment;
+  shippedAt?: string;
+  carrier?: string;
+  trackingNumber?: string;
+  deliveredAt?: string;
+}
+
+/** A seller reads only their own lines, with their total as `total`. */
 export interface Order {
   id: string;
   userId: string;
   status: OrderStatus;
   cancelReason: CancelReason | null;
-  items: Array<{ productId: string; name: string; unitPrice: Money; quantity: number; lineTotal: Money }>;
+  items: OrderLine[];
   total: Money;
   shippingAddress: Address;
   history: Array<{ status: OrderStatus; at: string; cause: string }>;

@@ -7,6 +7,7 @@ import { ApiError, api } from '../lib/api.js';
 import { CANCEL_WORDS, formatDate, orderNumber, STATUS_WORDS } from '../lib/format.js';
 import { useHead } from '../lib/hooks.js';
 import { useLive } from '../lib/live.js';
+import { canCancel, lineProgress } from '../lib/orders.js';
 import { simpleHead } from '../lib/seo.js';
 import type { Order } from '../lib/types.js';
 import NotFound from './NotFound.js';
@@ -42,7 +43,8 @@ export default function OrderPage() {
   if (order.isError) return <ErrorState error={order.error} retry={() => order.refetch()} />;
   if (!order.data) return <Loading label="Loading the order" />;
   const o = order.data;
-  const cancellable = o.status === 'pending' || o.status === 'confirmed';
+  // until a line ships (a seller may ship their part before the others)
+  const cancellable = canCancel(o);
   return (
     <>
       <nav aria-label="Breadcrumb" className="breadcrumbs">
@@ -84,6 +86,9 @@ export default function OrderPage() {
               <li key={i.productId}>
                 <span>
                   {i.quantity} × <Link to={`/products/${i.productId}`}>{i.name}</Link>
+                  {o.status !== 'pending' && o.status !== 'cancelled' && (
+                    <span className="muted"> · {lineProgress(i)}</span>
+                  )}
                 </span>
                 <Price money={i.lineTotal} />
               </li>

@@ -1,10 +1,12 @@
-// Orders containing my products, with the fulfilment steps the API allows (ship, then deliver).
+// Orders containing my products, with my lines only, and the fulfilment steps the API allows for them (ship,
+// then deliver); the order is shipped or delivered once every seller's lines are.
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { ErrorState, Loading, Price, StatusBadge } from '../components/ui.js';
 import { api, qs } from '../lib/api.js';
 import { formatDate, orderNumber } from '../lib/format.js';
 import { useHead } from '../lib/hooks.js';
+import { addressLine, canMarkDelivered, canShip, lineProgress } from '../lib/orders.js';
 import { simpleHead } from '../lib/seo.js';
 import type { Order, OrderStatus, Page } from '../lib/types.js';
 
@@ -25,7 +27,7 @@ export function OrderActions({ order, refund = false }: { order: Order; refund?:
   const n = orderNumber(order.id);
   return (
     <div className="row-actions">
-      {order.status === 'confirmed' && (
+      {canShip(order) && (
         <button
           type="button"
           className="btn btn-secondary"
@@ -36,13 +38,13 @@ export function OrderActions({ order, refund = false }: { order: Order; refund?:
           Ship
         </button>
       )}
-      {order.status === 'shipped' && (
+      {canMarkDelivered(order) && (
         <button
           type="button"
           className="btn btn-secondary"
           disabled={act.isPending}
           onClick={() => act.mutate('deliver')}
-          aria-label={`Mark order ${n} delivered`}
+          aria-label={`Mark delivered: order ${n}`}
         >
           Mark delivered
         </button>
@@ -63,7 +65,19 @@ export function OrderActions({ order, refund = false }: { order: Order; refund?:
   );
 }
 
-export function OrdersTable({ status, refund = false }: { status: OrderStatus | ''; refund?: boolean }) {
+/**
+ * `mine`: a seller's table, whose orders hold their own lines only (and their total); an admin's holds
+ * every line.
+ */
+export function OrdersTable({
+  status,
+  refund = false,
+  mine = false,
+}: {
+  status: OrderStatus | '';
+  refund?: boolean;
+  mine?: boolean;
+}) {
   const list = useInfiniteQuery({
     queryKey: ['workspace-orders', status],
     queryFn: ({ pageParam }) => api<Page<Order>>(`/api/orders${qs({ status, limit: 20, cursor: pageParam })}`),
@@ -83,8 +97,9 @@ export function OrdersTable({ status, refund = false }: { status: OrderStatus | 
             <tr>
               <th scope="col">Order</th>
               <th scope="col">Placed</th>
-              <th scope="col">Items</th>
-              <th scope="col">Total</th>
+              <th scope="col">{mine ? 'Your items' : 'Items'}</th>
+              <th scope="col">{mine ? 'Your total' : 'Total'}</th>
+              <th scope="col">Ship to</th>
               <th scope="col">Status</th>
               <th scope="col">
                 <span className="visually-hidden">Actions</span>
@@ -96,9 +111,20 @@ export function OrdersTable({ status, refund = false }: { status: OrderStatus | 
               <tr key={o.id}>
                 <td>{orderNumber(o.id)}</td>
                 <td>{formatDate(o.createdAt)}</td>
-                <td>{o.items.map((i) => `${i.quantity} × ${i.name}`).join(', ')}</td>
+                <td>
+                  <ul className="order-lines">
+                    {o.items.map((i) => (
+                      <li key={i.productId}>
+                        {i.quantity} × {i.name} <span className="muted">· {lineProgress(i)}</span>
+                      </li>
+                    ))}
+                  </ul>
+                </td>
                 <td>
                   <Price money={o.total} />
+                </td>
+                <td>
+                  <address>{addressLine(o.shippingAddress)}</address>
                 </td>
                 <td>
                   <StatusBadge status={o.status} />
@@ -166,9 +192,12 @@ export default function SellerOrders() {
   return (
     <>
       <h1>Orders to fulfil</h1>
-      <p className="muted">Orders that contain your products. Ship confirmed orders, then mark them delivered.</p>
+      <p className="muted">
+        Orders that contain your products, with your items only. Ship your items of a confirmed order, then mark them
+        delivered; the order is shipped once every seller in it has shipped.
+      </p>
       <StatusFilter value={status} onChange={setStatus} />
-      <OrdersTable status={status} />
+      <OrdersTable status={status} mine />
     </>
   );
 }

@@ -210,6 +210,104 @@ describe('pages for crawlers, and 404s', () => {
   }, 60_000);
 });
 
+describe('an order from two sellers', () => {
+  it('each seller sees and ships only their own items; the order is shipped when both have', async () => {
+    const stamp = `${Date.now()}-${seq++}`;
+    const admin = await signInApi(shop, 'admin@microbazaar.local', 'admin12345');
+    const demoSeller = await signInApi(shop, 'seller@microbazaar.local', 'seller12345');
+    // a second seller: registered, made a seller by the admin, signed in again for a token with the role
+    const email = `second-seller-${stamp}@example.com`;
+    const reg = await api<{ user: { id: string } }>(shop, '/api/auth/register', {
+      method: 'POST',
+      json: { email, password: 'secret pass 2', name: 'Second Seller' },
+    });
+    expect(reg.status).toBe(201);
+    const role = await api(shop, `/api/auth/users/${reg.body.user.id}`, {
+      method: 'PATCH',
+      token: admin,
+      json: { role: 'seller' },
+    });
+    expect(role.status).toBe(200);
+    const secondSeller = await signInApi(shop, email, 'secret pass 2');
+    const make = async (token: string, name: string, price: number) => {
+      const made = await api<{ id: string }>(shop, '/api/products', {
+        method: 'POST',
+        token,
+        json: { name, price, stock: 5 },
+      });
+      expect(made.status).toBe(201);
+      return made.body.id;
+    };
+    const mine = `Tide Clock ${stamp}`;
+    const theirs = `Harbour Bell ${stamp}`;
+    const [clock, bell] = [await make(secondSeller, mine, 4200), await make(demoSeller, theirs, 9900)];
+    const buyer = (
+      await api<{ token: string }>(shop, '/api/auth/register', {
+        method: 'POST',
+        json: { email: `two-sellers-buyer-${stamp}@example.com`, password: 'secret pass 3', name: 'Grace Hopper' },
+      })
+    ).body.token;
+    const placed = await api<{ id: string }>(shop, '/api/orders', {
+      method: 'POST',
+      token: buyer,
+      headers: { 'idempotency-key': `two-sellers-${stamp}` },
+      json: {
+        shippingAddress: {
+          name: 'Grace Hopper',
+          line1: '1 Compiler Way',
+          city: 'Arlington',
+          postalCode: '22201',
+          country: 'US',
+        },
+        paymentToken: 'tok_ok',
+        items: [
+          { productId: clock, quantity: 1 },
+          { productId: bell, quantity: 2 },
+        ],
+      },
+    });
+    expect(placed.status).toBe(202);
+    const orderId = placed.body.id;
+    const status = async () =>
+      (await api<{ status: string }>(shop, `/api/orders/${orderId}`, { token: buyer })).body.status;
+    await expect.poll(status, { timeout: 30_000 }).toBe('confirmed');
+
+    const { context, page, errors } = await newShopper(browser, shop, DESKTOP);
+    try {
+      await signIn(page, email, 'secret pass 2');
+      await page.goto('/seller/orders');
+      const row = page.getByRole('row').filter({ hasText: mine });
+      await row.waitFor();
+      // my item, my total and where it goes; never the other seller's item or the order's total
+      await row.getByText('Not shipped yet').waitFor();
+      await row.getByText('$42.00').waitFor();
+      await row.getByText('Grace Hopper, 1 Compiler Way, 22201 Arlington, US').waitFor();
+      expect(await page.getByText(theirs).count()).toBe(0);
+      expect(await row.getByText('$240.00').count()).toBe(0);
+      await row.getByRole('button', { name: /^Ship order / }).click();
+      // my item is on its way; the order is still confirmed (the list's default filter), waiting for the other seller
+      await row.getByText(/· Shipped$/).waitFor();
+      expect(await status()).toBe('confirmed');
+      await page.getByRole('combobox', { name: 'Status' }).selectOption('');
+      const again = page.getByRole('row').filter({ hasText: mine });
+      await again.getByText(/· Shipped$/).waitFor();
+      await again.getByRole('button', { name: /^Mark delivered: order / }).waitFor();
+      expect(await again.getByRole('button', { name: /^Ship order / }).count()).toBe(0);
+      // the other seller ships theirs: now the order is shipped
+      const shipped = await api<{ status: string }>(shop, `/api/orders/${orderId}/ship`, {
+        method: 'POST',
+        token: demoSeller,
+        json: {},
+      });
+      expect(shipped.body.status).toBe('shipped');
+      expect(await status()).toBe('shipped');
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 120_000);
+});
+
 describe('accessibility', () => {
   it('every page type has one h1, landmarks, and no serious or critical axe violations', async () => {
     const products = await api<{ items: Array<{ id: string; slug: string; stock: number }> }>(
