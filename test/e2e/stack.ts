@@ -156,9 +156,11 @@ export interface Stack {
 
 export interface StackOptions {
   label: string;
-  /** extra variables for every service, then per service */
+  /** extra variables for every service, then per service (a function gets each service's URL) */
   env?: Env;
-  serviceEnv?: Partial<Record<ServiceName, Env>>;
+  serviceEnv?:
+    | Partial<Record<ServiceName, Env>>
+    | ((url: (s: ServiceName) => string) => Partial<Record<ServiceName, Env>>);
   /** services reach RabbitMQ through a proxy the test can cut */
   brokerProxy?: boolean;
   /** services reach PostgreSQL through a proxy the test can cut (`databaseUrl` stays direct) */
@@ -211,8 +213,9 @@ export async function startDistributedStack(opts: StackOptions): Promise<Stack> 
     gateway: { RATE_LIMIT_PER_MINUTE: '0' },
     assistant: { ASSISTANT_EMBED_WORKERS: '1', ASSISTANT_INDEX_SWEEP_MS: '500', ASSISTANT_CHAT_RATE_LIMIT: '0' },
   };
+  const serviceEnv = typeof opts.serviceEnv === 'function' ? opts.serviceEnv(url) : opts.serviceEnv;
   const processes = new Map<ServiceName, ServiceProcess>(
-    names.map((s) => [s, new ServiceProcess(s, ports[s], { ...common, ...perService[s], ...opts.serviceEnv?.[s] })]),
+    names.map((s) => [s, new ServiceProcess(s, ports[s], { ...common, ...perService[s], ...serviceEnv?.[s] })]),
   );
   const stop = async () => {
     await Promise.all([...processes.values()].map((p) => p.stop('SIGTERM')));

@@ -251,6 +251,9 @@ export async function createApp(opts: AppOptions): Promise<App> {
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
+    // draining: each keep-alive connection closes after its answer, so clients (the gateway's pools, a
+    // load balancer) open their next one elsewhere instead of racing the port's close
+    if (app.draining) reply.header('connection', 'close');
   });
 
   app.addHook('onResponse', async (req, reply) => {

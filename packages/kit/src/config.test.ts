@@ -40,6 +40,7 @@ describe('loadEnv', () => {
       PGLITE_SHARED_BUFFERS: '32MB',
       BODY_LIMIT_BYTES: 1_048_576,
       TRUST_PROXY: 'loopback',
+      DRAIN_DELAY_MS: 0,
       SHUTDOWN_TIMEOUT_MS: 10_000,
       AUTH_JWKS_URL: 'http://127.0.0.1:3000/.well-known/jwks.json',
       JWT_ISSUER: 'microbazaar-auth',

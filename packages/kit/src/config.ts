@@ -124,6 +124,12 @@ export const CommonEnv = {
   PGLITE_SHARED_BUFFERS: Type.String({ pattern: '^[0-9]+(kB|MB|GB)$', default: '32MB' }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 1_048_576 }),
   TRUST_PROXY: Type.String({ default: 'loopback' }),
+  /**
+   * On SIGTERM, how long readiness answers 503 while requests are still served, before the drain starts:
+   * load balancers and the gateway take the instance out of rotation meanwhile (rolling updates).
+   */
+  DRAIN_DELAY_MS: Type.Integer({ minimum: 0, default: 0 }),
+  /** How long the drain (in-flight requests, consumers, backends) may take after the delay, then exit 1. */
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 10_000 }),
   AUTH_JWKS_URL: Type.String({ default: 'http://127.0.0.1:3000/.well-known/jwks.json' }),
   JWT_ISSUER: Type.String({ default: 'microbazaar-auth' }),

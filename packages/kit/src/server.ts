@@ -8,6 +8,11 @@ import { startTelemetry, traceRequestsWith } from './telemetry.js';
 export interface RunningService {
   name: string;
   url: string;
+  /**
+   * Readiness answers 503 from now on while requests are still served (and each response closes its
+   * connection), so load balancers and the gateway stop sending here before stop() closes the port.
+   */
+  drain?(): void;
   stop(): Promise<void>;
 }
 
@@ -38,6 +43,9 @@ export async function listen(
   return {
     name: opts.name,
     url: `http://${shownHost}:${port}`,
+    drain() {
+      app.draining = true;
+    },
     stop() {
       stopping ??= (async () => {
         app.draining = true;
@@ -53,17 +61,40 @@ export async function listen(
   };
 }
 
-/** On SIGTERM/SIGINT runs stop() once, exits 0 when done or 1 after timeoutMs. */
+export interface StopOnSignalsOptions {
+  /** how long the drain may take, then exit 1 (counted after the delay) */
+  timeoutMs?: number;
+  /** marks the service draining (readiness 503) before the delay */
+  drain?: (() => void) | undefined;
+  /** how long to keep serving with readiness 503 before stop() (DRAIN_DELAY_MS) */
+  drainDelayMs?: number;
+}
+
+/**
+ * On SIGTERM/SIGINT, once: drain() (readiness 503), wait drainDelayMs while requests are still served
+ * (the instance leaves every rotation meanwhile), then stop(): exits 0 when done or 1 after timeoutMs.
+ */
 export function stopOnSignals(
   stop: () => Promise<void>,
   log: { info: (msg: string) => void; error: (o: object, msg: string) => void },
-  timeoutMs = 10_000,
+  options: number | StopOnSignalsOptions = {},
 ): void {
+  const {
+    timeoutMs = 10_000,
+    drain,
+    drainDelayMs = 0,
+  } = typeof options === 'number' ? { timeoutMs: options } : options;
   let started = false;
-  const handler = (signal: NodeJS.Signals) => {
+  const handler = async (signal: NodeJS.Signals) => {
     if (started) return;
     started = true;
-    log.info(`${signal} received, draining`);
+    drain?.();
+    if (drain && drainDelayMs > 0) {
+      log.info(`${signal} received, readiness 503, draining in ${drainDelayMs} ms`);
+      await new Promise((r) => setTimeout(r, drainDelayMs));
+    } else {
+      log.info(`${signal} received, draining`);
+    }
     const timer = setTimeout(() => {
       log.error({ timeoutMs }, 'shutdown timed out, exiting');
       process.exit(1);
@@ -90,9 +121,10 @@ export function isMain(metaUrl: string): boolean {
 
 /**
  * Entry point of a service process: load and check the configuration (a bad variable exits 1 naming
- * it), start, print the URL, stop on SIGTERM/SIGINT within the configured SHUTDOWN_TIMEOUT_MS.
+ * it), start, print the URL; on SIGTERM/SIGINT readiness goes 503 for DRAIN_DELAY_MS, then the service
+ * drains within SHUTDOWN_TIMEOUT_MS.
  */
-export function runMain<C extends { SHUTDOWN_TIMEOUT_MS: number }>(
+export function runMain<C extends { SHUTDOWN_TIMEOUT_MS: number; DRAIN_DELAY_MS?: number }>(
   loadConfig: () => C,
   start: (config: C) => Promise<RunningService>,
 ): void {
@@ -109,7 +141,11 @@ export function runMain<C extends { SHUTDOWN_TIMEOUT_MS: number }>(
         error: (o: object, msg: string) => console.error(`[${service.name}] ${msg}`, o),
       };
       log.info(`listening on ${service.url}`);
-      stopOnSignals(service.stop, log, config.SHUTDOWN_TIMEOUT_MS);
+      stopOnSignals(service.stop, log, {
+        timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+        drain: service.drain,
+        drainDelayMs: config.DRAIN_DELAY_MS ?? 0,
+      });
     },
     (err: unknown) => {
       if (err instanceof ConfigError) {

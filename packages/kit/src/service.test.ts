@@ -1,4 +1,5 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
@@ -61,6 +62,18 @@ describe('runService', () => {
     expect(started.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const ready = await fetch(`${started.url}/health/ready`);
     expect(await ready.json()).toMatchObject({ status: 'ok', checks: { db: 'ok', bus: 'ok' } });
+    // SIGTERM with DRAIN_DELAY_MS: readiness says 503 while requests are still served, each on a closing connection
+    started.drain?.();
+    const draining = await fetch(`${started.url}/health/ready`);
+    expect(draining.status).toBe(503);
+    expect(await draining.json()).toMatchObject({ checks: { shutdown: 'draining' } });
+    const served = await new Promise<{ status?: number; connection?: string }>((resolve, reject) =>
+      get(`${started.url}/health/live`, (res) => {
+        res.resume();
+        resolve({ status: res.statusCode, connection: res.headers.connection });
+      }).on('error', reject),
+    );
+    expect(served).toEqual({ status: 200, connection: 'close' });
     await started.stop();
     expect(closed).toEqual(['worker', 'adapter (db open: true)']);
     await expect(started.service.db.query('SELECT 1')).rejects.toThrow();
