@@ -13,9 +13,11 @@ export const BASE = join(K8S, 'base');
 export const IMAGE_TAG = '0.1.0';
 /** the Secret every overlay expects (created by the operator, see deploy/k8s/README.md), and its keys */
 export const SECRET = 'microbazaar-secrets';
-/** seconds between the preStop pause and SIGKILL: above the pause plus the drain (SHUTDOWN_TIMEOUT_MS in config.env) */
+/**
+ * Seconds between SIGTERM and SIGKILL: above the pause with readiness 503 (DRAIN_DELAY_MS in config.env)
+ * plus the drain (SHUTDOWN_TIMEOUT_MS); deploy/test/k8s.test.ts checks the sum.
+ */
 export const GRACE_SECONDS = 45;
-export const PRE_STOP_SECONDS = 5;
 /** the namespace of the ingress controller: the only way into the gateway from outside */
 export const INGRESS_NAMESPACE = 'ingress-nginx';
 /** where Prometheus runs: it may scrape /metrics of every service */
@@ -131,8 +133,9 @@ function deployment(s: DeployedService): object {
               startupProbe: probe('/health/live', { periodSeconds: 2, failureThreshold: 30 }),
               livenessProbe: probe('/health/live', { periodSeconds: 10, failureThreshold: 3 }),
               readinessProbe: probe('/health/ready', { periodSeconds: 5, failureThreshold: 2 }),
-              // the endpoints controller and the ingress stop sending here before SIGTERM starts the drain
-              lifecycle: { preStop: { exec: { command: ['sleep', String(PRE_STOP_SECONDS)] } } },
+              // no preStop pause: on SIGTERM the service itself keeps serving for DRAIN_DELAY_MS with readiness 503
+              // and closes each keep-alive connection after its answer, while the endpoints and the ingress forget
+              // the pod (a preStop sleep would leave pooled connections, the gateway's, pointing here)
               securityContext: {
                 allowPrivilegeEscalation: false,
                 readOnlyRootFilesystem: true,

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { BASE, GRACE_SECONDS, generated, K8S, PRE_STOP_SECONDS, SECRET } from '../k8s/generate.js';
+import { BASE, GRACE_SECONDS, generated, K8S, SECRET } from '../k8s/generate.js';
 import { SERVICES } from '../services.js';
 
 /** Made outside these manifests, by whoever operates the cluster (deploy/k8s/README.md says how). */
@@ -116,9 +116,14 @@ describe('Kubernetes manifests', () => {
             expect(c.securityContext?.allowPrivilegeEscalation, where).toBe(false);
             expect(c.securityContext?.capabilities?.drop, where).toEqual(['ALL']);
           }
-          // the pause before SIGTERM plus the drain fit in the grace period
+          // after SIGTERM: readiness 503 while still serving (the endpoints and the ingress forget the pod),
+          // then the drain; both fit in the grace period
+          const delayMs = Number(config.DRAIN_DELAY_MS ?? 0);
           const drainMs = Number(config.SHUTDOWN_TIMEOUT_MS ?? 10_000);
-          expect(pod.terminationGracePeriodSeconds * 1000, where).toBeGreaterThan(drainMs + PRE_STOP_SECONDS * 1000);
+          expect(delayMs, where).toBeGreaterThanOrEqual(5000);
+          expect(pod.terminationGracePeriodSeconds * 1000, where).toBeGreaterThan(delayMs + drainMs);
+          for (const c of pod.containers)
+            expect(c.lifecycle?.preStop, `${where}: the service pauses itself`).toBeUndefined();
           expect(pod.terminationGracePeriodSeconds).toBe(GRACE_SECONDS);
           expect(d.spec.strategy.rollingUpdate.maxUnavailable, where).toBe(0);
         }

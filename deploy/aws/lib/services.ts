@@ -33,7 +33,11 @@ import { SERVICES, type ServiceRow, type StageConfig, taskSize } from './config.
 import type { DataStores } from './data.js';
 import type { Media } from './media.js';
 
-/** SIGTERM → drain (SHUTDOWN_TIMEOUT_MS) → exit, inside ECS's stop timeout and after the load balancer let go */
+/**
+ * SIGTERM → readiness 503 while still serving (DRAIN_DELAY_MS: Service Connect and Cloud Map forget the task)
+ * → drain (SHUTDOWN_TIMEOUT_MS) → exit, inside ECS's stop timeout and after the load balancer let go
+ */
+export const DRAIN_DELAY_MS = 5_000;
 export const SHUTDOWN_TIMEOUT_MS = 20_000;
 export const STOP_TIMEOUT = Duration.seconds(30);
 export const DEREGISTRATION_DELAY = Duration.seconds(15);
@@ -180,6 +184,7 @@ export class Services extends Construct {
       NODE_ENV: 'production',
       HOST: '0.0.0.0',
       LOG_LEVEL: 'info',
+      DRAIN_DELAY_MS: String(DRAIN_DELAY_MS),
       SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
       // the load balancer (gateway) or the gateway (others) is one hop in front
       TRUST_PROXY: '1',

@@ -144,6 +144,17 @@ for (const stage of ['dev', 'production'] as const) {
           for (const e of c.Environment ?? []) expect(e.Name).not.toMatch(/PASSWORD|SECRET|TOKEN|_KEY$/);
     });
 
+    it('a stopping task drains within the stop timeout: readiness 503 for DRAIN_DELAY_MS, then SHUTDOWN_TIMEOUT_MS', () => {
+      for (const t of serviceTasks(s.shop)) {
+        const c = t.Properties.ContainerDefinitions[0];
+        const env = Object.fromEntries(
+          (c.Environment ?? []).map((e: { Name: string; Value: string }) => [e.Name, e.Value]),
+        );
+        expect(Number(env.DRAIN_DELAY_MS)).toBeGreaterThanOrEqual(5000);
+        expect(c.StopTimeout * 1000).toBeGreaterThan(Number(env.DRAIN_DELAY_MS) + Number(env.SHUTDOWN_TIMEOUT_MS));
+      }
+    });
+
     it('health: the load balancer checks /health/ready, the containers /health/live; HTTPS with HTTP redirected', () => {
       s.shop.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
         HealthCheckPath: '/health/ready',
