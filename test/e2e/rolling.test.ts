@@ -20,9 +20,10 @@ beforeAll(async () => {
   const secondPort = await freePort();
   stack = await startDistributedStack({
     label: 'e2eroll',
-    // this test is about the deploy, not the database watchdog: on a CPU-starved machine (load 30 on two
-    // cores) slow statements make it declare PostgreSQL down (db-outage.test.ts is where that is tested)
-    env: { DATABASE_CONNECT_TIMEOUT_MS: '5000', DATABASE_SUSPECT_AFTER_MS: '0' },
+    // this test is about the deploy, not the database: small pools (seven processes share a PostgreSQL whose
+    // 100 connections other test runs use too: "too many clients" is a 503) and no watchdog (on a CPU-starved
+    // machine slow statements make it declare PostgreSQL down; db-outage.test.ts is where that is tested)
+    env: { DATABASE_POOL_MAX: '3', DATABASE_CONNECT_TIMEOUT_MS: '5000', DATABASE_SUSPECT_AFTER_MS: '0' },
     serviceEnv: (url) => ({
       product: { DRAIN_DELAY_MS: String(DRAIN_DELAY_MS) },
       // the gateway knows both instances; the order and cart services keep calling the first one
@@ -178,6 +179,18 @@ describe('rolling update under load', () => {
       await Promise.all(load);
     }
 
+    const failures = [...reads.failed, ...writes.failed, ...orders.failed];
+    if (failures.length) {
+      // what the product instances said about it (warnings and errors only)
+      const first = stack.processes?.get('product') as ServiceProcess;
+      for (const [name, p] of [
+        ['first', first],
+        ['second', second],
+      ] as const) {
+        const said = p.output.split('\n').filter((l) => /"level":(40|50)|unavailable|PostgreSQL/i.test(l));
+        console.log(`${name} product instance:\n${said.slice(-15).join('\n')}`);
+      }
+    }
     expect(reads.failed).toEqual([]);
     expect(writes.failed).toEqual([]);
     expect(orders.failed).toEqual([]);
