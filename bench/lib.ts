@@ -69,6 +69,8 @@ export async function ensurePlatform(gateway: string): Promise<{ stop: () => Pro
     cwd: join(import.meta.dirname, '..'),
     env: { ...process.env, DATA_DIR: dataDir, RATE_LIMIT_PER_MINUTE: '0', LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],
+    // its own process group: npm runs the platform as a grandchild, which a signal to npm alone would orphan
+    detached: true,
   });
   let out = '';
   child.stdout?.on('data', (d) => {
@@ -76,7 +78,10 @@ export async function ensurePlatform(gateway: string): Promise<{ stop: () => Pro
   });
   const deadline = Date.now() + 180_000;
   while (!out.includes('microBazaar is up')) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`platform did not start:\n${out}`);
+    if (child.exitCode !== null || Date.now() > deadline) {
+      if (child.exitCode === null) process.kill(-(child.pid as number), 'SIGKILL');
+      throw new Error(`platform did not start:\n${out}`);
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
   return {
@@ -84,7 +89,7 @@ export async function ensurePlatform(gateway: string): Promise<{ stop: () => Pro
     stop: () =>
       new Promise<void>((resolve) => {
         child.once('exit', () => resolve());
-        child.kill('SIGTERM');
+        process.kill(-(child.pid as number), 'SIGTERM');
       }),
   };
 }
