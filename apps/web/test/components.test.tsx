@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 // Components and hooks as a person uses them (by role and name), with the API answered in memory.
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import type { ReactNode } from 'react';
 import { MemoryRouter, Route, Routes, useLocation } from 'react-router';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -290,7 +290,7 @@ describe("a seller's orders", () => {
     let state: 'unshipped' | 'shipped' = 'unshipped';
     const calls: string[] = [];
     setTransport(async (path, init) => {
-      calls.push(`${init.method ?? 'GET'} ${path}`);
+      calls.push(`${init.method ?? 'GET'} ${path}${init.body ? ` ${init.body}` : ''}`);
       if (init.method === 'POST') {
         state = 'shipped';
         return jsonResponse(200, mine(state));
@@ -305,8 +305,13 @@ describe("a seller's orders", () => {
     expect(row.textContent).toContain('$20.00');
     expect(row.textContent).toContain('Ada Lovelace, 12 Analytical Row, N1 9GU London, GB');
     fireEvent.click(screen.getByRole('button', { name: 'Ship order #5E1F0C7A' }));
+    // where the parcel went, both optional
+    const form = screen.getByRole('form', { name: 'Shipment of order #5E1F0C7A' });
+    fireEvent.change(screen.getByRole('textbox', { name: /Carrier/ }), { target: { value: ' DHL ' } });
+    fireEvent.change(screen.getByRole('textbox', { name: /Tracking number/ }), { target: { value: 'A-1' } });
+    fireEvent.click(within(form).getByRole('button', { name: 'Confirm shipment' }));
     await screen.findByText(/Shipped \(DHL A-1\)/);
-    expect(calls).toContain(`POST /api/orders/${ORDER_ID}/ship`);
+    expect(calls).toContain(`POST /api/orders/${ORDER_ID}/ship {"carrier":"DHL","trackingNumber":"A-1"}`);
     // my items are on their way: no Ship, but Mark delivered (the order itself waits for the other sellers)
     expect(screen.queryByRole('button', { name: 'Ship order #5E1F0C7A' })).toBeNull();
     expect(screen.getByRole('button', { name: 'Mark delivered: order #5E1F0C7A' })).toBeTruthy();

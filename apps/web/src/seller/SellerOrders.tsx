@@ -1,7 +1,7 @@
 // Orders containing my products, with my lines only, and the fulfilment steps the API allows for them (ship,
 // then deliver); the order is shipped or delivered once every seller's lines are.
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useId, useState } from 'react';
 import { ErrorState, Loading, Price, StatusBadge } from '../components/ui.js';
 import { api, qs } from '../lib/api.js';
 import { formatDate, orderNumber } from '../lib/format.js';
@@ -12,19 +12,85 @@ import type { Order, OrderStatus, Page } from '../lib/types.js';
 
 const head = simpleHead('Orders to fulfil');
 
+/** Where the seller's parcel went: both optional; the buyer reads them on the order's lines. */
+function ShipmentForm({
+  n,
+  pending,
+  onShip,
+  onBack,
+}: {
+  n: string;
+  pending: boolean;
+  onShip: (shipment: { carrier?: string; trackingNumber?: string }) => void;
+  onBack: () => void;
+}) {
+  const id = useId();
+  const [carrier, setCarrier] = useState('');
+  const [tracking, setTracking] = useState('');
+  return (
+    <form
+      className="shipment-form"
+      aria-label={`Shipment of order ${n}`}
+      onSubmit={(e) => {
+        e.preventDefault();
+        onShip({
+          ...(carrier.trim() ? { carrier: carrier.trim() } : {}),
+          ...(tracking.trim() ? { trackingNumber: tracking.trim() } : {}),
+        });
+      }}
+    >
+      <div className="field">
+        <label htmlFor={`${id}-carrier`}>
+          Carrier <span className="optional">(optional)</span>
+        </label>
+        <input id={`${id}-carrier`} value={carrier} maxLength={100} onChange={(e) => setCarrier(e.target.value)} />
+      </div>
+      <div className="field">
+        <label htmlFor={`${id}-tracking`}>
+          Tracking number <span className="optional">(optional)</span>
+        </label>
+        <input id={`${id}-tracking`} value={tracking} maxLength={100} onChange={(e) => setTracking(e.target.value)} />
+      </div>
+      <div className="row-actions">
+        <button type="submit" className="btn btn-primary" disabled={pending}>
+          Confirm shipment
+        </button>
+        <button type="button" className="btn btn-secondary" onClick={onBack}>
+          Back
+        </button>
+      </div>
+    </form>
+  );
+}
+
 export function OrderActions({ order, refund = false }: { order: Order; refund?: boolean }) {
   const client = useQueryClient();
   const [error, setError] = useState<string | null>(null);
+  const [shipping, setShipping] = useState(false);
   const act = useMutation({
-    mutationFn: (action: 'ship' | 'deliver' | 'refund') =>
-      api<Order>(`/api/orders/${order.id}/${action}`, { method: 'POST', json: {} }),
+    mutationFn: ({ action, body = {} }: { action: 'ship' | 'deliver' | 'refund'; body?: object }) =>
+      api<Order>(`/api/orders/${order.id}/${action}`, { method: 'POST', json: body }),
     onSuccess: () => {
       setError(null);
+      setShipping(false);
       client.invalidateQueries({ queryKey: ['workspace-orders'] });
     },
     onError: (e) => setError(e.message),
   });
   const n = orderNumber(order.id);
+  if (shipping && canShip(order)) {
+    return (
+      <div className="row-actions">
+        <ShipmentForm
+          n={n}
+          pending={act.isPending}
+          onShip={(body) => act.mutate({ action: 'ship', body })}
+          onBack={() => setShipping(false)}
+        />
+        {error && <p className="field-error">{error}</p>}
+      </div>
+    );
+  }
   return (
     <div className="row-actions">
       {canShip(order) && (
@@ -32,7 +98,7 @@ export function OrderActions({ order, refund = false }: { order: Order; refund?:
           type="button"
           className="btn btn-secondary"
           disabled={act.isPending}
-          onClick={() => act.mutate('ship')}
+          onClick={() => setShipping(true)}
           aria-label={`Ship order ${n}`}
         >
           Ship
@@ -43,7 +109,7 @@ export function OrderActions({ order, refund = false }: { order: Order; refund?:
           type="button"
           className="btn btn-secondary"
           disabled={act.isPending}
-          onClick={() => act.mutate('deliver')}
+          onClick={() => act.mutate({ action: 'deliver' })}
           aria-label={`Mark delivered: order ${n}`}
         >
           Mark delivered
@@ -55,7 +121,7 @@ export function OrderActions({ order, refund = false }: { order: Order; refund?:
           className="btn btn-danger"
           disabled={act.isPending}
           aria-label={`Refund order ${n}`}
-          onClick={() => window.confirm(`Refund order ${n}?`) && act.mutate('refund')}
+          onClick={() => window.confirm(`Refund order ${n}?`) && act.mutate({ action: 'refund' })}
         >
           Refund
         </button>

@@ -285,12 +285,15 @@ describe('an order from two sellers', () => {
       expect(await page.getByText(theirs).count()).toBe(0);
       expect(await row.getByText('$240.00').count()).toBe(0);
       await row.getByRole('button', { name: /^Ship order / }).click();
+      await row.getByRole('textbox', { name: /Carrier/ }).fill('Royal Mail');
+      await row.getByRole('textbox', { name: /Tracking number/ }).fill('RM123');
+      await row.getByRole('button', { name: 'Confirm shipment' }).click();
       // my item is on its way; the order is still confirmed (the list's default filter), waiting for the other seller
-      await row.getByText(/· Shipped$/).waitFor();
+      await row.getByText('· Shipped (Royal Mail RM123)').waitFor();
       expect(await status()).toBe('confirmed');
       await page.getByRole('combobox', { name: 'Status' }).selectOption('');
       const again = page.getByRole('row').filter({ hasText: mine });
-      await again.getByText(/· Shipped$/).waitFor();
+      await again.getByText('· Shipped (Royal Mail RM123)').waitFor();
       await again.getByRole('button', { name: /^Mark delivered: order / }).waitFor();
       expect(await again.getByRole('button', { name: /^Ship order / }).count()).toBe(0);
       // the other seller ships theirs: now the order is shipped
