@@ -5,11 +5,13 @@ import { QUEUES } from '@microbazaar/contracts';
 import {
   type App,
   type Bus,
+  type Cache,
   createServiceApp,
   type Db,
   type Logger,
   type OutboxRelay,
   type Periodic,
+  RateLimiter,
   serviceEvents,
   serviceMigrations,
   startPeriodic,
@@ -17,6 +19,7 @@ import {
   type TokenVerifier,
   type WorkersOption,
 } from '@microbazaar/kit';
+import { createRenderer, type Renderer } from './adapters/renditions.js';
 import type { MediaStorage } from './adapters/storage.js';
 import type { LocalStorage } from './adapters/storage-local.js';
 import type { ProductConfig } from './config.js';
@@ -42,6 +45,8 @@ export interface ProductDeps extends WorkersOption {
   logger: Logger;
   db: Db;
   bus: Bus;
+  /** counters of the per-uploader image limit (Redis across instances) */
+  cache: Cache;
   storage: MediaStorage;
   /** defaults to the auth service's JWKS at config.AUTH_JWKS_URL */
   verifier?: TokenVerifier;
@@ -57,6 +62,8 @@ export interface ProductService {
   categories: Categories;
   listing: Listing;
   inventory: Inventory;
+  /** the image work of this instance (IMAGE_JOBS at once) */
+  renderer: Renderer;
   /** pg_trgm is installed: misspelt searches are corrected */
   trigram: boolean;
   /** absent when built without workers */
@@ -78,9 +85,21 @@ export async function buildApp(deps: ProductDeps): Promise<ProductService> {
     cacheMaxEntries: config.SEARCH_CACHE_MAX_ENTRIES,
     rankWindow: config.SEARCH_RANK_WINDOW,
   });
+  const renderer = createRenderer({ concurrency: config.IMAGE_JOBS, threads: config.IMAGE_THREADS });
   const files = createImageFiles({
     storage,
     logger,
+    renderer,
+    uploads:
+      config.IMAGE_UPLOAD_LIMIT > 0
+        ? new RateLimiter(
+            deps.cache,
+            'image-uploads',
+            config.IMAGE_UPLOAD_LIMIT,
+            config.IMAGE_UPLOAD_WINDOW_SECONDS * 1000,
+            `At most ${config.IMAGE_UPLOAD_LIMIT} images per ${config.IMAGE_UPLOAD_WINDOW_SECONDS} s: try again later`,
+          )
+        : undefined,
     images: {
       maxPixels: config.IMAGE_MAX_PIXELS,
       thumbnailSize: config.THUMBNAIL_SIZE,
@@ -143,7 +162,7 @@ export async function buildApp(deps: ProductDeps): Promise<ProductService> {
   });
   app.addHook('onClose', async () => unfollow());
 
-  const service = { app, products, images, stock, categories, listing, inventory, trigram };
+  const service = { app, products, images, stock, categories, listing, inventory, renderer, trigram };
   if (deps.workers === false) return service;
   const eventWorkers = serviceEvents({ app, db, bus, logger, config });
   const workers = await startWorkers(app, async (add) => {

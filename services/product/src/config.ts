@@ -47,8 +47,15 @@ export const ProductConfigSchema = Type.Object({
   /** largest accepted image file (413 above) */
   IMAGE_MAX_BYTES: Type.Integer({ minimum: 1024, default: 10 * 1024 * 1024 }),
   IMAGES_PER_PRODUCT: Type.Integer({ minimum: 1, maximum: 50, default: 10 }),
-  /** width × height above which an image is refused (decompression bombs) */
-  IMAGE_MAX_PIXELS: Type.Integer({ minimum: 10_000, default: 50_000_000 }),
+  /** width × height above which an image is refused before it is decoded (decompression bombs): ≈ 40 MP */
+  IMAGE_MAX_PIXELS: Type.Integer({ minimum: 10_000, default: 40_000_000 }),
+  /** images decoded and rendered at once by one instance; more uploads wait their turn */
+  IMAGE_JOBS: Type.Integer({ minimum: 1, maximum: 64, default: 2 }),
+  /** libvips threads per image (sharp.concurrency, process-wide); 0 = sharp's default, one per CPU core */
+  IMAGE_THREADS: Type.Integer({ minimum: 0, maximum: 64, default: 2 }),
+  /** images one user (a seller, an admin) may upload per window, across instances; 0 = no limit */
+  IMAGE_UPLOAD_LIMIT: Type.Integer({ minimum: 0, default: 300 }),
+  IMAGE_UPLOAD_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 3600 }),
   THUMBNAIL_SIZE: Type.Integer({ minimum: 32, maximum: 2048, default: 320 }),
   MEDIUM_SIZE: Type.Integer({ minimum: 128, maximum: 4096, default: 1024 }),
 

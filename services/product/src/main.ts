@@ -1,4 +1,4 @@
-// Starts the product service (`npm run start:product`, or inside `npm start`): its database and bus, the
+// Starts the product service (`npm run start:product`, or inside `npm start`): its database, cache and bus, the
 // image storage the configuration names, and the demo catalog on a first start; the kit's runner does the rest.
 import { isMain, runMain, runService, type SharedDeps, type StartedService } from '@microbazaar/kit';
 import { createStorage } from './adapters/storage.js';
@@ -18,8 +18,9 @@ export async function startProduct(config: ProductConfig, shared?: SharedDeps): 
     config,
     shared,
     db: { schema: config.DB_SCHEMA, migrations },
+    cache: { prefix: 'product:' },
     bus: true,
-    build: async ({ logger, db, bus, closeWith }) => {
+    build: async ({ logger, db, cache, bus, closeWith }) => {
       const storage = closeWith(await createStorage(config));
       if (config.DEMO_DATA) {
         const images = {
@@ -30,7 +31,7 @@ export async function startProduct(config: ProductConfig, shared?: SharedDeps): 
         demoProducts = await ensureDemoCatalog({ db, storage, sellerId: config.DEMO_SELLER_ID, logger, images });
         if (demoProducts) logger.info({ products: demoProducts }, 'demo catalog created');
       }
-      return buildApp({ config, logger, db, bus, storage });
+      return buildApp({ config, logger, db, cache, bus, storage });
     },
   });
   return { ...started, demoProducts };

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AnyEvent } from '@microbazaar/contracts';
-import { createLogger, type Env, type Role } from '@microbazaar/kit';
+import { createLogger, type Env, MemoryCache, type Role } from '@microbazaar/kit';
 import { type ServiceHarness, startServiceHarness, startTokenIssuer } from '@microbazaar/kit/testing';
 import sharp from 'sharp';
 import { createStorage, type MediaStorage } from '../src/adapters/storage.js';
@@ -39,6 +39,8 @@ export interface Actor {
 
 export interface Harness extends ServiceHarness<ProductService> {
   config: ProductConfig;
+  /** the service's cache (in memory): the image upload counters */
+  cache: MemoryCache;
   storage: MediaStorage;
   jwks: Jwks;
   mediaDir: string;
@@ -66,6 +68,7 @@ export async function startHarness(
     rmSync(mediaDir, { recursive: true, force: true });
   };
   let storage: MediaStorage | undefined;
+  const cache = new MemoryCache('product:');
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
@@ -87,6 +90,7 @@ export async function startHarness(
         logger: createLogger('product', config.LOG_LEVEL),
         db,
         bus,
+        cache,
         storage,
         workers: opts.workers ?? false,
         ...(opts.now ? { now: opts.now } : {}),
@@ -94,16 +98,19 @@ export async function startHarness(
     },
   }).catch(async (err: unknown) => {
     await storage?.close();
+    await cache.close();
     await cleanUp();
     throw err;
   });
   h.onClose(async () => {
     await storage?.close();
+    await cache.close();
     await cleanUp();
   });
   return {
     ...h,
     config,
+    cache,
     storage: storage as MediaStorage,
     jwks,
     mediaDir,

@@ -3,9 +3,13 @@
 // that leave neither a product nor files behind.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { crc32, deflateSync } from 'node:zlib';
+import { createLogger, MemoryCache } from '@microbazaar/kit';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStorage, type MediaStorage } from '../src/adapters/storage.js';
+import { buildApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
 import { type Actor, formData, type Harness, sampleImage, startHarness } from './harness.js';
 
 let h: Harness;
@@ -163,6 +167,20 @@ describe('creating a product with images (multipart/form-data)', () => {
     expect(await countByName('Huge Camera')).toBe(0);
   });
 
+  it('refuses an image over ≈40 MP by default with 413 from its header, before decoding it', async () => {
+    expect(loadConfig({ NODE_ENV: 'test' }).IMAGE_MAX_PIXELS).toBe(40_000_000);
+    expect(h.config.IMAGE_MAX_PIXELS).toBe(40_000_000);
+    // 8 000 × 6 000 (48 MP) in 1-bit grey: a few kilobytes that would decode to hundreds of megabytes
+    const bomb = pixelBomb(8000, 6000);
+    expect(bomb.length).toBeLessThan(64 * 1024);
+    const before = filesOnDisk().length;
+    const res = await upload('Bomb Camera', [{ field: 'images', filename: 'bomb.png', body: bomb }]);
+    expect(res.statusCode).toBe(413);
+    expect(res.json().error).toMatchObject({ code: 'IMAGE_TOO_LARGE', message: expect.stringContaining('40000000') });
+    expect(await countByName('Bomb Camera')).toBe(0);
+    expect(filesOnDisk().length).toBe(before);
+  });
+
   it('refuses a damaged image with 400, creating nothing', async () => {
     const good = await sampleImage('png', 200, 200);
     const corrupt = Buffer.concat([good.subarray(0, 60), Buffer.alloc(400, 7)]);
@@ -315,3 +333,104 @@ describe('/media', () => {
     }
   });
 });
+
+describe('bounded image work (issue 14.11)', () => {
+  it('renders at most IMAGE_JOBS images at once, each with IMAGE_THREADS libvips threads', async () => {
+    expect(h.config).toMatchObject({ IMAGE_JOBS: 2, IMAGE_THREADS: 2 });
+    expect(sharp.concurrency()).toBe(2);
+    const body = await sampleImage('jpeg', 900, 700);
+    const sellers = await Promise.all(Array.from({ length: 4 }, () => h.actor('seller')));
+    const results = await Promise.all(
+      sellers.map((s, i) => upload(`Parallel Camera ${i}`, [{ field: 'images', filename: `${i}.jpg`, body }], s)),
+    );
+    expect(results.map((r) => r.statusCode)).toEqual([201, 201, 201, 201]);
+    expect(h.service.renderer.active).toBe(0);
+    expect(h.service.renderer.peak).toBeGreaterThanOrEqual(1);
+    expect(h.service.renderer.peak).toBeLessThanOrEqual(2);
+  });
+
+  it('limits the images one seller uploads per window: 429 with the error body and retry-after', async () => {
+    // the same service with IMAGE_UPLOAD_LIMIT=3 on the harness database, its own counters
+    const cache = new MemoryCache('product:');
+    const limited = await buildApp({
+      config: { ...h.config, IMAGE_UPLOAD_LIMIT: 3, IMAGE_UPLOAD_WINDOW_SECONDS: 600 },
+      logger: createLogger('product', 'silent'),
+      db: h.db,
+      bus: h.bus,
+      cache,
+      storage: h.storage,
+      workers: false,
+    });
+    try {
+      const [busy, other] = await Promise.all([h.actor('seller'), h.actor('seller')]);
+      const body = await sampleImage('jpeg', 120, 90);
+      const create = (actor: typeof busy, name: string, count: number) => {
+        const files = Array.from({ length: count }, (_, i) => ({ field: 'images', filename: `${i}.jpg`, body }));
+        const form = formData(fields(name), files);
+        return limited.app.inject({
+          method: 'POST',
+          url: '/api/products',
+          payload: form.payload,
+          headers: { ...form.headers, ...actor.auth },
+        });
+      };
+      const first = await create(busy, 'Budget Camera', 2);
+      expect(first.statusCode).toBe(201);
+      const more = formData({}, [{ field: 'images', filename: 'c.jpg', body }]);
+      const added = await limited.app.inject({
+        method: 'POST',
+        url: `/api/products/${first.json().id}/images`,
+        payload: more.payload,
+        headers: { ...more.headers, ...busy.auth },
+      });
+      expect(added.statusCode).toBe(201);
+
+      const before = filesOnDisk().length;
+      const refused = await create(busy, 'Over Budget Camera', 1);
+      expect(refused.statusCode).toBe(429);
+      expect(refused.json().error).toMatchObject({ code: 'RATE_LIMITED', requestId: refused.headers['x-request-id'] });
+      const retryAfter = Number(refused.headers['retry-after']);
+      expect(retryAfter).toBeGreaterThan(0);
+      expect(retryAfter).toBeLessThanOrEqual(600);
+      expect(await countByName('Over Budget Camera')).toBe(0);
+      expect(filesOnDisk().length).toBe(before);
+
+      // products without images are not uploads; another seller has a budget of their own
+      const plain = await limited.app.inject({
+        method: 'POST',
+        url: '/api/products',
+        payload: { name: 'Plain Camera', price: 1000 },
+        headers: busy.auth,
+      });
+      expect(plain.statusCode).toBe(201);
+      expect((await create(other, 'Other Budget Camera', 3)).statusCode).toBe(201);
+    } finally {
+      await limited.app.close();
+      await cache.close();
+    }
+  });
+});
+
+/** A valid PNG of width × height 1-bit grey pixels, all black: tiny on disk, huge once decoded. */
+function pixelBomb(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([length, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([1, 0, 0, 0, 0], 8); // bit depth 1, greyscale, deflate, no filter, no interlace
+  // each row: a filter byte, then width / 8 bytes of pixels
+  const rows = Buffer.alloc(height * (1 + Math.ceil(width / 8)));
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(rows, { level: 9 })),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}

@@ -306,6 +306,7 @@ describe('search', () => {
       logger: createLogger('product', 'silent'),
       db: otherDb,
       bus: h.bus,
+      cache: h.cache,
       storage: h.storage,
       workers: false,
     });

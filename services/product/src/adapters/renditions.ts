@@ -67,8 +67,10 @@ export async function processImage(
 ): Promise<ProcessedImage> {
   const format = assertImage(body, filename);
   try {
+    // the header alone says how large the image is: one over the limit is never decoded
     const meta = await sharp(body, { limitInputPixels: opts.maxPixels }).metadata();
     if (!meta.width || !meta.height) throw new Error('no dimensions');
+    if (meta.width * meta.height > opts.maxPixels) throw new Error('Input image exceeds pixel limit');
     const original = await render(body, opts.maxPixels, (s) => encode(s, format), format, extensionOf(format));
     if (opts.originalOnly) return { format, original };
     const resized = (size: number) => (s: Sharp) => webpWithin(s, size);
@@ -91,6 +93,45 @@ export async function processImage(
       'INVALID_IMAGE',
     );
   }
+}
+
+export interface Renderer {
+  /** processImage, waiting its turn while `concurrency` images are being decoded and rendered */
+  process(body: Buffer, filename: string | undefined, opts: RenditionOptions): Promise<ProcessedImage>;
+  /** images being processed now, and the most at once so far */
+  readonly active: number;
+  readonly peak: number;
+}
+
+/**
+ * Image work bounded per process: at most `concurrency` images decoded and rendered at once (the others
+ * wait their turn, so a burst of uploads cannot take every core and gigabytes of pixels), each with at
+ * most `threads` libvips threads (sharp.concurrency, process-wide; 0 keeps sharp's one per core).
+ */
+export function createRenderer(opts: { concurrency: number; threads: number }): Renderer {
+  if (opts.threads > 0) sharp.concurrency(opts.threads);
+  let active = 0;
+  let peak = 0;
+  const waiting: Array<() => void> = [];
+  return {
+    async process(body, filename, renditions) {
+      while (active >= opts.concurrency) await new Promise<void>((resolve) => waiting.push(resolve));
+      active++;
+      peak = Math.max(peak, active);
+      try {
+        return await processImage(body, filename, renditions);
+      } finally {
+        active--;
+        waiting.shift()?.();
+      }
+    },
+    get active() {
+      return active;
+    },
+    get peak() {
+      return peak;
+    },
+  };
 }
 
 /** The WebP rendition: fits within `size` pixels, never enlarged. */

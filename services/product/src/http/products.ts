@@ -83,7 +83,7 @@ export function productRoutes(app: App, deps: ProductRoutesDeps) {
         summary: 'Create a product: JSON, or multipart/form-data with the same fields and files in "images"',
         consumes: ['application/json', 'multipart/form-data'],
         body: ProductCreate,
-        response: { 201: Product, ...errorResponses(400, 401, 403, 409, 413, 415, 503) },
+        response: { 201: Product, ...errorResponses(400, 401, 403, 409, 413, 415, 429, 503) },
       },
     },
     async (req, reply) => {
@@ -135,7 +135,7 @@ export function productRoutes(app: App, deps: ProductRoutesDeps) {
         consumes: ['multipart/form-data'],
         params: ProductParams,
         body: NoFields,
-        response: { 201: Product, ...errorResponses(400, 401, 403, 404, 409, 413, 415, 503) },
+        response: { 201: Product, ...errorResponses(400, 401, 403, 404, 409, 413, 415, 429, 503) },
       },
     },
     async (req, reply) => {

@@ -1,8 +1,8 @@
 // The files behind a product's images: checked and rendered before any transaction, stored, and removed
 // again when the write that should record them fails (no half-uploaded images, no orphans on failure).
 import { randomUUID } from 'node:crypto';
-import { Conflict, type Logger, PayloadTooLarge, Unavailable } from '@microbazaar/kit';
-import { type ProcessedImage, processImage, type RenditionOptions } from '../adapters/renditions.js';
+import { Conflict, type Logger, PayloadTooLarge, type RateLimiter, TooMany, Unavailable } from '@microbazaar/kit';
+import type { ProcessedImage, Renderer, RenditionOptions } from '../adapters/renditions.js';
 import type { MediaStorage, StoredFile } from '../adapters/storage.js';
 import { assertImage } from '../domain/images.js';
 import type { ImageRow } from '../store/images.js';
@@ -15,6 +15,10 @@ export interface Upload {
 export interface ImageFilesDeps {
   storage: MediaStorage;
   logger: Logger;
+  /** decodes and renders, a few images at a time */
+  renderer: Renderer;
+  /** images per uploader and window; absent: no limit */
+  uploads?: RateLimiter | undefined;
   images: RenditionOptions & { maxPerProduct: number };
 }
 
@@ -30,21 +34,37 @@ export function createImageFiles(deps: ImageFilesDeps) {
     });
   }
 
+  /** Counts the images against the uploader's budget; a cache that is down lets uploads through (logged). */
+  async function countUploads(uploaderId: string, count: number): Promise<void> {
+    if (!deps.uploads) return;
+    try {
+      for (let i = 0; i < count; i++) await deps.uploads.consume(uploaderId);
+    } catch (err) {
+      if (err instanceof TooMany) throw err;
+      logger.warn({ err: (err as Error).message }, 'upload limit unavailable (cache); upload allowed');
+    }
+  }
+
   return {
     discard,
 
-    /** Checks every file by content first (415 before any work), then decodes and renders them. */
-    async prepare(uploads: readonly Upload[], already = 0): Promise<ProcessedImage[]> {
+    /**
+     * Checks the count, the uploader's budget (429 with retry-after) and every file by content (415),
+     * all before any image work; then decodes and renders them, a few at a time per instance.
+     */
+    async prepare(uploaderId: string, uploads: readonly Upload[], already = 0): Promise<ProcessedImage[]> {
+      if (uploads.length === 0) return [];
       if (already + uploads.length > deps.images.maxPerProduct) {
         const message = `A product has at most ${deps.images.maxPerProduct} images`;
         if (already === 0) throw new PayloadTooLarge(message, 'TOO_MANY_IMAGES');
         throw new Conflict(`${message}; this one has ${already}`, 'IMAGE_LIMIT_REACHED');
       }
+      await countUploads(uploaderId, uploads.length);
       for (const upload of uploads) assertImage(upload.body, upload.filename);
       const processed: ProcessedImage[] = [];
       for (const upload of uploads) {
         processed.push(
-          await processImage(upload.body, upload.filename, {
+          await deps.renderer.process(upload.body, upload.filename, {
             ...deps.images,
             originalOnly: storage.resizesByUrl,
           }),

@@ -24,7 +24,7 @@ export function createProductImages(deps: ProductImagesDeps) {
       // cheap checks before the expensive image work; repeated under the lock below
       const current = await findProduct(db, ref);
       assertMayChange(principal, current.sellerId);
-      const processed = await files.prepare(uploads, current.images.length);
+      const processed = await files.prepare(principal.userId, uploads, current.images.length);
       const { rows, files: stored } = await files.store(current.id, processed);
       const product = await files.withStoredFiles(stored, () =>
         db.transaction(async (tx) => {

@@ -60,7 +60,7 @@ export function createProducts(deps: ProductsDeps) {
       if (principal.role !== 'seller' && principal.role !== 'admin') {
         throw new Forbidden('Only sellers and admins add products');
       }
-      const processed = await files.prepare(uploads);
+      const processed = await files.prepare(principal.userId, uploads);
       const id = randomUUID();
       const { rows: images, files: stored } = await files.store(id, processed);
       const product = await files.withStoredFiles(stored, () =>
