@@ -6,10 +6,18 @@
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { inboxHandler } from './bus/inbox.js';
+import { inboxClaim, inboxHandler, subscribeWithInbox } from './bus/inbox.js';
 import { MemoryBus } from './bus/memory.js';
+import { type BusMetrics, noBusMetrics } from './bus/metrics.js';
 import { enqueueEvents, startOutboxRelay } from './bus/outbox.js';
-import { type EventsTestDb, eventsTestDb, orderCreated, recordEffect, TEST_SCHEMA } from './bus/testkit.js';
+import {
+  type EventsTestDb,
+  effectCounts,
+  eventsTestDb,
+  orderCreated,
+  recordEffect,
+  TEST_SCHEMA,
+} from './bus/testkit.js';
 import { createPostgresDb, type Db } from './db.js';
 import { Unavailable } from './errors.js';
 import { createFaultProxy, type FaultProxy } from './faults.js';
@@ -352,6 +360,191 @@ describe('background work across an outage', () => {
       expect(handled).toEqual([{ id: event.id, attempt: 1 }]);
       expect(await bus.deadLetters.list(consumer)).toEqual([]);
     } finally {
+      await bus.close();
+    }
+  }, 60_000);
+});
+
+/** What a consumer reported: deliveries held for the database, and acked ones by outcome. */
+function countingMetrics() {
+  const counts = { held: 0, handled: 0, skipped: 0, retried: 0, deadLettered: 0 };
+  const metrics: BusMetrics = {
+    ...noBusMetrics,
+    held: () => void counts.held++,
+    consumed: (_queue, _type, outcome) => void counts[outcome]++,
+    retried: () => void counts.retried++,
+    deadLettered: () => void counts.deadLettered++,
+  };
+  return { counts, metrics };
+}
+
+async function inboxRows(consumer: string): Promise<number> {
+  const [row] = await tdb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM inbox WHERE consumer = $1', [
+    consumer,
+  ]);
+  return row?.n ?? 0;
+}
+
+// The database goes away after a handler's COMMIT (or a fast path's one statement) reached it and before its
+// answer came back: the change is made, the consumer only sees the connection die. It holds the delivery and
+// runs it again once the database is back; the inbox then says "already handled", and what that commit asked
+// for with ctx.afterCommit (a payment's charge) must run then, not wait for a lease or a sweep to find it.
+describe('a commit whose answer was lost with the database', () => {
+  for (const maxBatch of [1, 20]) {
+    it(`runs the effects it asked for once, within 2 s of the database's return, no attempt used (maxBatch ${maxBatch})`, async () => {
+      const { db } = proxiedDb(`lost${maxBatch}`, 1);
+      await warm(db, 1); // the one connection is open: holding its answers holds every answer of the pool
+      const bus = new MemoryBus(); // the default retry policy: 1 s, 5 s, 30 s, 120 s
+      const consumer = `lost_commit_${maxBatch}`;
+      const events = Array.from({ length: maxBatch === 1 ? 1 : 3 }, () => orderCreated());
+      const runs: Array<{ id: string; attempt: number }> = [];
+      const effects: string[] = [];
+      const { counts, metrics } = countingMetrics();
+      const sub = await subscribeWithInbox({
+        bus,
+        db,
+        queue: consumer,
+        maxBatch,
+        metrics,
+        handlers: {
+          'order.created': async (tx, event, ctx) => {
+            runs.push({ id: event.id, attempt: ctx.attempt });
+            await recordEffect(tx, event, consumer);
+            ctx.afterCommit(() => void effects.push(event.id));
+            // the last of the batch: its COMMIT reaches the server, the answer stays in the proxy
+            if (runs.length === events.length) pg.holdAnswers();
+          },
+        },
+      });
+      try {
+        await bus.publish(events);
+        // committed, as the server sees it (asked directly, not through the proxy)
+        await eventually(async () => expect(await inboxRows(consumer)).toBe(events.length), 10_000, 5);
+        await eventually(() => expect(pg.heldBytes).toBeGreaterThan(0), 10_000, 5);
+        await pg.cut();
+        await eventually(() => expect(counts.held).toBe(events.length), 10_000, 5);
+        await pg.restore();
+        const restoredAt = Date.now();
+        await eventually(() => expect(effects.length).toBe(events.length), 20_000, 5);
+        const ms = Date.now() - restoredAt;
+        console.info(`lost commit (maxBatch ${maxBatch}): effects ran ${ms} ms after the database returned`);
+        expect(ms).toBeLessThan(BACK_BOUND_MS);
+        await eventually(() => expect(counts.handled).toBe(events.length));
+        expect(effects.sort()).toEqual(events.map((e) => e.id).sort());
+        // the handler made the change once; the run after the outage found it made
+        expect(runs.map((r) => r.id).sort()).toEqual(events.map((e) => e.id).sort());
+        expect(runs.every((r) => r.attempt === 1)).toBe(true);
+        expect(await effectCounts(tdb.db, consumer)).toEqual({ total: events.length, distinct: events.length });
+        expect({ retried: counts.retried, deadLettered: counts.deadLettered }).toEqual({ retried: 0, deadLettered: 0 });
+      } finally {
+        await pg.cut(); // answers held back, the pool never hears them: a cut ends the wait
+        await pg.restore();
+        await sub.close();
+        await bus.close();
+      }
+    }, 60_000);
+  }
+
+  it('a COMMIT that never reached the database: the run after the outage makes the change, its effects once', async () => {
+    const { db } = proxiedDb('notcommitted', 1);
+    await warm(db, 1);
+    const bus = new MemoryBus();
+    const consumer = 'lost_before_commit';
+    const event = orderCreated();
+    const runs: number[] = [];
+    const effects: string[] = [];
+    const { counts, metrics } = countingMetrics();
+    const sub = await subscribeWithInbox({
+      bus,
+      db,
+      queue: consumer,
+      metrics,
+      handlers: {
+        'order.created': async (tx, e, ctx) => {
+          runs.push(ctx.attempt);
+          await recordEffect(tx, e, consumer);
+          ctx.afterCommit(() => void effects.push(`run ${runs.length}`));
+          if (runs.length === 1) await pg.cut(); // gone before the COMMIT is sent: rolled back
+        },
+      },
+    });
+    try {
+      await bus.publish([event]);
+      await eventually(() => expect(counts.held).toBe(1), 10_000, 5);
+      await pg.restore();
+      await eventually(() => expect(counts.handled).toBe(1), 20_000, 5);
+      expect(effects).toEqual(['run 2']);
+      expect(runs).toEqual([1, 1]);
+      expect(await effectCounts(tdb.db, consumer)).toEqual({ total: 1, distinct: 1 });
+    } finally {
+      await pg.cut(); // answers held back, the pool never hears them: a cut ends the wait
+      await pg.restore();
+      await sub.close();
+      await bus.close();
+    }
+  }, 60_000);
+
+  it("a fast path's lost answer: its inDoubt handler finds what it did and asks for the effects again", async () => {
+    const { db } = proxiedDb('lostfast', 1);
+    const bus = new MemoryBus();
+    const consumer = 'lost_fast_path';
+    const event = orderCreated();
+    const effects: string[] = [];
+    const { counts, metrics } = countingMetrics();
+    const sub = await subscribeWithInbox({
+      bus,
+      db,
+      queue: consumer,
+      metrics,
+      handlers: {
+        'order.created': async (tx, e, ctx) => {
+          await recordEffect(tx, e, consumer);
+          ctx.afterCommit(() => void effects.push('transaction'));
+        },
+      },
+      fastPaths: {
+        'order.created': async (sql, e, ctx) => {
+          const params: unknown[] = [e.id, consumer];
+          const inbox = inboxClaim(sql, params);
+          const [row] = await sql.query<{ seq: number | null }>(
+            `WITH done AS (INSERT INTO effects (event_id, consumer) SELECT $1, $2 WHERE ${inbox.unseen} RETURNING seq),
+                  ${inbox.claim('EXISTS (SELECT 1 FROM done)')}
+             SELECT (SELECT seq FROM done) AS seq`,
+            params,
+          );
+          if (!row?.seq) return undefined;
+          const seq = row.seq;
+          ctx.afterCommit(() => void effects.push(`fast ${seq}`));
+          return { status: 'handled' };
+        },
+      },
+      inDoubt: {
+        'order.created': async (sql, e, ctx) => {
+          const [row] = await sql.query<{ seq: number }>('SELECT seq FROM effects WHERE event_id = $1', [e.id]);
+          if (row) ctx.afterCommit(() => void effects.push(`found ${row.seq}`));
+        },
+      },
+    });
+    try {
+      // the answers on the connection that sends the event's id: the fast path's statement (once prepared)
+      pg.holdAnswers(event.id);
+      await bus.publish([event]);
+      await eventually(async () => expect(await inboxRows(consumer)).toBe(1), 10_000, 5);
+      await eventually(() => expect(pg.heldBytes).toBeGreaterThan(0), 10_000, 5);
+      await pg.cut();
+      await eventually(() => expect(counts.held).toBe(1), 10_000, 5);
+      await pg.restore();
+      const restoredAt = Date.now();
+      await eventually(() => expect(effects.length).toBe(1), 20_000, 5);
+      expect(Date.now() - restoredAt).toBeLessThan(BACK_BOUND_MS);
+      await eventually(() => expect(counts.handled).toBe(1));
+      const [made] = await tdb.db.query<{ seq: number }>('SELECT seq FROM effects WHERE event_id = $1', [event.id]);
+      expect(effects).toEqual([`found ${made?.seq}`]);
+      expect(await effectCounts(tdb.db, consumer)).toEqual({ total: 1, distinct: 1 });
+    } finally {
+      await pg.cut(); // answers held back, the pool never hears them: a cut ends the wait
+      await pg.restore();
+      await sub.close();
       await bus.close();
     }
   }, 60_000);

@@ -17,6 +17,16 @@ export interface FaultProxy {
    * through as usual: the backend is "back".
    */
   freeze(): void;
+  /**
+   * From now until the next cut, what the backend answers is held back while requests still reach it:
+   * on every connection open now, or, given a marker, on the first connection (open or new) that sends
+   * it (a parameter of the statement, e.g. an id). With a cut once `heldBytes` shows an answer arrived,
+   * the backend did the work (a COMMIT went through) and the client never hears of it, as when the
+   * network or the server goes away between the two.
+   */
+  holdAnswers(marker?: string): void;
+  /** bytes of answers held back since holdAnswers() */
+  readonly heldBytes: number;
   /** connections open through the proxy right now (half-open ones included) */
   readonly connections: number;
   close(): Promise<void>;
@@ -34,6 +44,15 @@ export async function createFaultProxy(targetUrl: string): Promise<FaultProxy> {
     target.port || { 'postgres:': 5432, 'postgresql:': 5432, 'redis:': 6379, 'amqp:': 5672 }[target.protocol],
   );
   const pairs = new Set<Pair>();
+  let heldBytes = 0;
+  let holdMarker: Buffer | undefined;
+  const hold = (pair: Pair) => {
+    pair.upstream.unpipe(pair.client);
+    pair.upstream.on('data', (chunk: Buffer) => {
+      heldBytes += chunk.length;
+    });
+    pair.upstream.resume(); // unpipe paused it
+  };
   let server: Server | undefined;
   let port = 0;
 
@@ -55,6 +74,12 @@ export async function createFaultProxy(targetUrl: string): Promise<FaultProxy> {
           drop();
         });
         upstream.on('error', drop).on('close', drop);
+        client.on('data', (chunk: Buffer) => {
+          if (holdMarker && chunk.includes(holdMarker)) {
+            holdMarker = undefined;
+            hold(pair); // before the answer can arrive: it needs a round trip
+          }
+        });
         client.pipe(upstream).pipe(client);
       });
       s.once('error', reject);
@@ -72,6 +97,8 @@ export async function createFaultProxy(targetUrl: string): Promise<FaultProxy> {
   url.port = String(port);
 
   const stop = async () => {
+    heldBytes = 0;
+    holdMarker = undefined;
     for (const pair of pairs) {
       pair.frozen = false;
       pair.client.destroy();
@@ -99,6 +126,13 @@ export async function createFaultProxy(targetUrl: string): Promise<FaultProxy> {
         pair.client.on('data', () => {}); // swallowed: no answer, no reset
         pair.upstream.destroy();
       }
+    },
+    holdAnswers(marker?: string) {
+      if (marker !== undefined) holdMarker = Buffer.from(marker);
+      else for (const pair of pairs) hold(pair);
+    },
+    get heldBytes() {
+      return heldBytes;
     },
     get connections() {
       return pairs.size;

@@ -103,7 +103,7 @@ export function serviceEvents({ app, db, bus, logger, config }: ServiceEventsDep
       queue: string,
       handlers: EventHandlers,
       fastPaths?: FastEventHandlers,
-      options: Pick<SubscribeWithInboxOptions, 'bindings' | 'consumer' | 'maxBatch' | 'retentionMs'> = {},
+      options: Pick<SubscribeWithInboxOptions, 'bindings' | 'consumer' | 'maxBatch' | 'retentionMs' | 'inDoubt'> = {},
     ): Promise<Subscription> =>
       subscribeWithInbox({
         bus,

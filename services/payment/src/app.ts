@@ -19,7 +19,7 @@ import type { PaymentProvider } from './adapters/provider.js';
 import { sandboxProvider } from './adapters/sandbox.js';
 import { stripeProvider } from './adapters/stripe.js';
 import { type PaymentConfig, providerName } from './config.js';
-import { paymentSagaFastPaths, paymentSagaHandlers } from './events/handlers.js';
+import { paymentSagaFastPaths, paymentSagaHandlers, paymentSagaInDoubt } from './events/handlers.js';
 import { paymentRoutes } from './http/routes.js';
 import { createPayments, type Payments } from './usecases/payments.js';
 
@@ -94,7 +94,11 @@ export async function buildApp(deps: PaymentDeps): Promise<PaymentService> {
       ),
     );
     // started last, stopped first: no new events while recovery and the relay finish
-    add(await events.consume(QUEUES.payments, paymentSagaHandlers(payments), paymentSagaFastPaths(payments)));
+    add(
+      await events.consume(QUEUES.payments, paymentSagaHandlers(payments), paymentSagaFastPaths(payments), {
+        inDoubt: paymentSagaInDoubt(payments),
+      }),
+    );
     return { relay, recovery };
   });
   return { app, payments, provider, ...workers };

@@ -1,7 +1,7 @@
 // Inbox: a consumer records each handled event id in the handler's own transaction, so a redelivery is skipped.
 import type { AnyEvent, EventOf, EventType } from '@microbazaar/contracts';
 import { type Context, context } from '@opentelemetry/api';
-import type { Db, Row, Sql } from '../db.js';
+import { type Db, isDatabaseUnavailable, type Row, type Sql } from '../db.js';
 import type { Logger } from '../logger.js';
 import type { BusMetrics } from './metrics.js';
 import { currentEventContext, type EventContext, runWithEventContext } from './tracing.js';
@@ -109,6 +109,17 @@ export type FastEventHandler<T extends EventType> = (
 
 export type FastEventHandlers = { [T in EventType]?: FastEventHandler<T> };
 
+/**
+ * For an event whose fast path went unanswered (the database went away after its statement was sent)
+ * and which then turned out handled: that statement most likely committed, and the effects it would
+ * have asked for after it never ran (they were known only from its answer). Read on the pool what
+ * the change left (the claim it made) and ask for them again with ctx.afterCommit; they run at once.
+ * A handler that asks for no effects needs none of these.
+ */
+export type InDoubtHandler<T extends EventType> = (sql: Sql, event: EventOf<T>, ctx: HandlerContext) => Promise<void>;
+
+export type InDoubtHandlers = { [T in EventType]?: InDoubtHandler<T> };
+
 export interface InboxOptions {
   /**
    * Deliveries waiting at the same moment are handled in one transaction, up to this many
@@ -130,6 +141,8 @@ export interface InboxOptions {
    * so a week leaves a wide margin while the table stays small.
    */
   retentionMs?: number;
+  /** per event type with a fast path that asks for effects: how to find them again after a lost answer */
+  inDoubt?: InDoubtHandlers | undefined;
 }
 
 export const DEFAULT_INBOX_RETENTION_MS = 7 * 86_400_000;
@@ -165,6 +178,70 @@ function inboxPruner(db: Db, consumer: string, retentionMs: number): (log: () =>
 }
 
 const DUPLICATE: HandlerOutcome = { status: 'skipped', reason: 'duplicate' };
+const IN_DOUBT_COMMITTED: HandlerOutcome = { status: 'handled', reason: 'committed; the answer was lost' };
+
+/**
+ * A delivery whose last commit went unanswered: the database went away after the COMMIT (or a fast
+ * path's one statement) was sent, so the change may or may not have been made. The consumer holds the
+ * delivery and runs it again once the database is back (consume.ts); if the inbox then says the event
+ * was handled, that commit went through, and what it asked for after it runs now instead of never (a
+ * payment's charge would otherwise wait out its lease). If the event was not handled, this run makes
+ * the change and asks for its own effects. Kept per delivery, so it goes with a delivery handed back.
+ */
+type Doubt = { effects: readonly Effect[] } | { fastPath: true };
+
+class Doubts {
+  private readonly byDelivery = new WeakMap<Delivery, Doubt>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly inDoubt: InDoubtHandlers | undefined,
+  ) {}
+
+  /** the commit of `outcome` (with these effects) went unanswered */
+  commitLost(delivery: Delivery, outcome: HandlerOutcome | undefined, effects: readonly Effect[]) {
+    // a duplicate changed nothing: an earlier doubt stands
+    if (outcome !== DUPLICATE) this.byDelivery.set(delivery, { effects });
+  }
+
+  /** a fast path failed for the database: its statement may have committed, its effects are unknown */
+  fastPathLost(delivery: Delivery) {
+    if (!this.byDelivery.has(delivery)) this.byDelivery.set(delivery, { fastPath: true });
+  }
+
+  /** a fast path made the change on this run: no earlier commit had */
+  clear(delivery: Delivery) {
+    this.byDelivery.delete(delivery);
+  }
+
+  /** After a commit: the outcome and effects to go on with, those of a lost commit when it turns out made. */
+  async settle(
+    delivery: Delivery,
+    outcome: HandlerOutcome,
+    effects: readonly Effect[],
+  ): Promise<{ outcome: HandlerOutcome; effects: readonly Effect[] }> {
+    const doubt = this.byDelivery.get(delivery);
+    if (!doubt) return { outcome, effects };
+    if (outcome !== DUPLICATE) {
+      this.byDelivery.delete(delivery); // that commit had not gone through: this run made the change
+      return { outcome, effects };
+    }
+    let lost: readonly Effect[];
+    if ('effects' in doubt) lost = doubt.effects;
+    else {
+      const found: Effect[] = [];
+      const handler = this.inDoubt?.[delivery.event.type] as InDoubtHandler<EventType> | undefined;
+      if (handler) await handler(this.db, delivery.event as EventOf<EventType>, handlerContext(delivery, found));
+      lost = found;
+    }
+    this.byDelivery.delete(delivery);
+    delivery.log.info(
+      { effects: lost.length },
+      'the commit whose answer was lost had gone through: its after-commit effects run now',
+    );
+    return { outcome: IN_DOUBT_COMMITTED, effects: lost };
+  }
+}
 
 function outcomeText(outcome: HandlerOutcome): string | undefined {
   if (outcome.status === 'handled' && !outcome.reason) return undefined;
@@ -193,7 +270,8 @@ export function inboxHandler(
   handlers: EventHandlers,
   opts: InboxOptions = {},
 ): DeliveryHandler {
-  const transactional = transactionalInbox(db, consumer, handlers, opts);
+  const doubts = new Doubts(db, opts.inDoubt);
+  const transactional = transactionalInbox(db, consumer, handlers, opts, doubts);
   const fastPaths = opts.fastPaths;
   const prune = inboxPruner(db, consumer, opts.retentionMs ?? DEFAULT_INBOX_RETENTION_MS);
   if (!fastPaths) {
@@ -207,13 +285,20 @@ export function inboxHandler(
     const fast = fastPaths[delivery.event.type] as FastEventHandler<EventType> | undefined;
     if (fast && handlers[delivery.event.type]) {
       const effects: Effect[] = [];
-      const outcome = await fast(
-        claimingSql(db, consumer, delivery.event),
-        delivery.event as EventOf<EventType>,
-        handlerContext(delivery, effects),
-      );
+      let outcome: HandlerOutcome | undefined;
+      try {
+        outcome = await fast(
+          claimingSql(db, consumer, delivery.event),
+          delivery.event as EventOf<EventType>,
+          handlerContext(delivery, effects),
+        );
+      } catch (err) {
+        if (isDatabaseUnavailable(err)) doubts.fastPathLost(delivery);
+        throw err;
+      }
       opts.metrics?.fastPath(delivery.queue, delivery.event.type, outcome !== undefined);
       if (outcome) {
+        doubts.clear(delivery);
         await runEffects(effects, delivery);
         return outcome;
       }
@@ -255,7 +340,13 @@ function inContextOf<T>(item: Waiting, fn: () => Promise<T>): Promise<T> {
 }
 
 /** The inbox with a transaction per event, or per batch of waiting deliveries. */
-function transactionalInbox(db: Db, consumer: string, handlers: EventHandlers, opts: InboxOptions): DeliveryHandler {
+function transactionalInbox(
+  db: Db,
+  consumer: string,
+  handlers: EventHandlers,
+  opts: InboxOptions,
+  doubts: Doubts,
+): DeliveryHandler {
   const maxBatch = Math.max(1, opts.maxBatch ?? 1);
   const handlerFor = (delivery: Delivery) => handlers[delivery.event.type] as EventHandler<EventType> | undefined;
   const run = (delivery: Delivery, handler: EventHandler<EventType>, tx: Sql, effects: Effect[]) =>
@@ -263,30 +354,41 @@ function transactionalInbox(db: Db, consumer: string, handlers: EventHandlers, o
 
   const one = async (delivery: Delivery, handler: EventHandler<EventType>): Promise<HandlerOutcome> => {
     const effects: Effect[] = [];
-    const outcome = await db.transaction(async (tx) => {
-      const { event } = delivery;
-      const claimed = await tx.query(
-        `INSERT INTO inbox (consumer, event_id, event_type) VALUES ($1, $2, $3)
-         ON CONFLICT DO NOTHING RETURNING event_id`,
-        [consumer, event.id, event.type],
-      );
-      if (claimed.length === 0) {
-        delivery.log.info('event already handled, skipped');
-        return DUPLICATE;
-      }
-      const outcome = (await run(delivery, handler, tx, effects)) ?? { status: 'handled' };
-      const text = outcomeText(outcome);
-      if (text) {
-        await tx.query('UPDATE inbox SET outcome = $3 WHERE consumer = $1 AND event_id = $2', [
-          consumer,
-          event.id,
-          text,
-        ]);
-      }
-      return outcome;
-    });
-    await runEffects(effects, delivery);
-    return outcome;
+    // set once the handler is done: a failure after it is the COMMIT's, which may have gone through
+    let committing: HandlerOutcome | undefined;
+    let outcome: HandlerOutcome;
+    try {
+      outcome = await db.transaction(async (tx) => {
+        const { event } = delivery;
+        const claimed = await tx.query(
+          `INSERT INTO inbox (consumer, event_id, event_type) VALUES ($1, $2, $3)
+           ON CONFLICT DO NOTHING RETURNING event_id`,
+          [consumer, event.id, event.type],
+        );
+        if (claimed.length === 0) {
+          delivery.log.info('event already handled, skipped');
+          committing = DUPLICATE;
+          return DUPLICATE;
+        }
+        const outcome = (await run(delivery, handler, tx, effects)) ?? { status: 'handled' };
+        const text = outcomeText(outcome);
+        if (text) {
+          await tx.query('UPDATE inbox SET outcome = $3 WHERE consumer = $1 AND event_id = $2', [
+            consumer,
+            event.id,
+            text,
+          ]);
+        }
+        committing = outcome;
+        return outcome;
+      });
+    } catch (err) {
+      if (committing && isDatabaseUnavailable(err)) doubts.commitLost(delivery, committing, effects);
+      throw err;
+    }
+    const settled = await doubts.settle(delivery, outcome, effects);
+    await runEffects(settled.effects, delivery);
+    return settled.outcome;
   };
 
   if (maxBatch === 1) {
@@ -298,7 +400,10 @@ function transactionalInbox(db: Db, consumer: string, handlers: EventHandlers, o
   }
 
   // each item's outcome and the effects its handler asked for (run once the batch committed)
-  const batchOf = async (batch: Waiting[]): Promise<Array<{ outcome: HandlerOutcome; effects: Effect[] }>> =>
+  const batchOf = async (
+    batch: Waiting[],
+    committing: { outcomes?: Array<{ outcome: HandlerOutcome; effects: Effect[] }> },
+  ): Promise<Array<{ outcome: HandlerOutcome; effects: Effect[] }>> =>
     db.transaction(async (tx) => {
       const params: unknown[] = [consumer];
       const values = batch.map(({ delivery }) => {
@@ -334,6 +439,7 @@ function transactionalInbox(db: Db, consumer: string, handlers: EventHandlers, o
         }
         outcomes.push({ outcome, effects });
       }
+      committing.outcomes = outcomes;
       return outcomes;
     });
 
@@ -342,9 +448,17 @@ function transactionalInbox(db: Db, consumer: string, handlers: EventHandlers, o
   const runBatch = async (batch: Waiting[]) => {
     if (batch.length === 1) return settle(batch[0] as Waiting);
     let outcomes: Array<{ outcome: HandlerOutcome; effects: Effect[] }>;
+    const committing: { outcomes?: Array<{ outcome: HandlerOutcome; effects: Effect[] }> } = {};
     try {
-      outcomes = await batchOf(batch);
-    } catch {
+      outcomes = await batchOf(batch, committing);
+    } catch (err) {
+      // the commit went unanswered: each alone finds out whether it went through
+      if (committing.outcomes && isDatabaseUnavailable(err)) {
+        for (const [i, item] of batch.entries()) {
+          const done = committing.outcomes[i];
+          if (done) doubts.commitLost(item.delivery, done.outcome, done.effects);
+        }
+      }
       // someone in the batch failed (or the commit did): each alone, so only the failing one retries
       // (the effects its first run asked for went with the rolled-back batch)
       await Promise.all(batch.map(settle));
@@ -352,9 +466,14 @@ function transactionalInbox(db: Db, consumer: string, handlers: EventHandlers, o
     }
     await Promise.all(
       batch.map(async (item, i) => {
-        const { outcome, effects } = outcomes[i] as { outcome: HandlerOutcome; effects: Effect[] };
-        await inContextOf(item, () => runEffects(effects, item.delivery));
-        item.resolve(outcome);
+        const done = outcomes[i] as { outcome: HandlerOutcome; effects: Effect[] };
+        try {
+          const { outcome, effects } = await doubts.settle(item.delivery, done.outcome, done.effects);
+          await inContextOf(item, () => runEffects(effects, item.delivery));
+          item.resolve(outcome);
+        } catch (err) {
+          item.reject(err);
+        }
       }),
     );
   };
@@ -393,7 +512,7 @@ export interface SubscribeWithInboxOptions extends Omit<SubscribeOptions, 'handl
 
 /** Subscribes a service's typed handlers to its queue through the inbox. */
 export function subscribeWithInbox(opts: SubscribeWithInboxOptions): Promise<Subscription> {
-  const { bus, db, handlers, consumer, bindings, maxBatch, fastPaths, retentionMs, ...rest } = opts;
+  const { bus, db, handlers, consumer, bindings, maxBatch, fastPaths, retentionMs, inDoubt, ...rest } = opts;
   return bus.subscribe({
     ...rest,
     bindings: bindings ?? Object.keys(handlers),
@@ -401,6 +520,7 @@ export function subscribeWithInbox(opts: SubscribeWithInboxOptions): Promise<Sub
       ...(maxBatch === undefined ? {} : { maxBatch }),
       ...(fastPaths === undefined ? {} : { fastPaths }),
       ...(retentionMs === undefined ? {} : { retentionMs }),
+      ...(inDoubt === undefined ? {} : { inDoubt }),
       ...(rest.metrics ? { metrics: rest.metrics } : {}),
     }),
   });

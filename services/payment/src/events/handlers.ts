@@ -3,7 +3,13 @@
 // after the commit (ctx.afterCommit), outside any transaction, before the ack. If the process dies in
 // between, the claim's lease expires and recovery (not a redelivery, which the inbox skips) finishes it
 // with the same idempotency key.
-import type { EventHandlers, FastEventHandlers, HandlerContext, HandlerOutcome } from '@microbazaar/kit';
+import type {
+  EventHandlers,
+  FastEventHandlers,
+  HandlerContext,
+  HandlerOutcome,
+  InDoubtHandlers,
+} from '@microbazaar/kit';
 import type { Job } from '../usecases/decisions.js';
 import type { Payments } from '../usecases/payments.js';
 
@@ -34,6 +40,19 @@ export function paymentSagaFastPaths(payments: Payments): FastEventHandlers {
       if (!job) return undefined;
       ctx.afterCommit(() => payments.run(job));
       return HANDLED;
+    },
+  };
+}
+
+/**
+ * A fast path whose answer was lost with the database, found made when the event came round again: the
+ * charge it claimed runs now, not when its lease runs out (26 s by default) and recovery finds it.
+ */
+export function paymentSagaInDoubt(payments: Payments): InDoubtHandlers {
+  return {
+    'inventory.reserved': async (sql, event, ctx) => {
+      const job = await payments.claimedCharge(sql, event.data.orderId);
+      if (job) ctx.afterCommit(() => payments.run(job));
     },
   };
 }

@@ -48,6 +48,15 @@ export function createSagaSteps({ decisions, providerName, lease }: SagaDeps) {
       return claimed ? { kind: 'charge', payment: claimed } : undefined;
     },
 
+    /**
+     * inventory.reserved's fast path went unanswered (the database went away after the statement) and turned
+     * out made: the charge it claimed, still ours to run (its lease holds it for this worker).
+     */
+    async claimedCharge(sql: Sql, orderId: string): Promise<Job | undefined> {
+      const p = await paymentStore(sql).byOrder(orderId);
+      return p?.status === 'charging' ? { kind: 'charge', payment: p } : undefined;
+    },
+
     /** order.cancelled (any reason) and order.refunded: no charge, or the charge refunded. */
     async orderCalledOff(tx: Sql, orderId: string, reason: string): Promise<Job | undefined> {
       return decisions.callOff(tx, await paymentStore(tx).recordFlag(orderId, providerName, 'order_cancelled'), reason);
