@@ -1,6 +1,6 @@
 // A consumer that survives reconnects, and the retry decisions for its deliveries: retry queue, DLQ, or ack.
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
-import { type ConsumerSpec, processMessage, retryDelays } from '../consume.js';
+import { type ConsumerSpec, type Decision, processMessage, retryDelays } from '../consume.js';
 import type { Subscription } from '../types.js';
 import { type AmqpLink, sleep } from './connection.js';
 import { type ConfirmPublisher, carriedProperties } from './publisher.js';
@@ -24,6 +24,8 @@ export class RabbitSubscription implements Subscription {
   private channelModel: ChannelModel | undefined;
   private consumerTag: string | undefined;
   private readonly inFlight = new Set<Promise<void>>();
+  /** deliveries decided and being moved on (retry queue, DLQ) and acked */
+  private readonly settling = new Set<Promise<void>>();
   private closing: Promise<void> | undefined;
   private chain: Promise<unknown> = Promise.resolve();
   private unlisten: (() => void) | undefined;
@@ -146,6 +148,16 @@ export class RabbitSubscription implements Subscription {
     // The channel died meanwhile: the broker hands the message out again, marked redelivered and counted as
     // an attempt; moving it on as well would make a second copy.
     if (this.deadChannels.has(ch)) return;
+    const settle = this.settle(ch, msg, decision);
+    this.settling.add(settle);
+    try {
+      await settle;
+    } finally {
+      this.settling.delete(settle);
+    }
+  }
+
+  private async settle(ch: Channel, msg: ConsumeMessage, decision: Decision) {
     try {
       if (decision.action === 'retry') {
         await this.opts.publisher.sendToQueue(
@@ -184,6 +196,11 @@ export class RabbitSubscription implements Subscription {
    * running decide is dropped, and this subscription consumes again on a new channel (as a restarted process).
    */
   async abandon(): Promise<void> {
+    // What was decided before the death is moved on and acked first. A real death between a move's publish
+    // and its ack leaves the broker a second copy of that message (one more attempt on the way to the DLQ);
+    // a test that kills the consumer once per delivery of one message must not get that by chance (a retried
+    // copy can come back before the confirm of the publish that made it, and kill the consumer then).
+    await Promise.allSettled([...this.settling]);
     const ch = this.channel;
     if (ch) await ch.close().catch(() => {});
   }
