@@ -10,6 +10,8 @@
 // Env: BENCH_DATABASE_URL (an admin URL; a scratch database is created and dropped), BENCH_PRODUCTS (10000),
 // BENCH_SECONDS (15), BENCH_WARMUP_SECONDS (3), BENCH_EMBED_WORKERS (the assistant's, default 2: one per core),
 // BENCH_ONLY (letters of the load scenarios, default abc), BENCH_KEEP=1 keeps the database,
+// DATABASE_*_MS and DATABASE_POOL_MAX (passed to every service: the pool and the kit's outage detection, e.g. DATABASE_CONNECT_TIMEOUT_MS=5000 when
+// the machine is too loaded for PostgreSQL to answer its probe within the default 1 s),
 // BENCH_BACKFILL_TIMEOUT_S (1800: on a loaded shared machine the backfill's wall time says little; its CPU time is printed).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -92,6 +94,8 @@ async function start(name: string, env: Record<string, string>): Promise<Service
       HOST: '127.0.0.1',
       PORT: String(port),
       LOG_LEVEL: 'warn',
+      // the kit's outage detection, tunable for a run on a machine too loaded to answer its probes in time
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => /^DATABASE_(\w+_MS|POOL_MAX)$/.test(k))),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -194,6 +198,8 @@ interface Row {
   p99: number;
   errors: number;
   non2xx: number;
+  /** non-2xx answers by status */
+  statuses: string;
 }
 
 async function load(
@@ -232,6 +238,12 @@ async function load(
     p99: r.latency.p99,
     errors: r.errors + r.timeouts,
     non2xx: r.non2xx,
+    statuses: Object.entries(
+      (r as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {},
+    )
+      .filter(([code]) => !code.startsWith('2'))
+      .map(([code, s]) => `${code}×${s.count}`)
+      .join(' '),
   };
 }
 
@@ -439,11 +451,35 @@ async function main(): Promise<void> {
     );
     console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const r of rows) {
-      console.log(`| ${r.scenario} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.cpuMs} | ${r.errors} | ${r.non2xx} |`);
+      console.log(
+        `| ${r.scenario} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.cpuMs} | ${r.errors} | ${r.non2xx}${r.statuses ? ` (${r.statuses})` : ''} |`,
+      );
     }
     console.log(
       `\nRSS: assistant ${rssAfterBackfill} MB after the backfill, ${rssMb(assistant.child.pid)} MB at the end (model workers included); gateway ${rssMb(gateway.child.pid)} MB; product ${rssMb(product.child.pid)} MB`,
     );
+    // what the services said went wrong, when something did (each distinct message once, with its count)
+    if (rows.some((r) => r.non2xx || r.errors)) {
+      for (const s of [assistant, gateway]) {
+        const seen = new Map<string, number>();
+        for (const line of s.output().split('\n')) {
+          try {
+            const l = JSON.parse(line) as { level?: number; msg?: string; err?: unknown; code?: string };
+            if ((l.level ?? 0) < 40) continue;
+            const key =
+              `${l.msg ?? ''} ${l.code ?? ''} ${typeof l.err === 'string' ? l.err : JSON.stringify(l.err ?? '')}`.slice(
+                0,
+                300,
+              );
+            seen.set(key, (seen.get(key) ?? 0) + 1);
+          } catch {
+            // not a log line
+          }
+        }
+        for (const [what, n] of [...seen].sort((a, b) => b[1] - a[1]).slice(0, 5))
+          console.log(`  ${s.name} ×${n}: ${what}`);
+      }
+    }
     console.log(
       `load average at the end: ${loadavg()
         .map((l) => l.toFixed(2))

@@ -1,5 +1,5 @@
 // SQL of conversations and their messages; a conversation lives until `expires_at`, renewed by every turn.
-import type { Sql } from '@microbazaar/kit';
+import type { Db } from '@microbazaar/kit';
 import type { ProductCard } from '../domain/catalog.js';
 import { type ConversationState, readState } from '../domain/conversation.js';
 
@@ -29,7 +29,13 @@ export interface StoredMessage {
 
 const iso = (v: Date | string) => (v instanceof Date ? v.toISOString() : new Date(v).toISOString());
 
-export function conversationsStore(sql: Sql) {
+/**
+ * A chat turn is worth less than a disk flush: its commit is asynchronous (`synchronous_commit` off for
+ * that transaction only), so a turn never waits behind the WAL flushes of a busy server. A PostgreSQL
+ * crash can lose the last fraction of a second of turns (a follow-up then starts afresh, and a proposed
+ * cancel is forgotten, never done); nothing is ever half-written. Hand-overs and events stay synchronous.
+ */
+export function conversationsStore(sql: Db) {
   return {
     /** The conversation, unless it does not exist or has expired. */
     async get(id: string): Promise<Conversation | undefined> {
@@ -53,8 +59,10 @@ export function conversationsStore(sql: Sql) {
       messages: readonly StoredMessage[],
       ttlMs: number,
     ) {
-      await sql.query(
-        `WITH turn AS (
+      await sql.transaction(async (tx) => {
+        await tx.query("SELECT set_config('synchronous_commit', 'off', true)");
+        await tx.query(
+          `WITH turn AS (
            INSERT INTO conversations (id, owner_id, state, expires_at)
            VALUES ($1, $5, $2::jsonb, now() + make_interval(secs => $4::double precision / 1000))
            ON CONFLICT (id) DO UPDATE SET state = excluded.state, updated_at = now(),
@@ -65,8 +73,9 @@ export function conversationsStore(sql: Sql) {
          SELECT turn.id, m.msg->>'role', m.msg->>'text', m.msg->>'intent', m.msg->'products', m.msg->'actions', clock_timestamp()
          FROM turn, jsonb_array_elements($3::jsonb) WITH ORDINALITY AS m(msg, n)
          ORDER BY m.n`,
-        [id, JSON.stringify(state), JSON.stringify(messages), ttlMs, ownerId],
-      );
+          [id, JSON.stringify(state), JSON.stringify(messages), ttlMs, ownerId],
+        );
+      });
     },
 
     async messages(id: string, limit = 200): Promise<Array<StoredMessage & { at: string }>> {

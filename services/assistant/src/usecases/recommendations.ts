@@ -58,6 +58,19 @@ export function createRecommendations(deps: {
     return scored.sort((a, b) => b.score - a.score).slice(0, limit);
   }
 
+  /** buyable products, newest first: sorted once per change of the catalog, not per guest's request */
+  let newest: { version: number; entries: IndexEntry[] } | undefined;
+  function newestBuyable(): IndexEntry[] {
+    if (newest?.version !== index.version) {
+      const entries = index
+        .entries()
+        .filter((e) => isBuyable(e.item))
+        .sort((a, b) => b.item.createdAt.localeCompare(a.item.createdAt));
+      newest = { version: index.version, entries };
+    }
+    return newest.entries;
+  }
+
   function similar(entry: IndexEntry, limit: number, exclude: ReadonlySet<string> = new Set()): ProductCard[] {
     const skip = new Set([...exclude, entry.item.id]);
     return nearest(entry.vector, limit, skip, entry.item.category).map((r) =>
@@ -76,11 +89,10 @@ export function createRecommendations(deps: {
       if (out.length >= limit) return out;
     }
     // too few sales yet: the newest products fill the list
-    const newest = index
-      .entries()
-      .filter((e) => isBuyable(e.item) && !seen.has(e.item.id))
-      .sort((a, b) => b.item.createdAt.localeCompare(a.item.createdAt));
-    for (const e of newest.slice(0, limit - out.length)) out.push(toCard(e.item, 'new in the shop'));
+    for (const e of newestBuyable()) {
+      if (out.length >= limit) break;
+      if (!seen.has(e.item.id)) out.push(toCard(e.item, 'new in the shop'));
+    }
     return out;
   }
 

@@ -41,3 +41,28 @@ describe('the search cache', () => {
     expect(fresh.items.map((i) => i.id)).toEqual(['teal-mug']);
   });
 });
+
+describe("a chat turn's search", () => {
+  it('is cached like words are: the same interpreted query pays the model and the ranking once per catalog version', async () => {
+    let embedded = 0;
+    const counting: Embedder = {
+      ...embedder,
+      embed: async (texts) => {
+        embedded++;
+        return texts.map(() => new Float32Array(8));
+      },
+    };
+    const entries = fixtureEntries();
+    const vocab = buildVocabulary(entries, FIXTURE_CATEGORIES);
+    const index = { version: 1, entries: () => entries, fresh: () => new Set<string>(), vocabulary: () => vocab };
+    const search = createSearch({ index: index as unknown as CatalogIndex, embedder: counting });
+    const query = { ...search.parse('red running shoes'), page: 0 };
+    const first = await search.run(query, { limit: 5 });
+    const again = await search.run({ ...query }, { limit: 5 });
+    expect(again).toBe(first);
+    expect(embedded).toBe(1);
+    index.version = 2;
+    await search.run(query, { limit: 5 });
+    expect(embedded).toBe(2);
+  });
+});

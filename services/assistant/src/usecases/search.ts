@@ -61,10 +61,9 @@ export function createSearch(deps: { index: CatalogIndex; embedder: Embedder; ca
       cache.clear();
       cacheVocabulary = vocab;
     }
-    const key =
-      typeof input === 'string' && !opts.excludeIds
-        ? `${index.version}|${opts.limit}|${page}|${input.trim().toLowerCase()}`
-        : undefined;
+    // a chat turn searches with an interpreted query (its memory applied): cached the same way as words
+    const what = typeof input === 'string' ? `t:${input.trim().toLowerCase()}` : `q:${JSON.stringify(input)}`;
+    const key = opts.excludeIds ? undefined : `${index.version}|${opts.limit}|${page}|${what}`;
     const hit = key ? cache.get(key) : undefined;
     if (hit) return hit;
 
