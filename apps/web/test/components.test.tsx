@@ -286,7 +286,7 @@ describe("a seller's orders", () => {
     updatedAt: '2030-01-01T00:00:00.000Z',
   });
 
-  it('shows my items, my total and where to ship; Ship acts on them and the row says shipped', async () => {
+  it('lists what I have to ship, with my items, my total and where to; Ship moves it to "On their way"', async () => {
     let state: 'unshipped' | 'shipped' = 'unshipped';
     const calls: string[] = [];
     setTransport(async (path, init) => {
@@ -295,7 +295,9 @@ describe("a seller's orders", () => {
         state = 'shipped';
         return jsonResponse(200, mine(state));
       }
-      return jsonResponse(200, { items: [mine(state)], nextCursor: null });
+      // the service's filter: orders with a line of mine in that state
+      const wanted = new URLSearchParams(path.split('?')[1]).get('fulfilment');
+      return jsonResponse(200, { items: !wanted || wanted === state ? [mine(state)] : [], nextCursor: null });
     });
     renderAt('/seller/orders', <SellerOrders />);
     const row = (await screen.findByText(/2 × Desk Lamp/)).closest('tr')!;
@@ -310,8 +312,12 @@ describe("a seller's orders", () => {
     fireEvent.change(screen.getByRole('textbox', { name: /Carrier/ }), { target: { value: ' DHL ' } });
     fireEvent.change(screen.getByRole('textbox', { name: /Tracking number/ }), { target: { value: 'A-1' } });
     fireEvent.click(within(form).getByRole('button', { name: 'Confirm shipment' }));
-    await screen.findByText(/Shipped \(DHL A-1\)/);
+    await screen.findByText('Nothing left to ship.');
+    expect(calls).toContain('GET /api/orders?status=confirmed&fulfilment=unshipped&limit=20');
     expect(calls).toContain(`POST /api/orders/${ORDER_ID}/ship {"carrier":"DHL","trackingNumber":"A-1"}`);
+    fireEvent.change(screen.getByRole('combobox', { name: 'Status' }), { target: { value: 'to_deliver' } });
+    await screen.findByText(/Shipped \(DHL A-1\)/);
+    expect(calls).toContain('GET /api/orders?fulfilment=shipped&limit=20');
     // my items are on their way: no Ship, but Mark delivered (the order itself waits for the other sellers)
     expect(screen.queryByRole('button', { name: 'Ship order #5E1F0C7A' })).toBeNull();
     expect(screen.getByRole('button', { name: 'Mark delivered: order #5E1F0C7A' })).toBeTruthy();

@@ -111,6 +111,22 @@ describe('an order from two sellers', () => {
     const forB = (await get(order.id, b)).json();
     expect(forB.items).toEqual([expect.objectContaining({ productId: desk.id, fulfilment: 'unshipped' })]);
     expect(JSON.stringify(forB)).not.toContain('A-1');
+    // what is left to ship: B's desk, nothing of A's; the buyer's order has a line on its way
+    const ids = async (who: Actor, query: string) =>
+      (await h.app.inject({ url: `/api/orders?limit=100&${query}`, headers: { authorization: `Bearer ${who.token}` } }))
+        .json()
+        .items.map((o: OrderBody) => o.id);
+    expect(await ids(a, 'fulfilment=unshipped')).not.toContain(order.id);
+    expect(await ids(a, 'fulfilment=shipped&status=confirmed')).toContain(order.id);
+    expect(await ids(b, 'fulfilment=unshipped')).toContain(order.id);
+    expect(await ids(b, 'fulfilment=shipped')).not.toContain(order.id);
+    expect(await ids(buyer, 'fulfilment=shipped')).toEqual([order.id]);
+    expect(await ids(buyer, 'fulfilment=unshipped')).toEqual([order.id]);
+    expect(await ids(buyer, 'fulfilment=delivered')).toEqual([]);
+    expect(
+      (await h.app.inject({ url: '/api/orders?fulfilment=lost', headers: { authorization: `Bearer ${a.token}` } }))
+        .statusCode,
+    ).toBe(400);
     // B has not shipped yet, so B cannot mark anything delivered
     expect((await act(order.id, 'deliver', b)).statusCode).toBe(409);
     // a part is on its way: the buyer can no longer cancel
@@ -207,6 +223,11 @@ describe('an order from two sellers', () => {
     // a row of an older release read as it is (no migration yet), and the migration's rewrite of others
     const unmigrated = await insert('shipped');
     expect((await get(unmigrated, seller)).json().items[0].fulfilment).toBe('shipped');
+    const toDeliver = await h.app.inject({
+      url: '/api/orders?fulfilment=shipped',
+      headers: { authorization: `Bearer ${seller.token}` },
+    });
+    expect(toDeliver.json().items.map((o: OrderBody) => o.id)).toEqual([unmigrated]);
     const rows = {
       confirmed: await insert('confirmed'),
       shipped: await insert('shipped'),

@@ -14,7 +14,7 @@ export function AdminOrders() {
     <>
       <h1>All orders</h1>
       <StatusFilter value={status} onChange={setStatus} />
-      <OrdersTable status={status} refund />
+      <OrdersTable query={{ status }} refund />
     </>
   );
 }

@@ -8,7 +8,7 @@ import { formatDate, orderNumber } from '../lib/format.js';
 import { useHead } from '../lib/hooks.js';
 import { addressLine, canMarkDelivered, canShip, lineProgress } from '../lib/orders.js';
 import { simpleHead } from '../lib/seo.js';
-import type { Order, OrderStatus, Page } from '../lib/types.js';
+import type { LineFulfilment, Order, OrderStatus, Page } from '../lib/types.js';
 
 const head = simpleHead('Orders to fulfil');
 
@@ -131,29 +131,42 @@ export function OrderActions({ order, refund = false }: { order: Order; refund?:
   );
 }
 
+/** Which orders a table lists: by the order's status, and by a line's (a seller's: one of theirs). */
+export interface OrdersQuery {
+  status?: OrderStatus | '';
+  fulfilment?: LineFulfilment;
+}
+
 /**
  * `mine`: a seller's table, whose orders hold their own lines only (and their total); an admin's holds
  * every line.
  */
 export function OrdersTable({
-  status,
+  query,
   refund = false,
   mine = false,
+  empty,
 }: {
-  status: OrderStatus | '';
+  query: OrdersQuery;
   refund?: boolean;
   mine?: boolean;
+  /** what an empty list says */
+  empty?: string;
 }) {
+  const { status = '', fulfilment } = query;
   const list = useInfiniteQuery({
-    queryKey: ['workspace-orders', status],
-    queryFn: ({ pageParam }) => api<Page<Order>>(`/api/orders${qs({ status, limit: 20, cursor: pageParam })}`),
+    queryKey: ['workspace-orders', status, fulfilment],
+    queryFn: ({ pageParam }) =>
+      api<Page<Order>>(`/api/orders${qs({ status, fulfilment, limit: 20, cursor: pageParam })}`),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.nextCursor ?? undefined,
   });
   const orders = list.data?.pages.flatMap((p) => p.items) ?? [];
   if (list.isError) return <ErrorState error={list.error} retry={() => list.refetch()} />;
   if (list.isPending) return <Loading label="Loading orders" />;
-  if (orders.length === 0) return <p className="empty">No orders{status ? ` with status ${status}` : ''} yet.</p>;
+  if (orders.length === 0) {
+    return <p className="empty">{empty ?? `No orders${status ? ` with status ${status}` : ''} yet.`}</p>;
+  }
   return (
     <>
       <div className="table-wrap">
@@ -229,18 +242,26 @@ export const STATUS_FILTERS: Array<OrderStatus | ''> = [
   'refunded',
 ];
 
-export function StatusFilter({
+/** The status select; `extra` adds views of its own before the statuses (a seller's "To ship"). */
+export function StatusFilter<V extends string>({
   value,
   onChange,
+  extra = [],
 }: {
-  value: OrderStatus | '';
-  onChange: (s: OrderStatus | '') => void;
+  value: V;
+  onChange: (s: V) => void;
+  extra?: ReadonlyArray<{ value: string; label: string }>;
 }) {
   return (
     <div className="toolbar">
       <div className="field">
         <label htmlFor="status-filter">Status</label>
-        <select id="status-filter" value={value} onChange={(e) => onChange(e.target.value as OrderStatus | '')}>
+        <select id="status-filter" value={value} onChange={(e) => onChange(e.target.value as V)}>
+          {extra.map((o) => (
+            <option key={o.value} value={o.value}>
+              {o.label}
+            </option>
+          ))}
           {STATUS_FILTERS.map((s) => (
             <option key={s} value={s}>
               {s ? s[0]!.toUpperCase() + s.slice(1) : 'All'}
@@ -252,9 +273,22 @@ export function StatusFilter({
   );
 }
 
+/** A seller's own views: what is left for them to do, whatever the other sellers of an order did. */
+const SELLER_VIEWS = [
+  {
+    value: 'to_ship',
+    label: 'To ship',
+    query: { status: 'confirmed', fulfilment: 'unshipped' },
+    empty: 'Nothing left to ship.',
+  },
+  { value: 'to_deliver', label: 'On their way', query: { fulfilment: 'shipped' }, empty: 'Nothing on its way.' },
+] as const satisfies ReadonlyArray<{ value: string; label: string; query: OrdersQuery; empty: string }>;
+type SellerView = (typeof SELLER_VIEWS)[number]['value'];
+
 export default function SellerOrders() {
   useHead(head);
-  const [status, setStatus] = useState<OrderStatus | ''>('confirmed');
+  const [view, setView] = useState<SellerView | OrderStatus | ''>('to_ship');
+  const own = SELLER_VIEWS.find((v) => v.value === view);
   return (
     <>
       <h1>Orders to fulfil</h1>
@@ -262,8 +296,12 @@ export default function SellerOrders() {
         Orders that contain your products, with your items only. Ship your items of a confirmed order, then mark them
         delivered; the order is shipped once every seller in it has shipped.
       </p>
-      <StatusFilter value={status} onChange={setStatus} />
-      <OrdersTable status={status} mine />
+      <StatusFilter value={view} onChange={setView} extra={SELLER_VIEWS} />
+      <OrdersTable
+        query={own ? own.query : { status: view as OrderStatus | '' }}
+        mine
+        {...(own ? { empty: own.empty } : {})}
+      />
     </>
   );
 }

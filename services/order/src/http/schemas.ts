@@ -90,6 +90,15 @@ export const OrderListQuery = Type.Object({
   limit: Limit,
   cursor: Type.Optional(Type.String({ maxLength: 512 })),
   status: Type.Optional(OrderStatus),
+  fulfilment: Type.Optional(
+    Type.Union(
+      LINE_FULFILMENTS.map((f) => Type.Literal(f)),
+      {
+        description:
+          'only orders with a line in this state that you can read (a seller: one of yours), e.g. `unshipped`: what is left to ship',
+      },
+    ),
+  ),
 });
 
 export const ShipBody = Type.Object({

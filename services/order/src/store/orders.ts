@@ -52,6 +52,8 @@ export interface OrderPageQuery {
   /** id of the last order of the previous page */
   afterId?: string | undefined;
   status?: OrderStatus | undefined;
+  /** only orders with a line in this state (of this seller, when given) */
+  lineFulfilment?: { state: LineFulfilment; seller?: string | undefined } | undefined;
   /** only orders bought by this user or containing this seller's products (absent: every order) */
   visibleTo?: { userId: string; asSeller: boolean } | undefined;
 }
@@ -206,6 +208,19 @@ export function orderStore(sql: Sql) {
       if (q.status) {
         params.push(q.status);
         where.push(`status = $${params.length}`);
+      }
+      if (q.lineFulfilment) {
+        params.push(q.lineFulfilment.state);
+        const state = `$${params.length}`;
+        let seller = '';
+        if (q.lineFulfilment.seller) {
+          params.push(q.lineFulfilment.seller);
+          seller = ` AND line->>'sellerId' = $${params.length}::text`;
+        }
+        // lines of an older release without their own state read as their order's (see toOrder)
+        where.push(`EXISTS (SELECT 1 FROM jsonb_array_elements(items) AS line
+          WHERE coalesce(line->>'fulfilment', CASE status WHEN 'shipped' THEN 'shipped'
+            WHEN 'delivered' THEN 'delivered' WHEN 'refunded' THEN 'delivered' ELSE 'unshipped' END) = ${state}${seller})`);
       }
       if (q.afterId) {
         params.push(q.afterId);

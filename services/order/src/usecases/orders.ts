@@ -10,6 +10,7 @@ import {
   assertMaySee,
   type Change,
   fulfilledBy,
+  type LineFulfilment,
   type Order,
   type OrderStatus,
   orderSeenBy,
@@ -68,12 +69,21 @@ export function createOrders(deps: OrdersDeps) {
      */
     async list(
       principal: Principal,
-      q: { limit: number; cursor?: string | undefined; status?: OrderStatus | undefined },
+      q: {
+        limit: number;
+        cursor?: string | undefined;
+        status?: OrderStatus | undefined;
+        fulfilment?: LineFulfilment | undefined;
+      },
     ): Promise<{ items: Order[]; nextCursor: string | null }> {
       const rows = await orderStore(db).page({
         limit: q.limit,
         afterId: idFromCursor(q.cursor),
         status: q.status,
+        // a seller asks about their own lines; buyers and admins about any line of the order
+        lineFulfilment: q.fulfilment
+          ? { state: q.fulfilment, seller: principal.role === 'seller' ? principal.userId : undefined }
+          : undefined,
         visibleTo:
           principal.role === 'admin' ? undefined : { userId: principal.userId, asSeller: principal.role === 'seller' },
       });
