@@ -10,10 +10,14 @@ export const CartConfigSchema = Type.Object({
   ...BusEnv,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3002 }),
   DB_SCHEMA: Type.String({ default: 'cart' }),
-  /** Redis key prefix of carts and the product read model */
+  /** Redis key prefix of the cached copies of carts and product views */
   CART_KEY_PREFIX: Type.String({ default: 'cart:' }),
-  /** a cart untouched this long is gone (guest and user carts alike) */
+  /** a guest cart untouched this long is gone (a user's cart stays: it is the customer's) */
   CART_IDLE_TTL_SECONDS: Type.Integer({ minimum: 1, default: 14 * 86_400 }),
+  /** how long a copy of a cart or a product view stays in the cache after it was written */
+  CART_CACHE_TTL_SECONDS: Type.Integer({ minimum: 1, default: 86_400 }),
+  /** how often idle guest carts are deleted from PostgreSQL */
+  CART_SWEEP_INTERVAL_MS: Type.Integer({ minimum: 50, default: 60_000 }),
   CART_MAX_LINES: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
   /** most units of one product in a cart (above → 400) */
   CART_MAX_QUANTITY: Type.Integer({ minimum: 1, maximum: 100_000, default: 99 }),

@@ -2,6 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import { eventually } from '@microbazaar/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cartRecords } from '../src/store/carts.js';
+import { productRecords } from '../src/store/products.js';
 import { type CartHarness, startCartHarness } from './harness.js';
 
 let h: CartHarness;
@@ -36,7 +38,10 @@ async function guestCart(app = h.app): Promise<string> {
 /** A product the read model knows (its product.created has been consumed). */
 async function known(over: Parameters<CartHarness['product']>[0] = {}) {
   const p = await h.product(over);
-  await eventually(async () => expect((await h.store.products([p.productId])).has(p.productId)).toBe(true), WAIT);
+  await eventually(
+    async () => expect((await productRecords(h.db).find([p.productId])).has(p.productId)).toBe(true),
+    WAIT,
+  );
   return p;
 }
 
@@ -208,7 +213,7 @@ describe('guest cart ids', () => {
     expect(res.json().id).toBe(issued);
     expect(String(res.headers['set-cookie'])).toContain(`cart_id=${issued}`);
     // nothing was stored under the chosen id, and the same goes for a chosen cookie
-    expect(await h.store.lines(`g:${chosen}`)).toEqual([]);
+    expect(await cartRecords(h.db).find(`g:${chosen}`)).toBeUndefined();
     const byCookie = await call('GET', '/api/cart', { cookie: `cart_id=${chosen}` });
     expect(byCookie.headers['x-cart-id']).not.toBe(chosen);
     expect(byCookie.json().items).toEqual([]);
@@ -306,11 +311,11 @@ describe('user carts', () => {
 });
 
 describe('idle carts', () => {
-  it('expire after CART_IDLE_TTL_SECONDS', async () => {
-    const short = await startCartHarness('cartttl', { CART_IDLE_TTL_SECONDS: '1' });
+  it('a guest cart expires after CART_IDLE_TTL_SECONDS and the sweeper deletes it; a user’s cart stays', async () => {
+    const short = await startCartHarness('cartttl', { CART_IDLE_TTL_SECONDS: '1', CART_SWEEP_INTERVAL_MS: '200' });
     try {
       const p = await short.product();
-      await eventually(async () => expect((await short.store.products([p.productId])).size).toBe(1), WAIT);
+      await eventually(async () => expect((await productRecords(short.db).find([p.productId])).size).toBe(1), WAIT);
       const cartId = await guestCart();
       const added = await short.app.inject({
         method: 'POST',
@@ -320,17 +325,70 @@ describe('idle carts', () => {
       });
       expect(added.json().items).toHaveLength(1);
       expect(String(added.headers['set-cookie'])).toContain('Max-Age=1');
-      await new Promise((r) => setTimeout(r, 1300));
+      const userId = randomUUID();
+      const token = await short.issuer.sign(userId);
+      const mine = await short.app.inject({
+        method: 'POST',
+        url: '/api/cart/items',
+        headers: { authorization: `Bearer ${token}` },
+        payload: { productId: p.productId, quantity: 2 },
+      });
+      expect(mine.statusCode).toBe(200);
+      // the sweeper deleted the idle guest cart's record (so the time-to-live has passed)
+      await eventually(async () => expect(await cartRecords(short.db).find(`g:${cartId}`)).toBeUndefined(), WAIT);
       const later = await short.app.inject({ url: '/api/cart', headers: { 'x-cart-id': cartId } });
       expect(later.json().items).toEqual([]);
+      const user = await short.app.inject({ url: '/api/cart', headers: { authorization: `Bearer ${token}` } });
+      expect(user.json().items).toMatchObject([{ productId: p.productId, quantity: 2 }]);
     } finally {
       await short.close();
     }
   });
 });
 
+describe('the record in PostgreSQL', () => {
+  it('a flushed cache loses no cart: guest and user carts and the product read model come back from the record', async () => {
+    const a = await known({ name: 'Kettle', price: { amount: 2500, currency: 'USD' }, stock: 7 });
+    const b = await known({ name: 'Teapot', price: { amount: 1800, currency: 'USD' } });
+    const cartId = await guestCart();
+    await call('POST', '/api/cart/items', { cartId }, { productId: a.productId, quantity: 2 });
+    await call('POST', '/api/cart/items', { cartId }, { productId: b.productId, quantity: 1 });
+    const userId = randomUUID();
+    const token = await h.issuer.sign(userId);
+    await call('POST', '/api/cart/items', { token }, { productId: b.productId, quantity: 3 });
+    const guestBefore = (await call('GET', '/api/cart', { cartId })).json();
+    const userBefore = (await call('GET', '/api/cart', { token })).json();
+    expect(guestBefore.items).toHaveLength(2);
+    const calls = h.catalog.calls.length;
+
+    await h.flushCache(); // every key of this service, as a FLUSHALL or a Redis restart would leave it
+
+    expect((await call('GET', '/api/cart', { cartId })).json()).toEqual(guestBefore);
+    expect((await call('GET', '/api/cart', { token })).json()).toEqual(userBefore);
+    // and they go on from there, without asking the catalog again
+    const more = await call('POST', '/api/cart/items', { cartId }, { productId: a.productId, quantity: 1 });
+    expect(more.json().items[0]).toMatchObject({ productId: a.productId, name: 'Kettle', quantity: 3, available: 7 });
+    expect(h.catalog.calls.length).toBe(calls);
+  });
+
+  it('two writers of one cart both land: a change made meanwhile is read again, never overwritten', async () => {
+    const products = await Promise.all([1, 2, 3, 4, 5, 6].map(() => known({ stock: 50 })));
+    const token = await h.issuer.sign(randomUUID());
+    const results = await Promise.all(
+      products.flatMap((p) =>
+        [1, 2].map(() => call('POST', '/api/cart/items', { token }, { productId: p.productId, quantity: 1 })),
+      ),
+    );
+    expect(results.map((r) => r.statusCode)).toEqual(results.map(() => 200));
+    const items = (await call('GET', '/api/cart', { token })).json().items as Array<{ quantity: number }>;
+    expect(items.map((i) => i.quantity)).toEqual(products.map(() => 2));
+    await h.flushCache();
+    expect(((await call('GET', '/api/cart', { token })).json().items as unknown[]).length).toBe(products.length);
+  });
+});
+
 describe('operations', () => {
-  it('documents its routes and reports the store and bus in /health/ready', async () => {
+  it('documents its routes and reports the database and bus in /health/ready', async () => {
     const doc = (await h.app.inject('/openapi.json')).json();
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/api/cart',
@@ -339,7 +397,7 @@ describe('operations', () => {
       '/api/cart/merge',
     ]);
     expect((await h.app.inject('/health/ready')).json()).toMatchObject({
-      checks: { db: 'ok', store: 'ok', bus: 'ok' },
+      checks: { db: 'ok', bus: 'ok' },
     });
   });
 });

@@ -1,6 +1,6 @@
-// Builds the cart service with the kit's service harness (a fresh database for the inbox, a RabbitMQ name
-// prefix, a second bus that publishes the product.* and order.* events), its carts on Redis under a key
-// prefix of its own, the auth service's keys from a token issuer and a loopback catalog.
+// Builds the cart service with the kit's service harness (a fresh database, a RabbitMQ name prefix, a second
+// bus that publishes the product.* and order.* events), its cache on Redis under a key prefix of its own, the
+// auth service's keys from a token issuer and a loopback catalog.
 import { randomUUID } from 'node:crypto';
 import type { AnyEvent, EventData, EventOf, EventType } from '@microbazaar/contracts';
 import { createLogger, type Env, newEvent, RedisCache } from '@microbazaar/kit';
@@ -18,7 +18,7 @@ import {
 import { httpCatalogLookup } from '../src/adapters/catalog.js';
 import { buildApp, type CartService, migrations } from '../src/app.js';
 import { type CartConfig, loadConfig } from '../src/config.js';
-import { type CartStore, redisCartStore } from '../src/store/carts.js';
+import { type CartCache, redisCartCache } from '../src/store/cache.js';
 
 export interface CatalogEntry {
   id: string;
@@ -47,7 +47,10 @@ export async function fakeCatalog() {
 export interface CartHarness extends ServiceHarness<CartService> {
   carts: CartService['carts'];
   config: CartConfig;
-  store: CartStore;
+  /** the cache behind the service's guard (Redis under `config.CART_KEY_PREFIX`) */
+  cache: CartCache;
+  /** deletes every key of this service in Redis, as a FLUSHALL would (the shared Redis itself is never flushed) */
+  flushCache(): Promise<void>;
   catalog: Awaited<ReturnType<typeof fakeCatalog>>;
   issuer: TokenIssuer;
   /** publishes an event as another service would, as of `occurredAt` (default now) */
@@ -73,7 +76,7 @@ export async function startCartHarness(
     ...env,
   });
   const cache = new RedisCache(urls.redis ?? TEST_REDIS_URL, config.CART_KEY_PREFIX);
-  const store = redisCartStore(cache, { idleTtlMs: config.CART_IDLE_TTL_SECONDS * 1000 });
+  const cartCache = redisCartCache(cache);
   const h = await startServiceHarness({
     label,
     schema: config.DB_SCHEMA,
@@ -85,7 +88,7 @@ export async function startCartHarness(
         config,
         logger: createLogger('cart', config.LOG_LEVEL),
         db,
-        store,
+        cache: cartCache,
         bus,
         catalog: httpCatalogLookup({ baseUrl: catalog.url, timeoutMs: 2000 }),
       }),
@@ -104,7 +107,10 @@ export async function startCartHarness(
     ...h,
     carts: h.service.carts,
     config,
-    store,
+    cache: cartCache,
+    async flushCache() {
+      await deleteRedisPrefix(config.CART_KEY_PREFIX);
+    },
     catalog,
     issuer,
     emit,

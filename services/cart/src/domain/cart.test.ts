@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { checkQuantity, mergeCaps, mergeLines, type ProductView, presentCart } from './cart.js';
+import {
+  checkQuantity,
+  mergeCaps,
+  mergeLines,
+  type ProductView,
+  presentCart,
+  putLine,
+  type StoredLine,
+  withoutOrdered,
+} from './cart.js';
 
 const product = (id: string, over: Partial<ProductView> = {}): ProductView => ({
   productId: id,
@@ -80,5 +89,56 @@ describe('quantities', () => {
       );
     }
     expect(() => checkQuantity(10, { maxLines: 5, maxQuantity: 10 })).not.toThrow();
+  });
+});
+
+describe('putLine', () => {
+  const bounds = { maxLines: 3, maxQuantity: 10, available: 8 };
+  const quantities = (lines: readonly StoredLine[]) => lines.map((l) => [l.productId, l.quantity]);
+
+  it('adds up a line within the bounds, refusing past the limit, the stock and the line count', () => {
+    let lines: StoredLine[] = [];
+    const put = (productId: string, quantity: number, b = bounds) => {
+      const outcome = putLine(lines, productId, quantity, 'add', b, 1);
+      if (outcome.ok) lines = outcome.lines;
+      return outcome.ok ? { ok: true, quantity: outcome.quantity } : outcome;
+    };
+    expect(put('a', 3)).toEqual({ ok: true, quantity: 3 });
+    expect(put('a', 4)).toEqual({ ok: true, quantity: 7 });
+    expect(put('a', 2)).toEqual({ ok: false, problem: 'above_stock', current: 7 });
+    expect(put('a', 4, { ...bounds, available: 100 })).toEqual({ ok: false, problem: 'above_limit', current: 7 });
+    put('b', 1);
+    put('c', 1);
+    expect(put('d', 1)).toEqual({ ok: false, problem: 'too_many_lines', current: 0 });
+    expect(quantities(lines)).toEqual([
+      ['a', 7],
+      ['b', 1],
+      ['c', 1],
+    ]);
+  });
+
+  it('sets only lines that exist, keeping when they were first added', () => {
+    expect(putLine([], 'a', 2, 'set', bounds, 1)).toEqual({ ok: false, problem: 'absent', current: 0 });
+    const lines = [{ productId: 'a', quantity: 1, addedAt: 5 }];
+    expect(putLine(lines, 'a', 6, 'set', bounds, 9)).toEqual({
+      ok: true,
+      quantity: 6,
+      lines: [{ productId: 'a', quantity: 6, addedAt: 5 }],
+    });
+    expect(putLine(lines, 'a', 9, 'set', bounds, 9)).toMatchObject({ ok: false, problem: 'above_stock' });
+  });
+
+  it('withoutOrdered takes ordered units out, dropping lines ordered whole', () => {
+    const lines = [
+      { productId: 'a', quantity: 3, addedAt: 1 },
+      { productId: 'b', quantity: 2, addedAt: 2 },
+    ];
+    expect(
+      withoutOrdered(lines, [
+        { productId: 'a', quantity: 3 },
+        { productId: 'b', quantity: 1 },
+        { productId: 'z', quantity: 1 },
+      ]),
+    ).toEqual([{ productId: 'b', quantity: 1, addedAt: 2 }]);
   });
 });

@@ -24,6 +24,27 @@ export interface StoredLine {
   addedAt: number;
 }
 
+/** A cart as recorded: its lines, the version of its last change and when it was last active. */
+export interface CartRecord {
+  /** u:<userId> or g:<guest cart id> */
+  id: string;
+  /** grows with every change (0: no cart recorded) */
+  version: number;
+  /** ms since epoch of the last change (or a read now and then) */
+  activeAt: number;
+  lines: StoredLine[];
+}
+
+export interface LineBounds extends Limits {
+  /** units available now */
+  available: number;
+}
+
+export type LineProblem = 'too_many_lines' | 'above_limit' | 'above_stock' | 'absent';
+export type LineOutcome =
+  | { ok: true; quantity: number; lines: StoredLine[] }
+  | { ok: false; problem: LineProblem; current: number };
+
 export interface CartLine {
   productId: string;
   name: string;
@@ -118,6 +139,50 @@ export function assertSellable(product: ProductView | undefined, productId: stri
   if (!product || product.status === 'deleted')
     throw new NotFound(`Product ${productId} not found`, 'PRODUCT_NOT_FOUND');
   if (!isSellable(product)) throw new Conflict(`${product.name} is no longer sold`, 'PRODUCT_UNAVAILABLE');
+}
+
+/**
+ * Adds units to a line (creating it, `add`) or sets the quantity of a line already there (`set`), refusing a
+ * result above the bounds; the lines after it when it is allowed.
+ */
+export function putLine(
+  lines: readonly StoredLine[],
+  productId: string,
+  quantity: number,
+  mode: 'add' | 'set',
+  bounds: LineBounds,
+  now: number,
+): LineOutcome {
+  const existing = lines.find((l) => l.productId === productId);
+  if (!existing && mode === 'set') return { ok: false, problem: 'absent', current: 0 };
+  if (!existing && lines.length >= bounds.maxLines) return { ok: false, problem: 'too_many_lines', current: 0 };
+  const current = existing?.quantity ?? 0;
+  const n = mode === 'add' ? current + quantity : quantity;
+  if (n > bounds.maxQuantity) return { ok: false, problem: 'above_limit', current };
+  if (n > bounds.available) return { ok: false, problem: 'above_stock', current };
+  const line = { productId, quantity: n, addedAt: existing?.addedAt ?? now };
+  return {
+    ok: true,
+    quantity: n,
+    lines: existing ? lines.map((l) => (l === existing ? line : l)) : [...lines, line],
+  };
+}
+
+/** The lines without a product's line. */
+export function withoutLine(lines: readonly StoredLine[], productId: string): StoredLine[] {
+  return lines.filter((l) => l.productId !== productId);
+}
+
+/** The lines after an order took its units out (a line ordered whole, or more, is gone). */
+export function withoutOrdered(
+  lines: readonly StoredLine[],
+  ordered: ReadonlyArray<{ productId: string; quantity: number }>,
+): StoredLine[] {
+  const taken = new Map<string, number>();
+  for (const o of ordered) taken.set(o.productId, (taken.get(o.productId) ?? 0) + o.quantity);
+  return lines
+    .map((l) => ({ ...l, quantity: l.quantity - (taken.get(l.productId) ?? 0) }))
+    .filter((l) => l.quantity > 0);
 }
 
 /** Merge caps: a product the guest had may reach min(stock, max quantity) in the user's cart. */

@@ -7,9 +7,13 @@ const outcome = (applied: boolean, why: string): HandlerOutcome =>
 
 export function cartHandlers(carts: Carts): EventHandlers {
   return {
-    'product.created': async (_tx, event) => outcome(await carts.productChanged(event), 'newer news already stored'),
-    'product.updated': async (_tx, event) => outcome(await carts.productChanged(event), 'newer news already stored'),
-    'product.deleted': async (_tx, event) => outcome(await carts.productDeleted(event), 'newer news already stored'),
-    'order.confirmed': async (_tx, event) => outcome(await carts.orderConfirmed(event), 'duplicate'),
+    'product.created': async (tx, event, ctx) =>
+      outcome(await carts.productChanged(tx, event, ctx), 'newer news already stored'),
+    'product.updated': async (tx, event, ctx) =>
+      outcome(await carts.productChanged(tx, event, ctx), 'newer news already stored'),
+    'product.deleted': async (tx, event, ctx) =>
+      outcome(await carts.productDeleted(tx, event, ctx), 'newer news already stored'),
+    'order.confirmed': async (tx, event, ctx) =>
+      outcome(await carts.orderConfirmed(tx, event, ctx), 'the buyer has no cart'),
   };
 }

@@ -36,7 +36,8 @@ export function cartRoutes(app: App, { carts, guards, guestIds, cookie }: CartRo
     if (req.principal) return userOwner(req.principal.userId);
     const header = req.headers['x-cart-id'];
     const presented = typeof header === 'string' ? header : req.cookies[CART_COOKIE];
-    const id = presented && guestIds.issued(presented) ? presented.toLowerCase() : guestIds.issue();
+    const known = presented !== undefined && guestIds.issued(presented);
+    const id = known ? presented.toLowerCase() : guestIds.issue();
     reply.header('x-cart-id', id);
     reply.setCookie(CART_COOKIE, id, {
       httpOnly: true,
@@ -45,7 +46,7 @@ export function cartRoutes(app: App, { carts, guards, guestIds, cookie }: CartRo
       maxAge: cookie.maxAgeSeconds,
       secure: cookie.secure,
     });
-    return guestOwner(id);
+    return guestOwner(id, !known);
   }
 
   const errors = errorResponses(400, 401, 404, 409, 503);
