@@ -1,6 +1,7 @@
 // The cart API on real Redis and RabbitMQ: guests and users, the product read model fed by events, limits, merge, clean-up.
 import { randomUUID } from 'node:crypto';
-import { eventually } from '@microbazaar/kit/testing';
+import { RedisCache } from '@microbazaar/kit';
+import { eventually, TEST_REDIS_URL } from '@microbazaar/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cartRecords } from '../src/store/carts.js';
 import { productRecords } from '../src/store/products.js';
@@ -28,6 +29,9 @@ function call(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, who: Who
     ...(payload ? { payload } : {}),
   });
 }
+
+const items = (cart: { items: Array<{ productId: string; quantity: number }> }) =>
+  cart.items.map((i) => [i.productId, i.quantity]);
 
 /** A guest cart id as guests get them: issued by the service (an id made up by the client is not used). */
 async function guestCart(app = h.app): Promise<string> {
@@ -369,6 +373,26 @@ describe('the record in PostgreSQL', () => {
     const more = await call('POST', '/api/cart/items', { cartId }, { productId: a.productId, quantity: 1 });
     expect(more.json().items[0]).toMatchObject({ productId: a.productId, name: 'Kettle', quantity: 3, available: 7 });
     expect(h.catalog.calls.length).toBe(calls);
+  });
+
+  it('a cart kept in Redis before the upgrade (the old hash shape) is recorded on its first read', async () => {
+    const p = await known({ stock: 9 });
+    const userId = randomUUID();
+    const token = await h.issuer.sign(userId);
+    const redis = new RedisCache(TEST_REDIS_URL, h.config.CART_KEY_PREFIX);
+    try {
+      await redis.ping();
+      await redis.client.hset(`c:u:${userId}`, p.productId, `4:${Date.now()}`);
+    } finally {
+      await redis.close();
+    }
+    expect(items((await call('GET', '/api/cart', { token })).json())).toEqual([[p.productId, 4]]);
+    expect((await cartRecords(h.db).find(`u:${userId}`))?.lines).toMatchObject([
+      { productId: p.productId, quantity: 4 },
+    ]);
+    await h.flushCache();
+    const more = await call('POST', '/api/cart/items', { token }, { productId: p.productId, quantity: 1 });
+    expect(items(more.json())).toEqual([[p.productId, 5]]);
   });
 
   it('two writers of one cart both land: a change made meanwhile is read again, never overwritten', async () => {

@@ -7,7 +7,10 @@ import type { CartRecord, ProductView, StoredLine } from '../domain/cart.js';
 
 export interface CartCache {
   readonly kind: 'redis' | 'memory';
-  /** the cached copy of a cart; null when none (throws when the cache cannot answer) */
+  /**
+   * The cached copy of a cart; null when none (throws when the cache cannot answer). Version -1: a cart kept
+   * in Redis before carts were recorded in PostgreSQL (a hash productId → "quantity:addedAt"), to be recorded.
+   */
   cart(id: string): Promise<CartRecord | null>;
   /** caches a copy for ttlMs unless a newer version is cached */
   putCart(record: CartRecord, ttlMs: number): Promise<void>;
@@ -40,11 +43,20 @@ function decodeCart(id: string, raw: string): CartRecord {
   };
 }
 
-// KEYS[1] cart copy; ARGV version, copy, ttlMs. An equal version is the same cart (a read that marked it active).
+/** A cart as the service kept it in Redis before PostgreSQL: productId → "quantity:addedAt". */
+function legacyCart(id: string, hash: Record<string, string>): CartRecord {
+  const lines = Object.entries(hash).map(([productId, value]): StoredLine => {
+    const [quantity, addedAt] = value.split(':');
+    return { productId, quantity: Number(quantity), addedAt: Number(addedAt) };
+  });
+  return { id, version: -1, activeAt: Date.now(), lines: lines.filter((l) => l.quantity > 0) };
+}
+
+// KEYS[1] cart copy; ARGV version, copy, ttlMs. An equal version is the same cart (a read that marked it active);
+// a cart of the old hash shape is replaced (it was read, and so recorded, before any change is cached).
 const PUT_CART = `
-local cur = redis.call('GET', KEYS[1])
-if cur then
-  local v = tonumber(string.match(cur, '^{"v":(%d+)'))
+if redis.call('TYPE', KEYS[1]).ok == 'string' then
+  local v = tonumber(string.match(redis.call('GET', KEYS[1]), '^{"v":(%d+)'))
   if v and v > tonumber(ARGV[1]) then return 0 end
 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
@@ -77,11 +89,18 @@ export function redisCartCache(cache: RedisCache): CartCache {
   return {
     kind: 'redis',
     async cart(id) {
-      const raw = await run(() => client.get(cartKey(id)));
+      let raw: string | null;
+      try {
+        raw = await run(() => client.get(cartKey(id)));
+      } catch (err) {
+        if (!String((err as Error).message).startsWith('WRONGTYPE')) throw err;
+        return legacyCart(id, await client.hgetall(cartKey(id)));
+      }
       return raw === null ? null : decodeCart(id, raw);
     },
     async putCart(record, ttlMs) {
-      await run(() => client.cartPutCart(cartKey(record.id), record.version, encodeCart(record), Math.max(1, ttlMs)));
+      const px = Math.max(1, Math.round(ttlMs));
+      await run(() => client.cartPutCart(cartKey(record.id), record.version, encodeCart(record), px));
     },
     async products(ids) {
       const found = new Map<string, ProductView>();
@@ -100,7 +119,8 @@ export function redisCartCache(cache: RedisCache): CartCache {
       const pipeline = client.pipeline() as ReturnType<Scripted['pipeline']> & {
         cartPutProduct(key: string, version: number, json: string, ttlMs: number): unknown;
       };
-      for (const v of views) pipeline.cartPutProduct(productKey(v.productId), v.version, JSON.stringify(v), ttlMs);
+      const px = Math.max(1, Math.round(ttlMs));
+      for (const v of views) pipeline.cartPutProduct(productKey(v.productId), v.version, JSON.stringify(v), px);
       const results = (await run(() => pipeline.exec())) ?? [];
       for (const [err] of results) if (err) throw err;
     },

@@ -74,16 +74,18 @@ export function createCarts({ db, cache, catalog, limits, idleTtlMs, cacheTtlMs,
 
   /** The cart: the cached copy, else the record (then cached; a cart never recorded is cached as version 0). */
   async function current(owner: Owner, fromRecord = false): Promise<CartRecord> {
-    if (!fromRecord) {
-      const cached = await cache.cart(owner.key);
-      if (cached) return cached;
-    }
-    const record = (await carts.find(owner.key)) ?? { id: owner.key, version: 0, activeAt: now(), lines: [] };
+    const cached = fromRecord ? null : await cache.cart(owner.key);
+    if (cached && cached.version >= 0) return cached;
+    let record = await carts.find(owner.key);
+    // a cart Redis kept before carts were recorded here: recorded on its first read after the upgrade
+    if (!record && cached?.lines.length)
+      record = (await carts.create(owner.key, owner.userId, cached.lines, now())) ?? (await carts.find(owner.key));
+    record ??= { id: owner.key, version: 0, activeAt: now(), lines: [] };
     await cacheCart(owner, record);
     return record;
   }
 
-  /** Marks an idle-expiring cart active, at most every touchEveryMs; best effort (never fails a read). */
+  /** Marks an idle-expiring cart active, at most every touchEveryMs; best effort. */
   async function touch(owner: Owner, r: CartRecord): Promise<void> {
     if (owner.userId !== null || r.version === 0 || now() - r.activeAt < touchEveryMs) return;
     const at = now();
@@ -158,7 +160,8 @@ export function createCarts({ db, cache, catalog, limits, idleTtlMs, cacheTtlMs,
     if (owner.issuedNow) return presentCart(owner, [], new Map());
     const r = await current(owner);
     const lines = linesOf(owner, r);
-    if (lines.length) await touch(owner, r);
+    // not awaited: a read never waits on a write (nor on an unreachable database)
+    if (lines.length) void touch(owner, r).catch(() => {});
     return present(owner, lines, requestId);
   }
 
