@@ -4,9 +4,11 @@
 // The catalog is a loopback stand-in the service asks once per product (then its read model answers);
 // tokens come from a stand-in for the auth service's keys. Redis keys, the database and the queues are
 // the bench's own and are deleted at the end.
-// Env: BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2), BENCH_CONNECTIONS (50).
+// Env: BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2), BENCH_CONNECTIONS (50), BENCH_REDIS_CUT (true: the
+// service reaches Redis through the kit's TCP proxy, cut once the carts are filled: the PostgreSQL-only path).
 import { randomUUID } from 'node:crypto';
 import { testPrefix } from '@microbazaar/kit/bus/testkit';
+import { createFaultProxy } from '@microbazaar/kit/faults';
 import {
   createTestDatabase,
   deleteRedisPrefix,
@@ -24,6 +26,7 @@ import { type Figures, printTable } from './lib.js';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const REDIS_CUT = process.env.BENCH_REDIS_CUT === 'true';
 const USERS = 500;
 const PRODUCTS = 40;
 
@@ -89,6 +92,7 @@ const [issuer, catalog, database] = await Promise.all([
   }),
   createTestDatabase('benchcart'),
 ]);
+const redisProxy = REDIS_CUT ? await createFaultProxy(TEST_REDIS_URL) : undefined;
 const keyPrefix = uniquePrefix('benchcart');
 const busPrefix = testPrefix('benchcart');
 const env = {
@@ -96,7 +100,7 @@ const env = {
   LOG_LEVEL: 'warn',
   HOST: '127.0.0.1',
   DATABASE_URL: database.url,
-  REDIS_URL: TEST_REDIS_URL,
+  REDIS_URL: redisProxy?.url ?? TEST_REDIS_URL,
   RABBITMQ_URL: TEST_RABBITMQ_URL,
   BUS_PREFIX: busPrefix,
   CART_KEY_PREFIX: keyPrefix,
@@ -123,6 +127,7 @@ try {
       }),
     );
   }
+  await redisProxy?.cut();
   const get = () => ({ method: 'GET' as const, path: '/api/cart' });
   // one more unit of a line already there: the carts keep their three lines
   const add = (user: number) => ({
@@ -136,7 +141,7 @@ try {
   rows.push(await run(`POST /api/cart/items, ${CONNECTIONS} conns`, cart.url, tokens, CONNECTIONS, add));
   rows.push(await run('POST /api/cart/items, 1 conn', cart.url, tokens, 1, add));
   printTable(
-    `cart service alone (${USERS} user carts of 3 lines, ${PRODUCTS} products), ${SECONDS} s per scenario`,
+    `cart service alone (${USERS} user carts of 3 lines, ${PRODUCTS} products${REDIS_CUT ? ', Redis cut' : ''}), ${SECONDS} s per scenario`,
     rows,
   );
 } finally {
@@ -144,5 +149,5 @@ try {
   await deleteBusTopology(busPrefix, [env]).catch(() => {});
   await deleteRedisPrefix(keyPrefix).catch(() => {});
   await database.drop().catch(() => {});
-  await Promise.all([issuer.close(), catalog.close()]);
+  await Promise.all([issuer.close(), catalog.close(), redisProxy?.close()]);
 }
