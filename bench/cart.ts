@@ -72,6 +72,15 @@ async function run(
   });
   if (WARMUP) await autocannon(options(WARMUP));
   const r = await autocannon(options(SECONDS));
+  if (r.non2xx) {
+    const sample = request(0);
+    const res = await fetch(`${url}${sample.path}`, {
+      method: sample.method,
+      headers: { authorization: `Bearer ${tokens[0]}`, 'content-type': 'application/json' },
+      ...(sample.body ? { body: sample.body } : {}),
+    });
+    console.warn(`${scenario}: ${r.non2xx} answers not 2xx, e.g. ${res.status} ${await res.text()}`);
+  }
   return {
     scenario,
     rps: Math.round(r.requests.average),
