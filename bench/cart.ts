@@ -21,7 +21,7 @@ import {
 } from '@microbazaar/kit/testing';
 import autocannon from 'autocannon';
 import { deleteBusTopology, freePort, ServiceProcess } from '../test/e2e/stack.js';
-import { type Figures, printTable } from './lib.js';
+import { type Figures, figuresOf, printTable } from './lib.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
@@ -81,14 +81,7 @@ async function run(
     });
     console.warn(`${scenario}: ${r.non2xx} answers not 2xx, e.g. ${res.status} ${await res.text()}`);
   }
-  return {
-    scenario,
-    rps: Math.round(r.requests.average),
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    errors: r.errors + r.timeouts,
-    non2xx: r.non2xx,
-  };
+  return figuresOf(scenario, r);
 }
 
 const [issuer, catalog, database] = await Promise.all([

@@ -34,7 +34,11 @@ export async function load(
     ...(opts.body ? { body: opts.body } : {}),
   };
   if (opts.warmupSeconds) await autocannon({ ...base, duration: opts.warmupSeconds });
-  const r = await autocannon({ ...base, duration: opts.seconds });
+  return figuresOf(scenario, await autocannon({ ...base, duration: opts.seconds }));
+}
+
+/** The row of a table from an autocannon result. */
+export function figuresOf(scenario: string, r: autocannon.Result): Figures {
   return {
     scenario,
     rps: Math.round(r.requests.average),
