@@ -1,9 +1,10 @@
 // One database interface over PostgreSQL (postgres.js pool) and PGlite (embedded), schema per service.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import type { Logger } from './logger.js';
+import { readPgliteTemplate } from './pglite-template.js';
 import { assertSchemaName, createPostgresDb } from './postgres.js';
 
 export type Row = Record<string, unknown>;
@@ -61,9 +62,12 @@ export class PgliteHost {
       import('@electric-sql/pglite/contrib/pg_trgm'),
     ]);
     if (dataDir) mkdirSync(dataDir, { recursive: true });
+    // a new database starts from the ready-made empty cluster (pglite-template.ts) rather than initdb
+    const template = dataDir && !existsSync(join(dataDir, 'PG_VERSION')) ? readPgliteTemplate() : undefined;
     // pg_trgm ships with PGlite as a loadable extension: typo-tolerant search works embedded too
     const pg = await PGlite.create({
       ...(dataDir ? { dataDir } : {}),
+      ...(template ? { loadDataDir: template } : {}),
       extensions: { pg_trgm },
       postgresqlconf: `shared_buffers = ${opts.sharedBuffers ?? PGLITE_SHARED_BUFFERS}`,
     });
