@@ -271,3 +271,39 @@ describe('shopping assistant', () => {
     }, 60_000);
   }
 });
+
+describe('you may also like', () => {
+  it("shows the assistant's picks on the product page and in the cart, never the product itself", async () => {
+    const [product] = await twoProducts();
+    const { context, page, errors } = await newShopper(browser, shop, DESKTOP);
+    const hrefs = (section: ReturnType<Page['getByRole']>) =>
+      section.getByRole('link').evaluateAll((links) => links.map((a) => a.getAttribute('href')));
+    try {
+      const answered = page.waitForResponse((r) =>
+        r.url().includes(`/api/assistant/recommendations?productId=${product.id}`),
+      );
+      await page.goto(`/products/${product.slug}`);
+      const picks = ((await (await answered).json()) as { items: Array<{ id: string; slug: string }> }).items;
+      expect(picks.length).toBeGreaterThan(0);
+      const onPage = page.getByRole('region', { name: 'You may also like' });
+      await onPage.getByRole('link').first().waitFor();
+      // the assistant's answer, as links to those products
+      expect(await hrefs(onPage)).toEqual(
+        picks
+          .filter((p) => p.id !== product.id)
+          .slice(0, 4)
+          .map((p) => `/products/${p.slug}`),
+      );
+      expect(await hrefs(onPage)).not.toContain(`/products/${product.slug}`);
+
+      await addToCart(page, product, 1);
+      await page.goto('/cart');
+      const inCart = page.getByRole('region', { name: 'You may also like' });
+      await inCart.getByRole('link').first().waitFor();
+      expect(await hrefs(inCart)).not.toContain(`/products/${product.slug}`);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
+});
