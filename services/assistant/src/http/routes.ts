@@ -3,10 +3,10 @@ import {
   type App,
   type Cache,
   decodeCursor,
-  encodeCursor,
   errorResponses,
   type FastifyRequest,
   type Guards,
+  keysetPage,
   RateLimiter,
 } from '@microbazaar/kit';
 import type { HandoffsStore } from '../store/handoffs.js';
@@ -169,13 +169,11 @@ export function assistantRoutes(app: App, deps: AssistantRouteDeps) {
     async (req) => {
       const { limit, cursor } = req.query;
       const after = cursor ? decodeCursor(cursor, ['string', 'string']) : undefined;
-      const items = await deps.handoffs.list(
+      const rows = await deps.handoffs.list(
         limit + 1,
         after ? { createdAt: after[0] as string, id: after[1] as string } : undefined,
       );
-      const page = items.slice(0, limit);
-      const last = page.at(-1);
-      return { items: page, nextCursor: items.length > limit && last ? encodeCursor([last.createdAt, last.id]) : null };
+      return keysetPage(rows, limit, (last) => [last.createdAt, last.id]);
     },
   );
 }

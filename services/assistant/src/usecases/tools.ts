@@ -1,7 +1,7 @@
 // What the assistant can do, the same for the offline path and the language model's tool calls. Every
 // call about orders or carts goes to the owning service with the caller's own token, so its checks apply.
 import { randomUUID } from 'node:crypto';
-import type { Db, Principal } from '@microbazaar/kit';
+import { type Db, isUuid, type Principal } from '@microbazaar/kit';
 import type { AddOutcome, CartClient } from '../adapters/cart.js';
 import type { Embedder } from '../adapters/embedder.js';
 import type { CallContext } from '../adapters/http.js';
@@ -53,7 +53,6 @@ export interface Tools {
   handoff(caller: Caller, conversationId: string, message: string, transcript: StoredMessage[]): Promise<string>;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** lexical share, or cosine, an FAQ section needs to count as the answer */
 const FAQ_MIN_LEXICAL = 0.34;
 const FAQ_MIN_SEMANTIC = 0.5;
@@ -92,14 +91,14 @@ export async function createTools(deps: {
     },
     categoryName: (slug) => index.categoryName(slug),
     product(idOrSlug) {
-      return UUID.test(idOrSlug) ? index.get(idOrSlug.toLowerCase()) : index.bySlug(idOrSlug);
+      return isUuid(idOrSlug) ? index.get(idOrSlug.toLowerCase()) : index.bySlug(idOrSlug);
     },
     async myOrders(caller, limit = 5) {
       return orders.mine(callContext(caller), limit);
     },
     async findOrder(caller, ref) {
       const ctx = callContext(caller);
-      if (UUID.test(ref)) return orders.get(ref.toLowerCase(), ctx);
+      if (isUuid(ref)) return orders.get(ref.toLowerCase(), ctx);
       const mine = await orders.mine(ctx, 50);
       const matches = mine.filter((o) => o.id.toLowerCase().startsWith(ref.toLowerCase()));
       return matches.length === 1 ? matches[0] : undefined;
