@@ -135,8 +135,10 @@ class Proc {
 
 const command = (from: From, file: 'service' | 'platform', name = 'platform'): string[] => {
   const dir = file === 'platform' ? 'apps/platform' : `services/${name}`;
-  if (from === 'source') return [join(ROOT, 'node_modules/.bin/tsx'), `${dir}/src/main.ts`];
-  return [process.execPath, ...(from === 'build' ? RUNTIME_NODE_FLAGS : []), `${dir}/dist/main.js`];
+  // the platform as `npm start` runs it: demo data on its first start (as the figures in the README were taken)
+  const demo = file === 'platform' ? ['--demo'] : [];
+  if (from === 'source') return [join(ROOT, 'node_modules/.bin/tsx'), `${dir}/src/main.ts`, ...demo];
+  return [process.execPath, ...(from === 'build' ? RUNTIME_NODE_FLAGS : []), `${dir}/dist/main.js`, ...demo];
 };
 
 /** Every service present in deploy/services.json alone on PostgreSQL, Redis and RabbitMQ, auth first. */

@@ -67,6 +67,9 @@ describe('Dockerfile', () => {
     expect(runs(target).filter((r) => /npm ci\b/.test(r.args) && !/--omit=dev/.test(r.args))).toEqual([]);
     expect(config.user).not.toMatch(/^(root|0)?$/);
     expect(config.env.NODE_ENV).toBe('production');
+    // no demo data unless the operator sets DEMO_DATA=true (issue 14.5); the platform's CMD has no --demo
+    expect(config.env.DEMO_DATA).toBeUndefined();
+    expect(config.cmd.join(' ')).not.toContain('--demo');
     expect(config.stopsignal).toBe('SIGTERM');
     expect(config.healthcheck?.cmd.join(' ')).toContain('/health/live');
     expect(config.healthcheck?.flags).toMatchObject({ interval: expect.any(String), timeout: expect.any(String) });
@@ -135,6 +138,7 @@ describe('compose.yaml', () => {
         depends_on?: Record<string, { condition: string }>;
         healthcheck?: unknown;
         environment?: Record<string, string>;
+        ports?: string[];
       }
     >;
   };
@@ -166,6 +170,16 @@ describe('compose.yaml', () => {
     expect(migrate.command?.join(' ')).toMatch(/migrate\.js.*events\.js topology declare/);
     expect(migrate.depends_on?.postgres?.condition).toBe('service_healthy');
     expect(migrate.depends_on?.rabbitmq?.condition).toBe('service_healthy');
+  });
+
+  it('client addresses (issue 14.8): services believe the gateway one hop in front, the gateway believes no one', () => {
+    // the gateway's own IP would otherwise be every client's: one client's failed logins would block everyone's
+    for (const s of SERVICES.filter((x) => x.name !== 'gateway')) {
+      expect(compose.services[s.name]?.environment?.TRUST_PROXY, s.name).toBe('1');
+      expect(compose.services[s.name]?.ports, `${s.name} is reached only through the gateway`).toBeUndefined();
+    }
+    // the edge: a client's own X-Forwarded-For is never believed
+    expect(compose.services.gateway?.environment?.TRUST_PROXY).toBe('false');
   });
 
   it('takes every secret from the environment', () => {

@@ -1,5 +1,7 @@
 // `npm start`: the whole platform in one Node process on embedded defaults (PGlite, in-memory
 // cache and bus), each service on its own port, the gateway in front. Real backends via their URLs.
+// `--demo` (what `npm start` passes) is the try-it-out mode: demo accounts, catalog and mailbox;
+// without it (`npm run start:prod`, the platform image) demo data only with DEMO_DATA=true.
 import { CommonEnv, ConfigError, loadEnv, stopOnSignals } from '@microbazaar/kit';
 import { Type } from '@sinclair/typebox';
 import { type Platform, startPlatform } from './platform.js';
@@ -14,7 +16,7 @@ function webLine(web: Platform['web']): string {
 async function main(): Promise<void> {
   const started = Date.now();
   const { SHUTDOWN_TIMEOUT_MS } = loadEnv(Type.Object({ SHUTDOWN_TIMEOUT_MS: CommonEnv.SHUTDOWN_TIMEOUT_MS }));
-  const platform = await startPlatform(process.env);
+  const platform = await startPlatform(process.env, { demoData: process.argv.slice(2).includes('--demo') });
   const { backends, gateway } = platform;
   const lines = [
     '',

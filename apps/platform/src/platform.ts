@@ -57,13 +57,22 @@ function portOf(env: Env, name: ServiceName): number {
  * Starts auth first (the others fetch its keys), then the catalog with the demo seller's id, the
  * rest, and the gateway last so it only takes traffic once everything behind it answers.
  */
-export async function startPlatform(baseEnv: Env = process.env): Promise<Platform> {
+export interface PlatformOptions {
+  /**
+   * The try-it-out mode: demo accounts, catalog and mailbox (DEMO_DATA=true) unless DEMO_DATA says
+   * otherwise, never with NODE_ENV=production. Default on for code that starts a platform (tests,
+   * scripts); `npm start` turns it on with `--demo`, `npm run start:prod` leaves it off.
+   */
+  demoData?: boolean;
+}
+
+export async function startPlatform(baseEnv: Env = process.env, opts: PlatformOptions = {}): Promise<Platform> {
   const names = Object.keys(DEFAULT_PORTS) as ServiceName[];
   const ports = Object.fromEntries(names.map((n) => [n, portOf(baseEnv, n)])) as Record<ServiceName, number>;
   const urls = Object.fromEntries(names.map((n) => [n, `http://127.0.0.1:${ports[n]}`])) as Record<ServiceName, string>;
   // `npm start` is the try-it-out mode: demo accounts, catalog and mailbox unless DEMO_DATA says otherwise
-  // (production refuses them: the demo accounts have published passwords)
-  const demo: Env = baseEnv.NODE_ENV === 'production' ? {} : { DEMO_DATA: 'true' };
+  // (production refuses them: the demo accounts have published passwords); `npm run start:prod` is not
+  const demo: Env = (opts.demoData ?? true) && baseEnv.NODE_ENV !== 'production' ? { DEMO_DATA: 'true' } : {};
   // each service sees its own PORT and where the others are; explicit variables win
   const envFor = (name: ServiceName, extra: Env = {}): Env => ({
     ...demo,
