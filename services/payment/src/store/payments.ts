@@ -3,29 +3,28 @@ import type { AnyEvent, Money } from '@microbazaar/contracts';
 import { inboxClaim, type Sql, writeWithEvents } from '@microbazaar/kit';
 import { type Payment, type PaymentAction, type PaymentStatus, TRANSITIONS } from '../domain/payment.js';
 
-interface PaymentRow {
-  id: string;
-  orderId: string;
-  userId: string | null;
+/** A row as read with COLUMNS: a Payment whose money and times are still the driver's. */
+type PaymentRow = Omit<
+  Payment,
+  'amount' | 'refundedAmount' | 'chargedAt' | 'refundedAt' | 'createdAt' | 'updatedAt'
+> & {
   amount: number | string | null;
   currency: string | null;
-  paymentToken: string | null;
-  provider: string;
-  status: PaymentStatus;
-  stockReserved: boolean;
-  orderCancelled: boolean;
-  refundWanted: boolean;
-  refundReason: string | null;
-  idempotencyKey: string | null;
-  providerRef: string | null;
-  refundRef: string | null;
-  failureReason: string | null;
-  attempts: number;
   refundedAmount: number | string | null;
   chargedAt: Date | string | null;
   refundedAt: Date | string | null;
   createdAt: Date | string;
   updatedAt: Date | string;
+};
+
+/** What order.payment_requested records: the amount, the buyer, the token and the provider. */
+interface OrderToPay {
+  orderId: string;
+  userId: string;
+  amount: number;
+  currency: string;
+  token: string | null;
+  provider: string;
 }
 
 const COLUMNS = `id, order_id AS "orderId", user_id AS "userId", amount, currency, payment_token AS "paymentToken",
@@ -147,14 +146,7 @@ export function paymentStore(sql: Sql) {
 
   return {
     /** What order.payment_requested says: the amount, the buyer and the token. Creates the row if the reservation came first. */
-    async recordOrder(o: {
-      orderId: string;
-      userId: string;
-      amount: number;
-      currency: string;
-      token: string | null;
-      provider: string;
-    }): Promise<Payment> {
+    async recordOrder(o: OrderToPay): Promise<Payment> {
       const [row] = await sql.query<PaymentRow>(
         `INSERT INTO payments (order_id, user_id, amount, currency, payment_token, provider)
          VALUES ($1, $2, $3, $4, $5, $6)
@@ -200,14 +192,7 @@ export function paymentStore(sql: Sql) {
     // row (inboxClaim): false or null when the state was not the common case, and nothing was written ----
 
     /** order.payment_requested for an order new here: its payment row, awaiting the reservation. */
-    async recordNewOrder(o: {
-      orderId: string;
-      userId: string;
-      amount: number;
-      currency: string;
-      token: string | null;
-      provider: string;
-    }): Promise<boolean> {
+    async recordNewOrder(o: OrderToPay): Promise<boolean> {
       const params: unknown[] = [o.orderId, o.userId, o.amount, o.currency, o.token, o.provider];
       const handled = inboxClaim(sql, params);
       const [row] = await sql.query<{ added: number }>(
