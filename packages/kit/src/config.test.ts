@@ -166,6 +166,16 @@ describe('loadEnv', () => {
     expect(missing.message).toMatch(/WORKERS.*not set/);
   });
 
+  it('refuses TRUST_PROXY=true in production only (issue 14.8: services believe the gateway, not anyone)', () => {
+    const schema = Type.Object({ NODE_ENV: CommonEnv.NODE_ENV, TRUST_PROXY: CommonEnv.TRUST_PROXY });
+    expect(() => loadEnv(schema, { NODE_ENV: 'production', TRUST_PROXY: 'true' })).toThrow(
+      /TRUST_PROXY: cannot be true when NODE_ENV=production/,
+    );
+    for (const TRUST_PROXY of ['1', '10.0.0.0/8', 'loopback', 'false'])
+      expect(loadEnv(schema, { NODE_ENV: 'production', TRUST_PROXY }).TRUST_PROXY).toBe(TRUST_PROXY);
+    expect(loadEnv(schema, { NODE_ENV: 'development', TRUST_PROXY: 'true' }).TRUST_PROXY).toBe('true');
+  });
+
   it('does not print secrets it rejects', () => {
     const err = configError(() =>
       loadEnv(Schema, { DATABASE_URL: 'mysql://shop:hunter2-pw@db/shop', STRIPE_SECRET_KEY: 'sk_short' }),

@@ -42,6 +42,14 @@ export function loadEnv<T extends TObject>(schema: T, env: Env = process.env): S
     });
     throw new ConfigError(problems);
   }
+  const { NODE_ENV, TRUST_PROXY } = config as { NODE_ENV?: unknown; TRUST_PROXY?: unknown };
+  if (NODE_ENV === 'production' && typeof TRUST_PROXY === 'string' && TRUST_PROXY.trim() === 'true') {
+    // believing every peer's X-Forwarded-For lets any client pick its own address (rate-limit key, login limits)
+    throw new ConfigError([
+      'TRUST_PROXY: cannot be true when NODE_ENV=production (any client could pick its address); ' +
+        'name the gateway or load balancers (addresses or ranges) or their hop count',
+    ]);
+  }
   return config as Static<T>;
 }
 
