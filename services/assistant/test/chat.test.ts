@@ -188,6 +188,23 @@ describe('orders', () => {
     expect(answer.actions).toBeUndefined();
     expect(answer.reply).toMatch(/can't be cancelled/);
   });
+
+  it('an order one seller already shipped part of is not proposed for cancelling (multi-seller orders)', async () => {
+    const me = await h.user();
+    const order = h.orders.add(me.userId, {
+      status: 'confirmed',
+      items: [
+        { productId: randomUUID(), name: 'Ceramic Coffee Mug', quantity: 1, fulfilment: 'shipped' },
+        { productId: randomUUID(), name: 'Linen Tea Towel', quantity: 1, fulfilment: 'unshipped' },
+      ],
+    });
+    const named = await say(`cancel order ${order.id}`, { token: me.token });
+    expect(named.actions).toBeUndefined();
+    expect(named.reply).toMatch(/already shipped.*can't be cancelled/);
+    const unnamed = await say('please cancel my order', { token: me.token });
+    expect(unnamed.actions).toBeUndefined();
+    expect(h.orders.orders.get(order.id)?.status).toBe('confirmed');
+  });
 });
 
 describe('prompt injection', () => {

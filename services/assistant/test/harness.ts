@@ -109,7 +109,7 @@ export interface FakeOrder {
   id: string;
   userId: string;
   status: string;
-  items: Array<{ productId: string; name: string; quantity: number }>;
+  items: Array<{ productId: string; name: string; quantity: number; fulfilment?: string }>;
   total: { amount: number; currency: string };
   createdAt: string;
 }
@@ -134,7 +134,8 @@ export async function fakeOrderApi() {
     const order = m ? orders.get(m[1] as string) : undefined;
     if (!order || order.userId !== sub) return sendJson(res, 404, notFound);
     if (m?.[2] && req.method === 'POST') {
-      if (order.status !== 'pending' && order.status !== 'confirmed') {
+      const shipped = order.items.some((i) => i.fulfilment === 'shipped' || i.fulfilment === 'delivered');
+      if ((order.status !== 'pending' && order.status !== 'confirmed') || shipped) {
         return sendJson(res, 409, {
           error: { code: 'INVALID_TRANSITION', message: `a ${order.status} order cannot be cancelled`, requestId: 'x' },
         });

@@ -25,7 +25,7 @@ interface OrderBody {
   total?: Money;
   createdAt?: unknown;
   cancelReason?: unknown;
-  items?: Array<{ productId?: unknown; name?: unknown; quantity?: unknown }>;
+  items?: Array<{ productId?: unknown; name?: unknown; quantity?: unknown; fulfilment?: unknown }>;
 }
 
 export function parseOrder(body: OrderBody): OrderView | undefined {
@@ -45,6 +45,7 @@ export function parseOrder(body: OrderBody): OrderView | undefined {
     itemCount: items.length,
     firstItem: items[0]?.name,
     cancelReason: typeof body.cancelReason === 'string' ? body.cancelReason : null,
+    partlyShipped: (body.items ?? []).some((i) => i.fulfilment === 'shipped' || i.fulfilment === 'delivered'),
     items,
   };
 }

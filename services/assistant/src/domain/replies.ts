@@ -11,6 +11,15 @@ export interface OrderSummary {
   itemCount: number;
   firstItem?: string | undefined;
   cancelReason?: string | null;
+  /** some lines are on their way (each seller ships their own): the order can no longer be cancelled */
+  partlyShipped?: boolean;
+}
+
+const CANCELLABLE = new Set(['pending', 'confirmed']);
+
+/** What the order service allows: pending or confirmed, and nothing of it shipped yet. */
+export function canCancel(o: OrderSummary): boolean {
+  return CANCELLABLE.has(o.status) && o.partlyShipped !== true;
 }
 
 /** A different opening from a small set, chosen by turn so replies do not all read the same. */
@@ -150,6 +159,9 @@ export function cancelProposal(o: OrderSummary): string {
 }
 
 export function cancelNotPossible(o: OrderSummary): string {
+  if (o.partlyShipped && CANCELLABLE.has(o.status)) {
+    return `Part of order ${shortId(o.id)} has already shipped, so it can't be cancelled any more, but you can return what arrives within 30 days of delivery.`;
+  }
   if (o.status === 'shipped' || o.status === 'delivered') {
     return `Order ${shortId(o.id)} ${STATUS_TEXT[o.status]}, so it can't be cancelled any more, but you can return it within 30 days of delivery.`;
   }

@@ -107,8 +107,6 @@ function orderData(o: OrderView) {
   };
 }
 
-const CANCELLABLE = new Set(['pending', 'confirmed']);
-
 /** Runs one tool call; the result goes back to the model as JSON data. */
 async function runTool(
   call: ToolCall,
@@ -167,9 +165,13 @@ async function runTool(
       if (!caller.principal) return { error: 'the customer is not signed in; ask them to sign in' };
       const order = await tools.findOrder(caller, text(a, 'orderId', 64));
       if (!order) return { error: 'no such order on this account' };
-      if (!CANCELLABLE.has(order.status)) {
+      if (!replies.canCancel(order)) {
         work.fixedReply = replies.cancelNotPossible(order);
-        return { error: `order is ${order.status}, it cannot be cancelled` };
+        return {
+          error: order.partlyShipped
+            ? 'part of the order has shipped, it cannot be cancelled'
+            : `order is ${order.status}, it cannot be cancelled`,
+        };
       }
       work.state.pending = {
         type: 'cancel_order',

@@ -138,8 +138,6 @@ async function orderStatus(tools: Tools, caller: Caller, signals: MessageSignals
   return { ...base, reply: replies.orderStatusReply(orders), suggestions: [...replies.SUGGESTIONS.afterOrders] };
 }
 
-const CANCELLABLE = new Set(['pending', 'confirmed']);
-
 async function proposeCancel(tools: Tools, caller: Caller, signals: MessageSignals, base: Base): Promise<TurnResult> {
   if (!caller.principal) return { ...base, reply: replies.SIGN_IN_FOR_ORDERS };
   let order: OrderView | undefined;
@@ -147,7 +145,7 @@ async function proposeCancel(tools: Tools, caller: Caller, signals: MessageSigna
     order = await tools.findOrder(caller, signals.orderRef);
     if (!order) return { ...base, reply: replies.orderStatusReply([], signals.orderRef) };
   } else {
-    const open = (await tools.myOrders(caller, 20)).filter((o) => CANCELLABLE.has(o.status));
+    const open = (await tools.myOrders(caller, 20)).filter((o) => replies.canCancel(o));
     if (open.length === 0) return { ...base, reply: 'You have no order that can still be cancelled.' };
     if (open.length > 1) {
       return {
@@ -157,7 +155,7 @@ async function proposeCancel(tools: Tools, caller: Caller, signals: MessageSigna
     }
     order = open[0] as OrderView;
   }
-  if (!CANCELLABLE.has(order.status)) return { ...base, reply: replies.cancelNotPossible(order) };
+  if (!replies.canCancel(order)) return { ...base, reply: replies.cancelNotPossible(order) };
   base.state.pending = {
     type: 'cancel_order',
     orderId: order.id,
