@@ -10,7 +10,9 @@ import { ApiError, api, setTransport } from '../src/lib/api.js';
 import { session } from '../src/lib/session.js';
 import type { Order, Product } from '../src/lib/types.js';
 import ProductPage from '../src/pages/ProductPage.js';
+import ProductForm from '../src/seller/ProductForm.js';
 import SellerOrders from '../src/seller/SellerOrders.js';
+import SellerProducts from '../src/seller/SellerProducts.js';
 
 const product = (over: Partial<Product> = {}): Product => ({
   id: '0b7c1f8e-8a1d-4f7e-9d55-3c7b8d3f2a10',
@@ -321,5 +323,91 @@ describe("a seller's orders", () => {
     // my items are on their way: no Ship, but Mark delivered (the order itself waits for the other sellers)
     expect(screen.queryByRole('button', { name: 'Ship order #5E1F0C7A' })).toBeNull();
     expect(screen.getByRole('button', { name: 'Mark delivered: order #5E1F0C7A' })).toBeTruthy();
+  });
+});
+
+describe("the seller's product form", () => {
+  const img = (n: number) => ({
+    id: `00000000-0000-4000-8000-00000000000${n}`,
+    url: `/media/${n}.jpg`,
+    thumbnailUrl: `/media/${n}-t.jpg`,
+    mediumUrl: `/media/${n}-m.jpg`,
+    width: 800,
+    height: 800,
+  });
+
+  it('moves an uploaded picture down with the keyboard-reachable buttons (the API gets the whole order)', async () => {
+    let current = product({ images: [img(1), img(2), img(3)], sellerId: 'me' });
+    const calls: string[] = [];
+    setTransport(async (path, init) => {
+      calls.push(`${init.method ?? 'GET'} ${path}${init.body ? ` ${init.body}` : ''}`);
+      if (path.startsWith('/api/categories')) return jsonResponse(200, { items: [] });
+      if (path.endsWith('/stock')) return jsonResponse(200, { productId: current.id, available: 10, onHand: 10 });
+      if (init.method === 'PUT' && path.endsWith('/images/order')) {
+        const { imageIds } = JSON.parse(String(init.body)) as { imageIds: string[] };
+        current = { ...current, images: imageIds.map((id) => current.images.find((i) => i.id === id)!) };
+        return jsonResponse(200, current);
+      }
+      return jsonResponse(200, current);
+    });
+    renderAt(`/seller/products/${current.id}`, <ProductForm />, '/seller/products/:id');
+    const pictures = await screen.findByRole('list', { name: 'Current pictures' });
+    expect((screen.getByRole('button', { name: 'Move picture 1 up' }) as HTMLButtonElement).disabled).toBe(true);
+    expect((screen.getByRole('button', { name: 'Move picture 3 down' }) as HTMLButtonElement).disabled).toBe(true);
+    fireEvent.click(screen.getByRole('button', { name: 'Move picture 1 down' }));
+    await screen.findByText('Picture moved to position 2 of 3.');
+    expect(calls).toContain(
+      `PUT /api/products/${current.id}/images/order {"imageIds":["${img(2).id}","${img(1).id}","${img(3).id}"]}`,
+    );
+    const srcs = within(pictures)
+      .getAllByRole('img')
+      .map((i) => i.getAttribute('src'));
+    expect(srcs).toEqual(['/media/2-t.jpg', '/media/1-t.jpg', '/media/3-t.jpg']);
+  });
+
+  it('offers Restore for an archived product', async () => {
+    let current = product({ status: 'archived', sellerId: 'me' });
+    setTransport(async (path, init) => {
+      if (path.startsWith('/api/categories')) return jsonResponse(200, { items: [] });
+      if (path.endsWith('/stock')) return jsonResponse(200, { productId: current.id, available: 10, onHand: 10 });
+      if (init.method === 'PATCH') current = { ...current, ...JSON.parse(String(init.body)) };
+      return jsonResponse(200, current);
+    });
+    renderAt(`/seller/products/${current.id}`, <ProductForm />, '/seller/products/:id');
+    await screen.findByText(/This product is archived/);
+    fireEvent.click(screen.getByRole('button', { name: 'Restore' }));
+    await screen.findByText(/Restored/);
+    expect(current.status).toBe('active');
+    expect(screen.queryByText(/This product is archived/)).toBeNull();
+    expect(screen.getByRole('button', { name: 'Archive' })).toBeTruthy();
+  });
+});
+
+describe('Load more', () => {
+  it("reads the next page of the seller's products with the cursor, then goes away", async () => {
+    session.set({
+      user: { id: 'me', email: 'me@example.com', name: 'Me', role: 'seller', disabled: false, createdAt: '' },
+      token: 't',
+      refreshToken: 'r',
+      expiresIn: 900,
+    });
+    const paths: string[] = [];
+    setTransport(async (path) => {
+      paths.push(path);
+      const second = path.includes('cursor=c2');
+      return jsonResponse(200, {
+        items: [product({ id: second ? 'p2' : 'p1', slug: second ? 'b' : 'a', name: second ? 'Second' : 'First' })],
+        nextCursor: second ? null : 'c2',
+        total: 2,
+        totalExact: true,
+      });
+    });
+    renderAt('/seller', <SellerProducts />);
+    await screen.findByRole('link', { name: 'First' });
+    fireEvent.click(screen.getByRole('button', { name: 'Load more' }));
+    await screen.findByRole('link', { name: 'Second' });
+    expect(screen.getByRole('link', { name: 'First' })).toBeTruthy();
+    expect(paths.some((p) => p.includes('cursor=c2'))).toBe(true);
+    expect(screen.queryByRole('button', { name: 'Load more' })).toBeNull();
   });
 });

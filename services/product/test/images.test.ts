@@ -321,6 +321,51 @@ describe('adding and removing images', () => {
   });
 });
 
+describe('reordering images', () => {
+  it('puts the images in the order given (owner or admin); 400 unless each image is named once; 403/404 otherwise', async () => {
+    const png = await sampleImage('png', 80, 80);
+    const created = await upload(
+      'Reordered Camera',
+      ['a', 'b', 'c'].map((n) => ({ field: 'images', filename: `${n}.png`, body: png })),
+    );
+    expect(created.statusCode).toBe(201);
+    const p = created.json();
+    const [a, b, c] = p.images.map((i: { id: string }) => i.id) as [string, string, string];
+    const order = (actor: Actor | null, imageIds: unknown, ref: string = p.id) =>
+      h.app.inject({
+        method: 'PUT',
+        url: `/api/products/${ref}/images/order`,
+        payload: { imageIds },
+        headers: actor?.auth ?? {},
+      });
+
+    const moved = await order(seller, [c, a, b]);
+    expect(moved.statusCode).toBe(200);
+    expect(moved.json().images.map((i: { id: string }) => i.id)).toEqual([c, a, b]);
+    const read = (await h.app.inject({ method: 'GET', url: `/api/products/${p.slug}` })).json();
+    expect(read.images.map((i: { id: string }) => i.id)).toEqual([c, a, b]);
+
+    for (const bad of [
+      [c, a],
+      [c, a, a],
+      [c, a, b, b],
+      [c, a, '00000000-0000-4000-8000-000000000000'],
+    ]) {
+      const res = await order(seller, bad);
+      expect(res.statusCode, JSON.stringify(bad)).toBe(400);
+      expect(res.json().error.code).toBe('IMAGE_ORDER_INVALID');
+    }
+    expect((await order(seller, 'c,a,b')).statusCode).toBe(400);
+    expect((await order(null, [a, b, c])).statusCode).toBe(401);
+    expect((await order(otherSeller, [a, b, c])).statusCode).toBe(403);
+    expect((await order(seller, [a, b, c], '00000000-0000-4000-8000-000000000000')).statusCode).toBe(404);
+    const admin = await h.actor('admin');
+    expect((await order(admin, [b, c, a])).statusCode).toBe(200);
+    const after = (await h.app.inject({ method: 'GET', url: `/api/products/${p.id}` })).json();
+    expect(after.images.map((i: { id: string }) => i.id)).toEqual([b, c, a]);
+  });
+});
+
 describe('/media', () => {
   it('serves nothing outside the media folder and nothing but images', async () => {
     for (const url of [

@@ -1,13 +1,14 @@
 // Users: search, change a role, disable or enable an account.
-import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { ErrorState, Loading } from '../components/ui.js';
 import { api, qs } from '../lib/api.js';
 import { useHead } from '../lib/hooks.js';
+import { LoadMore, useCursorList } from '../lib/paged.js';
 import { simpleHead } from '../lib/seo.js';
 import { useUser } from '../lib/session.js';
-import type { Page, Role, User } from '../lib/types.js';
+import type { Role, User } from '../lib/types.js';
 
 const head = simpleHead('Users');
 const ROLES: Role[] = ['customer', 'seller', 'admin'];
@@ -70,13 +71,10 @@ export function AdminUsers() {
   const [params, setParams] = useSearchParams();
   const q = params.get('q') ?? '';
   const [text, setText] = useState(q);
-  const list = useInfiniteQuery({
-    queryKey: ['admin-users', q],
-    queryFn: ({ pageParam }) => api<Page<User>>(`/api/auth/users${qs({ q, limit: 20, cursor: pageParam })}`),
-    initialPageParam: undefined as string | undefined,
-    getNextPageParam: (last) => last.nextCursor ?? undefined,
-  });
-  const users = list.data?.pages.flatMap((p) => p.items) ?? [];
+  const { list, items: users } = useCursorList<User>(
+    ['admin-users', q],
+    (cursor) => `/api/auth/users${qs({ q, limit: 20, cursor })}`,
+  );
   const search = (e: FormEvent) => {
     e.preventDefault();
     setParams(text.trim() ? { q: text.trim() } : {});
@@ -131,18 +129,7 @@ export function AdminUsers() {
           </table>
         </div>
       )}
-      {list.hasNextPage && (
-        <p className="load-more">
-          <button
-            type="button"
-            className="btn btn-secondary"
-            onClick={() => list.fetchNextPage()}
-            disabled={list.isFetchingNextPage}
-          >
-            Load more
-          </button>
-        </p>
-      )}
+      <LoadMore list={list} />
     </>
   );
 }

@@ -1,13 +1,14 @@
 // /account/notifications: every notice, newest first, with read state.
-import { useInfiniteQuery, useQueryClient } from '@tanstack/react-query';
+import { useQueryClient } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import { ErrorState, Loading } from '../components/ui.js';
 import { api, qs } from '../lib/api.js';
 import { formatDate } from '../lib/format.js';
 import { useHead } from '../lib/hooks.js';
 import { useLive } from '../lib/live.js';
+import { LoadMore, useCursorList } from '../lib/paged.js';
 import { simpleHead } from '../lib/seo.js';
-import type { Notice, Page } from '../lib/types.js';
+import type { Notice } from '../lib/types.js';
 
 const head = simpleHead('Notifications');
 
@@ -15,12 +16,10 @@ export default function Notifications() {
   useHead(head);
   const client = useQueryClient();
   const { unread, setUnread } = useLive();
-  const list = useInfiniteQuery({
-    queryKey: ['notices', 'all'],
-    queryFn: ({ pageParam }) => api<Page<Notice>>(`/api/notifications${qs({ limit: 20, cursor: pageParam })}`),
-    initialPageParam: undefined as string | undefined,
-    getNextPageParam: (last) => last.nextCursor ?? undefined,
-  });
+  const { list, items } = useCursorList<Notice>(
+    ['notices', 'all'],
+    (cursor) => `/api/notifications${qs({ limit: 20, cursor })}`,
+  );
   const mark = async (n: Notice) => {
     await api(`/api/notifications/${n.id}`, { method: 'PATCH', json: { read: !n.read } });
     setUnread((u) => Math.max(0, u + (n.read ? 1 : -1)));
@@ -31,7 +30,6 @@ export default function Notifications() {
     setUnread(0);
     client.invalidateQueries({ queryKey: ['notices'] });
   };
-  const items = list.data?.pages.flatMap((p) => p.items) ?? [];
   return (
     <>
       <div className="section-head">
@@ -74,16 +72,7 @@ export default function Notifications() {
           ))}
         </ul>
       )}
-      {list.hasNextPage && (
-        <button
-          type="button"
-          className="btn btn-secondary"
-          onClick={() => list.fetchNextPage()}
-          disabled={list.isFetchingNextPage}
-        >
-          Load more
-        </button>
-      )}
+      <LoadMore list={list} />
     </>
   );
 }

@@ -1,27 +1,25 @@
 // /account/orders: order history, newest first, with paging.
-import { useInfiniteQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import { ErrorState, Loading, Price, StatusBadge } from '../components/ui.js';
-import { api, qs } from '../lib/api.js';
+import { qs } from '../lib/api.js';
 import { formatDate, orderNumber } from '../lib/format.js';
 import { useHead } from '../lib/hooks.js';
+import { LoadMore, useCursorList } from '../lib/paged.js';
 import { simpleHead } from '../lib/seo.js';
 import { useUser } from '../lib/session.js';
-import type { Order, Page } from '../lib/types.js';
+import type { Order } from '../lib/types.js';
 
 const head = simpleHead('Your orders');
 
 export default function Orders() {
   useHead(head);
   const user = useUser()!;
-  const list = useInfiniteQuery({
-    queryKey: ['orders', 'mine'],
-    queryFn: ({ pageParam }) => api<Page<Order>>(`/api/orders${qs({ limit: 10, cursor: pageParam })}`),
-    initialPageParam: undefined as string | undefined,
-    getNextPageParam: (last) => last.nextCursor ?? undefined,
-  });
+  const { list, items } = useCursorList<Order>(
+    ['orders', 'mine'],
+    (cursor) => `/api/orders${qs({ limit: 10, cursor })}`,
+  );
   // sellers and admins see more than their own purchases in this list
-  const orders = (list.data?.pages.flatMap((p) => p.items) ?? []).filter((o) => o.userId === user.id);
+  const orders = items.filter((o) => o.userId === user.id);
   return (
     <>
       <h1>Your orders</h1>
@@ -52,16 +50,7 @@ export default function Orders() {
           ))}
         </ul>
       )}
-      {list.hasNextPage && (
-        <button
-          type="button"
-          className="btn btn-secondary"
-          onClick={() => list.fetchNextPage()}
-          disabled={list.isFetchingNextPage}
-        >
-          {list.isFetchingNextPage ? 'Loading…' : 'Load more'}
-        </button>
-      )}
+      <LoadMore list={list} />
     </>
   );
 }

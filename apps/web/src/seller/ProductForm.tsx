@@ -141,6 +141,7 @@ export default function ProductForm() {
   const [saved, setSaved] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [pending, setPending] = useState<Pending[]>([]);
+  const [moved, setMoved] = useState('');
   const fileInput = useRef<HTMLInputElement>(null);
   const imagesId = useId();
 
@@ -293,11 +294,50 @@ export default function ProductForm() {
     }
   };
 
+  const restore = async () => {
+    if (!product) return;
+    setFormError(null);
+    try {
+      const next = await api<Product>(`/api/products/${product.id}`, { method: 'PATCH', json: { status: 'active' } });
+      if (existing.data) client.setQueryData(['seller-product', id], { ...existing.data, product: next });
+      client.invalidateQueries({ queryKey: ['seller-products'] });
+      setSaved('Restored: the product is back in the shop.');
+    } catch (err) {
+      setFormError((err as Error).message);
+    }
+  };
+
   const removeImage = async (imageId: string) => {
     if (!product) return;
     try {
       await api(`/api/products/${product.id}/images/${imageId}`, { method: 'DELETE' });
       await existing.refetch();
+    } catch (err) {
+      setFormError((err as Error).message);
+    }
+  };
+
+  // the uploaded pictures' order: the API takes the whole list; focus stays on the moved picture's buttons
+  const moveImage = async (index: number, by: -1 | 1) => {
+    if (!product || !existing.data) return;
+    const ids = product.images.map((img) => img.id);
+    const to = index + by;
+    const [imageId] = ids.splice(index, 1);
+    if (!imageId || to < 0 || to > ids.length) return;
+    ids.splice(to, 0, imageId);
+    setFormError(null);
+    try {
+      const next = await api<Product>(`/api/products/${product.id}/images/order`, {
+        method: 'PUT',
+        json: { imageIds: ids },
+      });
+      client.setQueryData(['seller-product', id], { ...existing.data, product: next });
+      client.invalidateQueries({ queryKey: ['seller-products'] });
+      setMoved(`Picture moved to position ${to + 1} of ${ids.length}.`);
+      requestAnimationFrame(() => {
+        const side = to === 0 ? 'later' : to === ids.length - 1 ? 'earlier' : by < 0 ? 'earlier' : 'later';
+        document.getElementById(`move-${side}-${imageId}`)?.focus();
+      });
     } catch (err) {
       setFormError((err as Error).message);
     }
@@ -432,18 +472,43 @@ export default function ProductForm() {
                     width={150}
                     height={150}
                   />
-                  <button
-                    type="button"
-                    className="btn btn-danger btn-small"
-                    onClick={() => removeImage(img.id)}
-                    aria-label={`Delete picture ${i + 1}`}
-                  >
-                    Delete
-                  </button>
+                  <div className="row-actions">
+                    <button
+                      type="button"
+                      id={`move-earlier-${img.id}`}
+                      className="btn btn-secondary btn-small"
+                      disabled={i === 0 || busy}
+                      onClick={() => moveImage(i, -1)}
+                      aria-label={`Move picture ${i + 1} up`}
+                    >
+                      ↑
+                    </button>
+                    <button
+                      type="button"
+                      id={`move-later-${img.id}`}
+                      className="btn btn-secondary btn-small"
+                      disabled={i === product.images.length - 1 || busy}
+                      onClick={() => moveImage(i, 1)}
+                      aria-label={`Move picture ${i + 1} down`}
+                    >
+                      ↓
+                    </button>
+                    <button
+                      type="button"
+                      className="btn btn-danger btn-small"
+                      onClick={() => removeImage(img.id)}
+                      aria-label={`Delete picture ${i + 1}`}
+                    >
+                      Delete
+                    </button>
+                  </div>
                 </li>
               ))}
             </ul>
           )}
+          <p role="status" className="visually-hidden">
+            {moved}
+          </p>
           <div className="field">
             <label htmlFor={imagesId}>Images</label>
             <input
@@ -509,6 +574,11 @@ export default function ProductForm() {
           {product && product.status === 'active' && (
             <button type="button" className="btn btn-danger" onClick={archive} disabled={busy}>
               Archive
+            </button>
+          )}
+          {product && product.status === 'archived' && (
+            <button type="button" className="btn btn-secondary" onClick={restore} disabled={busy}>
+              Restore
             </button>
           )}
         </div>

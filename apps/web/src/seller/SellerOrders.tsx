@@ -1,14 +1,15 @@
 // Orders containing my products, with my lines only, and the fulfilment steps the API allows for them (ship,
 // then deliver); the order is shipped or delivered once every seller's lines are.
-import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import { ErrorState, Loading, Price, StatusBadge } from '../components/ui.js';
 import { api, qs } from '../lib/api.js';
 import { formatDate, orderNumber } from '../lib/format.js';
 import { useHead } from '../lib/hooks.js';
 import { addressLine, canMarkDelivered, canShip, lineProgress } from '../lib/orders.js';
+import { LoadMore, useCursorList } from '../lib/paged.js';
 import { simpleHead } from '../lib/seo.js';
-import type { LineFulfilment, Order, OrderStatus, Page } from '../lib/types.js';
+import type { LineFulfilment, Order, OrderStatus } from '../lib/types.js';
 
 const head = simpleHead('Orders to fulfil');
 
@@ -154,14 +155,10 @@ export function OrdersTable({
   empty?: string;
 }) {
   const { status = '', fulfilment } = query;
-  const list = useInfiniteQuery({
-    queryKey: ['workspace-orders', status, fulfilment],
-    queryFn: ({ pageParam }) =>
-      api<Page<Order>>(`/api/orders${qs({ status, fulfilment, limit: 20, cursor: pageParam })}`),
-    initialPageParam: undefined as string | undefined,
-    getNextPageParam: (last) => last.nextCursor ?? undefined,
-  });
-  const orders = list.data?.pages.flatMap((p) => p.items) ?? [];
+  const { list, items: orders } = useCursorList<Order>(
+    ['workspace-orders', status, fulfilment],
+    (cursor) => `/api/orders${qs({ status, fulfilment, limit: 20, cursor })}`,
+  );
   if (list.isError) return <ErrorState error={list.error} retry={() => list.refetch()} />;
   if (list.isPending) return <Loading label="Loading orders" />;
   if (orders.length === 0) {
@@ -216,18 +213,7 @@ export function OrdersTable({
           </tbody>
         </table>
       </div>
-      {list.hasNextPage && (
-        <p className="load-more">
-          <button
-            type="button"
-            className="btn btn-secondary"
-            onClick={() => list.fetchNextPage()}
-            disabled={list.isFetchingNextPage}
-          >
-            Load more
-          </button>
-        </p>
-      )}
+      <LoadMore list={list} />
     </>
   );
 }

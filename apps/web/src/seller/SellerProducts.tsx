@@ -1,13 +1,13 @@
 // My products: a table with search and paging.
-import { useInfiniteQuery } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { ErrorState, Loading, Price } from '../components/ui.js';
-import { api, qs } from '../lib/api.js';
+import { qs } from '../lib/api.js';
 import { useHead } from '../lib/hooks.js';
+import { LoadMore, useCursorList } from '../lib/paged.js';
 import { simpleHead } from '../lib/seo.js';
 import { useUser } from '../lib/session.js';
-import type { ProductPage } from '../lib/types.js';
+import type { Product } from '../lib/types.js';
 
 const head = simpleHead('Your products');
 
@@ -17,16 +17,10 @@ export default function SellerProducts() {
   const [params, setParams] = useSearchParams();
   const q = params.get('q') ?? '';
   const [text, setText] = useState(q);
-  const list = useInfiniteQuery({
-    queryKey: ['seller-products', user.id, q],
-    queryFn: ({ pageParam }) =>
-      api<ProductPage>(
-        `/api/products${qs({ sellerId: user.id, q, sort: q ? undefined : 'newest', limit: 20, cursor: pageParam })}`,
-      ),
-    initialPageParam: undefined as string | undefined,
-    getNextPageParam: (last) => last.nextCursor ?? undefined,
-  });
-  const items = list.data?.pages.flatMap((p) => p.items) ?? [];
+  const { list, items } = useCursorList<Product>(
+    ['seller-products', user.id, q],
+    (cursor) => `/api/products${qs({ sellerId: user.id, q, sort: q ? undefined : 'newest', limit: 20, cursor })}`,
+  );
   const search = (e: FormEvent) => {
     e.preventDefault();
     setParams(text.trim() ? { q: text.trim() } : {});
@@ -99,18 +93,7 @@ export default function SellerProducts() {
           </table>
         </div>
       )}
-      {list.hasNextPage && (
-        <p className="load-more">
-          <button
-            type="button"
-            className="btn btn-secondary"
-            onClick={() => list.fetchNextPage()}
-            disabled={list.isFetchingNextPage}
-          >
-            Load more
-          </button>
-        </p>
-      )}
+      <LoadMore list={list} />
     </>
   );
 }

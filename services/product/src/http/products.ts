@@ -1,4 +1,4 @@
-// Product routes: list and search, read, create (JSON or multipart with images), change, archive, images, stock.
+// Product routes: list and search, read, create (JSON or multipart with images), change, archive, images (add, order, remove), stock.
 import { type App, errorResponses, type Guards, Invalid, principalOf } from '@microbazaar/kit';
 import type { ProductImages } from '../usecases/images.js';
 import type { Listing } from '../usecases/listing.js';
@@ -6,6 +6,7 @@ import type { Products } from '../usecases/products.js';
 import type { StockLevels } from '../usecases/stock.js';
 import { readMultipart, uploadsOf } from './multipart.js';
 import {
+  ImageOrder,
   ImageParams,
   NoFields,
   Product,
@@ -146,6 +147,22 @@ export function productRoutes(app: App, deps: ProductRoutesDeps) {
       const product = await images.add(principalOf(req), req.params.id, files);
       return reply.status(201).send(product);
     },
+  );
+
+  app.put(
+    '/api/products/:id/images/order',
+    {
+      preHandler: writer,
+      schema: {
+        ...secured,
+        summary:
+          'Reorder the images (its seller or an admin): each image id once, the first is the main picture; answers the product',
+        params: ProductParams,
+        body: ImageOrder,
+        response: { 200: Product, ...errorResponses(400, 401, 403, 404, 503) },
+      },
+    },
+    async (req) => images.reorder(principalOf(req), req.params.id, req.body.imageIds),
   );
 
   app.delete(

@@ -121,6 +121,16 @@ export const ProductParams = Type.Object({
 
 export const ImageParams = Type.Object({ id: ProductParams.properties.id, imageId: Uuid });
 
+export const ImageOrder = Type.Object(
+  {
+    imageIds: Type.Array(Uuid, {
+      maxItems: 100,
+      description: "each of the product's image ids once, in the new order (the first is the main picture)",
+    }),
+  },
+  { additionalProperties: false },
+);
+
 export const NoFields = Type.Object({}, { additionalProperties: false });
 
 export const Stock = Type.Object(

@@ -96,6 +96,26 @@ export function imageStore(sql: Sql) {
       return rows[0] ?? null;
     },
 
+    /** The product's image ids in their order. */
+    async ids(productId: string): Promise<string[]> {
+      const rows = await sql.query<{ id: string }>(
+        'SELECT id FROM product_images WHERE product_id = $1 ORDER BY position, created_at',
+        [productId],
+      );
+      return rows.map((r) => r.id);
+    },
+
+    /** Puts the product's images in this order (the caller checked it names each image once). */
+    async reorder(productId: string, imageIds: readonly string[]): Promise<void> {
+      await sql.query(
+        `UPDATE product_images i SET position = o.n - 1
+           FROM unnest($2::uuid[]) WITH ORDINALITY AS o(id, n)
+          WHERE i.product_id = $1 AND i.id = o.id`,
+        [productId, imageIds],
+      );
+      await syncProduct(productId);
+    },
+
     /** Of these original keys, those some image row still points at (seeded files are shared). */
     async keysInUse(keys: readonly string[]): Promise<Set<string>> {
       if (keys.length === 0) return new Set();

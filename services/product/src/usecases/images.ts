@@ -1,5 +1,5 @@
-// A product's images after it exists: add (up to the limit) and remove (files go after the commit).
-import { assertMayChange, Conflict, type Db, type Logger, NotFound, type Principal } from '@microbazaar/kit';
+// A product's images after it exists: add (up to the limit), reorder and remove (files go after the commit).
+import { assertMayChange, Conflict, type Db, Invalid, type Logger, NotFound, type Principal } from '@microbazaar/kit';
 import type { MediaStorage } from '../adapters/storage.js';
 import { type Product, presentProduct, snapshotOf } from '../domain/products.js';
 import type { ProductEvents } from '../events/publish.js';
@@ -43,6 +43,32 @@ export function createProductImages(deps: ProductImagesDeps) {
           return product;
         }),
       );
+      return presentProduct(product);
+    },
+
+    /** Puts the images in this order: the list must name each of the product's images once (400 otherwise). */
+    async reorder(principal: Principal, ref: string, imageIds: readonly string[]): Promise<Product> {
+      const product = await db.transaction(async (tx) => {
+        const row = await lockOwned(tx, principal, ref);
+        const images = imageStore(tx);
+        const current = await images.ids(row.id);
+        const wanted = new Set(imageIds);
+        if (
+          wanted.size !== imageIds.length ||
+          imageIds.length !== current.length ||
+          !current.every((id) => wanted.has(id))
+        ) {
+          throw new Invalid(
+            `body/imageIds must name each of the product's ${current.length} images once, in the new order`,
+            undefined,
+            'IMAGE_ORDER_INVALID',
+          );
+        }
+        await images.reorder(row.id, imageIds);
+        const product = await findProduct(tx, row.id);
+        await events.productUpdated(tx, snapshotOf(product, ['images']));
+        return product;
+      });
       return presentProduct(product);
     },
 
