@@ -26,10 +26,16 @@ describe('which commands create demo data', () => {
 describe('the platform started as start:prod runs it (no --demo), without NODE_ENV', () => {
   let child: ChildProcess | undefined;
   const dataDir = mkdtempSync(join(tmpdir(), 'microbazaar-nodemo-'));
-  afterAll(() => {
-    if (child && child.exitCode === null) child.kill('SIGKILL');
+  afterAll(async () => {
+    // tsx runs the platform as its own child: stop the whole process group, or the platform outlives the test
+    if (child?.pid && child.exitCode === null) {
+      const exited = new Promise<void>((resolve) => child?.once('exit', () => resolve()));
+      process.kill(-child.pid, 'SIGTERM');
+      const stopped = await Promise.race([exited.then(() => true), new Promise((r) => setTimeout(r, 30_000, false))]);
+      if (!stopped) process.kill(-child.pid, 'SIGKILL');
+    }
     rmSync(dataDir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   it('creates no demo account, no demo catalog and serves no dev mailbox', async () => {
     const names = ['GATEWAY', 'AUTH', 'PRODUCT', 'CART', 'ORDER', 'PAYMENT', 'NOTIFICATION', 'ASSISTANT'];
@@ -47,6 +53,7 @@ describe('the platform started as start:prod runs it (no --demo), without NODE_E
         ...Object.fromEntries(names.map((n, i) => [`${n}_PORT`, String(ports[i])])),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
     let output = '';
     child.stdout?.on('data', (d) => {
