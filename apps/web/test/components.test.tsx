@@ -411,3 +411,36 @@ describe('Load more', () => {
     expect(screen.queryByRole('button', { name: 'Load more' })).toBeNull();
   });
 });
+
+describe("the seller's archived products", () => {
+  it('lists them on the Archived tab and restores one', async () => {
+    session.set({
+      user: { id: 'me', email: 'me@example.com', name: 'Me', role: 'seller', disabled: false, createdAt: '' },
+      token: 't',
+      refreshToken: 'r',
+      expiresIn: 900,
+    });
+    let kettle = product({ id: 'p9', slug: 'kettle', name: 'Old Kettle', status: 'archived', sellerId: 'me' });
+    const calls: string[] = [];
+    setTransport(async (path, init) => {
+      calls.push(`${init.method ?? 'GET'} ${path}${init.body ? ` ${init.body}` : ''}`);
+      if (init.method === 'PATCH') {
+        kettle = { ...kettle, status: 'active' };
+        return jsonResponse(200, kettle);
+      }
+      const wantArchived = path.includes('status=archived');
+      const items = (kettle.status === 'archived') === wantArchived ? [kettle] : [];
+      return jsonResponse(200, { items, nextCursor: null, total: items.length, totalExact: true });
+    });
+    renderAt('/seller?status=archived', <SellerProducts />);
+    await screen.findByText('Old Kettle');
+    expect(calls).toContain('GET /api/products?sellerId=me&status=archived&limit=20');
+    expect(screen.getByRole('link', { name: 'Archived' }).getAttribute('aria-current')).toBe('page');
+    expect(screen.queryByRole('searchbox')).toBeNull();
+    fireEvent.click(screen.getByRole('button', { name: 'Restore Old Kettle' }));
+    await screen.findByText('You have no archived products.');
+    expect(calls).toContain('PATCH /api/products/p9 {"status":"active"}');
+    fireEvent.click(screen.getByRole('link', { name: 'On sale' }));
+    await screen.findByRole('link', { name: 'Old Kettle' });
+  });
+});

@@ -274,6 +274,39 @@ describe('archived products (issue 14.12)', () => {
     expect((await get(p.slug)).statusCode).toBe(200);
   });
 
+  it('are listed for their seller and admins with status=archived, newest first, in keyset pages', async () => {
+    const lister = await h.actor('seller');
+    const names = ['One', 'Two', 'Three'].map((n) => `Retired ${n} ${randomUUID().slice(0, 8)}`);
+    const made = [];
+    for (const name of names) made.push((await create(lister, productBody({ name }))).json());
+    await create(lister, productBody({ name: `Still On Sale ${randomUUID().slice(0, 8)}` }));
+    for (const p of made) expect((await del(lister, p.id)).statusCode).toBe(204);
+    const list = (query: string, headers: Record<string, string> = lister.auth) =>
+      h.app.inject({ method: 'GET', url: `/api/products?sellerId=${lister.id}&status=archived${query}`, headers });
+
+    const first = await list('&limit=2');
+    expect(first.statusCode).toBe(200);
+    expect(first.json()).toMatchObject({ total: 3, totalExact: true });
+    expect(first.json().items.map((i: { name: string }) => i.name)).toEqual([names[2], names[1]]);
+    expect(first.json().items[0].status).toBe('archived');
+    const second = await list(`&limit=2&cursor=${first.json().nextCursor}`);
+    expect(second.json().items.map((i: { name: string }) => i.name)).toEqual([names[0]]);
+    expect(second.json().nextCursor).toBeNull();
+    expect((await list('', admin.auth)).json().items).toHaveLength(3);
+    // the active list of that seller holds only the one on sale
+    const active = await h.app.inject({ method: 'GET', url: `/api/products?sellerId=${lister.id}` });
+    expect(active.json().items.map((i: { name: string }) => i.name)).toEqual([expect.stringMatching(/^Still On Sale/)]);
+
+    expect((await list('', {})).statusCode).toBe(401);
+    expect((await list('', otherSeller.auth)).statusCode).toBe(403);
+    expect((await list('', customer.auth)).statusCode).toBe(403);
+    expect((await list('&q=retired')).statusCode).toBe(400);
+    const noSeller = await h.app.inject({ method: 'GET', url: '/api/products?status=archived', headers: admin.auth });
+    expect(noSeller.statusCode).toBe(400);
+    const foreign = Buffer.from(JSON.stringify(['newest', 1])).toString('base64url');
+    for (const cursor of [foreign, 'not-a-cursor']) expect((await list(`&cursor=${cursor}`)).statusCode).toBe(400);
+  });
+
   it('leave a cached search and a category shelf at once', async () => {
     const word = `zq${randomUUID()
       .replace(/[^a-f]/g, '')

@@ -78,6 +78,11 @@ export const ProductListQuery = Type.Object({
   minPrice: Type.Optional(Price),
   maxPrice: Type.Optional(Price),
   sellerId: Type.Optional(Uuid),
+  status: Type.Optional(
+    Type.Union([Type.Literal('active'), Type.Literal('archived')], {
+      description: "default active; archived: that sellerId's archived products, for the seller and admins only",
+    }),
+  ),
   sort: Type.Optional(
     Type.Union(
       [Type.Literal('relevance'), Type.Literal('price_asc'), Type.Literal('price_desc'), Type.Literal('newest')],

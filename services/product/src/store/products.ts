@@ -82,6 +82,21 @@ export function productStore(sql: Sql) {
       return ids.map((id) => byId.get(id)).filter((r): r is ProductRecord => r !== undefined);
     },
 
+    /** A seller's archived products, newest first: ids and seq after `beforeSeq`, and how many there are. */
+    async archivedOf(sellerId: string, limit: number, beforeSeq: number | undefined) {
+      const rows = await sql.query<{ id: string; seq: number }>(
+        `SELECT id, seq FROM products WHERE seller_id = $1 AND status = 'archived'
+            AND ($2::bigint IS NULL OR seq < $2::bigint)
+          ORDER BY seq DESC LIMIT $3`,
+        [sellerId, beforeSeq ?? null, limit],
+      );
+      const [count] = await sql.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM products WHERE seller_id = $1 AND status = 'archived'`,
+        [sellerId],
+      );
+      return { rows: rows.map((r) => ({ id: r.id, seq: Number(r.seq) })), total: Number(count?.n ?? 0) };
+    },
+
     /** Locks the row for a change; null when there is no such product. */
     async lock(ref: string): Promise<{ id: string; sellerId: string; status: ProductStatus } | null> {
       const rows = await sql.query<{ id: string; sellerId: string; status: ProductStatus }>(

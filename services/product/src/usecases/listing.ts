@@ -1,7 +1,17 @@
 // Product lists and searches: keyset pages, text search ranked within a bounded window, prefix and typo
 // fallbacks that run only when the catalog's words say they can match, totals without full counts.
 import { createHash } from 'node:crypto';
-import { type Db, encodeCursor, Invalid, invalidCursor, type Logger } from '@microbazaar/kit';
+import {
+  assertMayChange,
+  type Db,
+  decodeCursor,
+  encodeCursor,
+  Invalid,
+  invalidCursor,
+  type Logger,
+  type Principal,
+  Unauthorized,
+} from '@microbazaar/kit';
 import { type Product, presentProduct } from '../domain/products.js';
 import { CatalogCache } from '../store/catalog-cache.js';
 import {
@@ -196,6 +206,39 @@ export function createListing(opts: ListingOptions) {
         searches.invalidate();
         totals.invalidate();
       });
+    },
+
+    /** A seller's archived products (`status=archived`): for that seller and admins, newest first, no filters. */
+    async archived(principal: Principal | null, query: ListQuery): Promise<ProductPage> {
+      const filtered = [query.q, query.category, query.minPrice, query.maxPrice].some((v) => v !== undefined);
+      if (query.sellerId === undefined || filtered) {
+        throw new Invalid(
+          'Invalid query/status: archived products are listed by sellerId alone',
+          [{ path: 'querystring/status', message: 'archived takes sellerId, limit and cursor only' }],
+          'VALIDATION_FAILED',
+        );
+      }
+      if (!principal) throw new Unauthorized();
+      const sellerId = query.sellerId.toLowerCase();
+      assertMayChange(principal, sellerId);
+      let beforeSeq: number | undefined;
+      if (query.cursor) {
+        const [kind, seq] = decodeCursor(query.cursor, ['string', 'number']);
+        if (kind !== 'archived') throw invalidCursor();
+        beforeSeq = Number(seq);
+      }
+      const limit = Math.min(Math.max(query.limit, 1), MAX_LIMIT);
+      const store = productStore(db);
+      const { rows, total } = await store.archivedOf(sellerId, limit + 1, beforeSeq);
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      const products = await store.byIds(page.map((r) => r.id));
+      return {
+        items: products.filter((p) => p.status === 'archived').map(presentProduct),
+        nextCursor: rows.length > limit && last ? encodeCursor(['archived', last.seq]) : null,
+        total,
+        totalExact: true,
+      };
     },
 
     async list(query: ListQuery): Promise<ProductPage> {
