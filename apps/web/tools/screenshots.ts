@@ -88,6 +88,32 @@ try {
     await context.close();
   }
 
+  // the demo seller's workspace: products (On sale / Archived), one product's form with its pictures, orders to ship
+  {
+    const { context, page } = await newShopper(browser, shop, DESKTOP);
+    await page.goto('/signin');
+    await page.getByRole('textbox', { name: 'Email' }).fill('seller@microbazaar.local');
+    await page.getByLabel('Password').fill('seller12345');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    await page.goto('/seller');
+    await page
+      .getByRole('link', { name: /^Edit / })
+      .first()
+      .waitFor();
+    await save(page, 'seller-products-desktop');
+    await page
+      .getByRole('link', { name: /^Edit / })
+      .first()
+      .click();
+    await page.getByRole('button', { name: 'Move picture 1 down' }).waitFor();
+    await save(page, 'seller-product-edit-desktop', true);
+    await page.goto('/seller/orders');
+    await page.locator('main table tbody tr, main .empty').first().waitFor();
+    await save(page, 'seller-orders-desktop');
+    await context.close();
+  }
+
   const { context, page } = await newShopper(browser, shop, DESKTOP);
   await page.goto('/signin');
   await page.getByRole('textbox', { name: 'Email' }).fill('admin@microbazaar.local');

@@ -258,7 +258,10 @@ describe('shopping assistant', () => {
         const name = (await link.textContent()) ?? '';
         await link.click();
         await page.waitForURL('**/products/*');
-        expect(name).toContain((await page.getByRole('heading', { level: 1 }).textContent()) ?? '');
+        // the URL changes before the product page renders: wait for the product's own h1 (the home's goes)
+        const heading = page.locator('main .product-info h1');
+        await heading.waitFor();
+        expect(name).toContain((await heading.textContent()) ?? '');
         // the dialog closed with the navigation; Escape also closes it
         await page.getByRole('button', { name: 'Ask the shopping assistant' }).click();
         await dialog.waitFor();
