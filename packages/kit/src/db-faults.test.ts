@@ -4,6 +4,7 @@
 // database only). Two bounds, the issue's: while the database is unreachable every query fails with 503
 // within 2 s, and within 2 s of its return queries, LISTEN, the outbox relay and consumers are back to normal.
 import { randomBytes } from 'node:crypto';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inboxClaim, inboxHandler, subscribeWithInbox } from './bus/inbox.js';
@@ -25,6 +26,9 @@ import { eventually } from './testing.js';
 
 const DOWN_BOUND_MS = 2000; // a query while the database is unreachable fails within this
 const BACK_BOUND_MS = 2000; // everything works again within this of the database's return
+// a server that accepts connections and never answers is down within this (suspectAfterMs 500 +
+// 4 × connectTimeoutMs 1000 = 4.5 s, see postgres.ts), plus room for a starved machine
+const HUNG_BOUND_MS = 6000;
 
 let tdb: EventsTestDb;
 let pg: FaultProxy;
@@ -546,6 +550,137 @@ describe('a commit whose answer was lost with the database', () => {
       await pg.restore();
       await sub.close();
       await bus.close();
+    }
+  }, 60_000);
+});
+
+/**
+ * A TCP server in front of `targetUrl` that holds back both ways, for `delayMs`, what is sent on every new
+ * connection (connections open for longer work as usual): PostgreSQL busy starting backends, as on a
+ * starved machine. With no target, it accepts connections and never answers on them (a hung server).
+ */
+async function slowServer(targetUrl: string | undefined, delayMs = 0) {
+  const sockets = new Set<Socket>();
+  let accepted = 0;
+  const server: Server = createServer((client) => {
+    accepted++;
+    sockets.add(client);
+    client.on('error', () => client.destroy()).on('close', () => sockets.delete(client));
+    if (!targetUrl) {
+      client.on('data', () => {}); // swallowed: no answer, no reset
+      return;
+    }
+    const target = new URL(targetUrl);
+    const upstream = connect({ host: target.hostname, port: Number(target.port || 5432) });
+    sockets.add(upstream);
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    upstream.on('error', drop).on('close', () => {
+      sockets.delete(upstream);
+      drop();
+    });
+    client.on('close', drop);
+    client.pause(); // what it sends waits here
+    setTimeout(() => {
+      if (!client.destroyed && !upstream.destroyed) client.pipe(upstream).pipe(client);
+    }, delayMs);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const url = new URL(targetUrl ?? tdb.url);
+  url.hostname = '127.0.0.1';
+  url.port = String(typeof address === 'object' && address ? address.port : 0);
+  return {
+    url: url.toString(),
+    get accepted() {
+      return accepted;
+    },
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** A pool with the default outage settings and a logger whose messages the test reads. */
+function watchedDb(url: string, label: string) {
+  const messages: string[] = [];
+  const logger = pino(
+    { level: 'info' },
+    {
+      write(line: string) {
+        messages.push(String((JSON.parse(line) as { msg?: unknown }).msg));
+      },
+    },
+  );
+  const db = createPostgresDb({
+    url,
+    schema: TEST_SCHEMA,
+    poolMax: 4,
+    applicationName: `faults_${label}_${randomBytes(3).toString('hex')}`,
+    logger,
+  });
+  opened.push(db);
+  return { db, messages };
+}
+
+describe('a slow database is not a gone one', () => {
+  it('new connections answered only after 1.5 s: every statement is served, none fails with 503, no outage', async () => {
+    const slow = await slowServer(tdb.url, 1500);
+    try {
+      const { db, messages } = watchedDb(slow.url, 'slow');
+      // each opens a connection of the pool (1.5 s), and is slow enough itself for the watchdog to check
+      // the server on a fresh connection (1.5 s as well, past connectTimeoutMs)
+      const opening = await within(
+        Promise.all(Array.from({ length: 4 }, () => timed(() => db.query('SELECT pg_sleep(0.8)')))),
+        30_000,
+        'statements opening connections',
+      );
+      expect(opening.map((o) => o.error && String(o.error))).toEqual(Array(4).fill(undefined));
+      // on the open connections now: slow statements (checked on fresh, slow connections) among quick ones
+      const work = load(db, 2);
+      const checked = await within(
+        Promise.all(Array.from({ length: 2 }, () => timed(() => db.query('SELECT pg_sleep(1)')))),
+        30_000,
+        'slow statements on open connections',
+      );
+      await eventually(() => expect(messages).toContain('PostgreSQL answered, slowly'), 15_000);
+      await eventually(() => expect(work.done.length).toBeGreaterThan(50), 15_000);
+      await work.stop();
+      expect(checked.map((o) => o.error && String(o.error))).toEqual([undefined, undefined]);
+      expect(work.done.filter((o) => o.error).map((o) => String(o.error))).toEqual([]);
+      expect(messages).toContain(
+        'PostgreSQL is slow to answer (its port accepts connections): waiting longer before counting it down',
+      );
+      expect(messages.filter((m) => m.startsWith('PostgreSQL unreachable'))).toEqual([]);
+    } finally {
+      await slow.close();
+    }
+  }, 60_000);
+
+  it(`a server that accepts connections and never answers: statements fail with 503 within ${HUNG_BOUND_MS} ms`, async () => {
+    const hung = await slowServer(undefined);
+    try {
+      const { db, messages } = watchedDb(hung.url, 'hung');
+      const outcomes = await within(
+        Promise.all(Array.from({ length: 3 }, () => timed(() => db.query('SELECT 1 AS one')))),
+        30_000,
+        'statements on a server that never answers',
+      );
+      for (const o of outcomes) {
+        expect(isUnavailable(o.error), String(o.error)).toBe(true);
+        expect(o.ms).toBeLessThan(HUNG_BOUND_MS);
+      }
+      expect(hung.accepted).toBeGreaterThan(0);
+      expect(messages.some((m) => m.startsWith('PostgreSQL is slow to answer'))).toBe(true);
+      // down now: new statements fail at once
+      const next = await timed(() => db.query('SELECT 1 AS one'));
+      expect(isUnavailable(next.error), String(next.error)).toBe(true);
+      expect(next.ms).toBeLessThan(DOWN_BOUND_MS);
+    } finally {
+      await hung.close();
     }
   }, 60_000);
 });

@@ -5,16 +5,27 @@
 // failed attempt (to 20 s), one sent on a connection whose server went away without a goodbye waits for an
 // answer that never comes, a transaction on such a connection never settles, and a LISTEN lost while the
 // database was down is never renewed. Here each pool is one generation of postgres.js connections with:
-// - a breaker: an error that means "unreachable" (refused, connect timeout) or a check that fails turns the
-//   database "down": every waiting statement fails with 503 at once, new ones fail before touching the
-//   network, and a probe on a fresh connection every `recoveryIntervalMs` brings it back up;
+// - a breaker: an error that means "unreachable" (refused, no route, starting up) or a check that fails
+//   turns the database "down": every waiting statement fails with 503 at once, new ones fail before
+//   touching the network, and a probe on a fresh connection every `recoveryIntervalMs` brings it back up;
 // - a watchdog: a statement unanswered after `suspectAfterMs` makes the pool check, on a fresh connection,
 //   that the server answers and that the backend the statement waits on still exists (and the server did
 //   not restart under the pool). A statement on a dead connection fails with 503 and the whole generation
 //   is retired (healthy statements of it finish): a connection from before an outage is never used after;
+// - slow is not gone: a check unanswered within `connectTimeoutMs` fails the server only if a plain TCP
+//   connection to its port (asked alongside) did not open either. If it opened, PostgreSQL is alive but
+//   slow (on a starved machine it takes over a second to start a connection's backend): the pool logs
+//   "PostgreSQL is slow to answer", keeps serving, and waits for the check up to SLOW_PATIENCE (4) ×
+//   `connectTimeoutMs` in all; a server that accepts connections and never answers is down after that
+//   (a statement on it fails with 503 within about suspectAfterMs + 4 × connectTimeoutMs: 4.5 s by
+//   default, where a server that refuses or cannot be reached at all still counts within 2 s). The
+//   pool's own connections are given as long to open (a refusal still trips at once), so a slow start
+//   does not fail their statement either. Over a Unix socket there is no such test: a check unanswered
+//   within `connectTimeoutMs` counts the server down, and the pool's connections keep that limit.
 // - LISTEN on a connection of its own per generation, renewed after any loss, with `onReconnect` so the
 //   listener can catch up with what was notified meanwhile.
 
+import { connect as tcpConnect } from 'node:net';
 import { pino } from 'pino';
 import postgres from 'postgres';
 import type { Db, Sql } from './db.js';
@@ -232,6 +243,44 @@ interface ListenEntry {
 }
 
 const DEAD_CHECK_REPEAT_MS = 1000;
+/**
+ * A server whose port accepts connections but that does not answer within connectTimeoutMs is given this
+ * many times connectTimeoutMs in all before it counts as down (a busy PostgreSQL on a starved machine
+ * takes over a second to start a connection's backend; a hung one never answers).
+ */
+const SLOW_PATIENCE = 4;
+
+/**
+ * Whether a TCP connection to host:port opens within ms. The kernel accepts it for a PostgreSQL whose
+ * processes are too busy to answer yet; a server that is gone refuses it or lets it time out.
+ */
+function tcpOpens(host: string, port: number, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tcpConnect({ host, port });
+    const done = (open: boolean) => {
+      cancel();
+      socket.destroy();
+      resolve(open);
+    };
+    // a stall of this process is not taken for a SYN left unanswered
+    const cancel = responsiveTimeout(ms, () => done(false));
+    socket.once('connect', () => done(true)).once('error', () => done(false));
+  });
+}
+
+/** host:port of a URL with a single TCP host; undefined for a Unix socket (`?host=/path`) or several hosts. */
+function tcpTarget(url: string): { host: string; port: number } | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  const host = (parsed.searchParams.get('host') ?? decodeURIComponent(parsed.hostname)).replace(/^\[(.*)\]$/, '$1');
+  const port = Number(parsed.searchParams.get('port') ?? (parsed.port || 5432));
+  if (!host || host.startsWith('/') || host.includes(',') || !Number.isInteger(port)) return undefined;
+  return { host, port };
+}
 const RETIRE_GRACE_S = 30;
 
 /** PostgreSQL through postgres.js: prepared statements, pooled, search_path pinned, outages handled (see top). */
@@ -246,6 +295,8 @@ class PostgresPool {
   private readonly suspectAfterMs: number;
   private readonly recoveryIntervalMs: number;
   private readonly connectTimeoutMs: number;
+  /** where a TCP connection tells a slow server from a gone one (undefined: a Unix socket) */
+  private readonly tcp: { host: string; port: number } | undefined;
   private gen: Generation | undefined;
   private generations = 0;
   private readonly retiring = new Set<Generation>();
@@ -267,6 +318,7 @@ class PostgresPool {
     this.suspectAfterMs = opts.suspectAfterMs ?? 500;
     this.recoveryIntervalMs = opts.recoveryIntervalMs ?? 250;
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 1000;
+    this.tcp = tcpTarget(opts.url);
     this.gen = this.newGeneration(undefined);
   }
 
@@ -274,7 +326,10 @@ class PostgresPool {
 
   private options(extra: Partial<postgres.Options<Record<string, postgres.PostgresType>>> = {}) {
     return {
-      connect_timeout: this.connectTimeoutMs / 1000,
+      // with the watchdog on, a connection slow to open is its business (a slow server is waited for, a
+      // gone one trips the breaker): the pool's own limit only has to end a hopeless attempt
+      connect_timeout:
+        (this.suspectAfterMs > 0 && this.tcp ? this.connectTimeoutMs * SLOW_PATIENCE : this.connectTimeoutMs) / 1000,
       // postgres.js waits up to 20 s before reconnecting after repeated failures; the breaker paces retries here
       backoff: (retries: number) => Math.min(0.02 * 2 ** retries, 0.25),
       keep_alive: 5,
@@ -506,32 +561,63 @@ class PostgresPool {
     return this.checking;
   }
 
-  /** One statement on a connection of its own, within connect + statement bounds. */
+  /**
+   * One statement on a connection of its own. Unanswered within connectTimeoutMs, the server counts as
+   * unreachable (CONNECT_TIMEOUT) unless a TCP connection to it opened meanwhile: then it is alive but slow
+   * (a busy PostgreSQL on a starved machine takes over a second to start a backend), and the statement is
+   * waited for up to SLOW_PATIENCE × connectTimeoutMs in all before the server counts as down after all.
+   */
   private async probe<T>(text: string, params: unknown[] = []): Promise<T[]> {
     // within the issue's 2 s: a statement found slow after suspectAfterMs is failed by the time this ends
     const budget = this.connectTimeoutMs;
+    const patience = this.tcp ? budget * SLOW_PATIENCE : budget;
     const sql = postgres(
       this.opts.url,
       this.options({
         max: 1,
         fetch_types: false,
         backoff: () => 0,
-        connect_timeout: (budget * 3) / 1000, // the budget below decides, stalls of this process discounted
-        connection: { application_name: `${this.app}:probe`, statement_timeout: budget },
+        connect_timeout: (patience * 3) / 1000, // the limits below decide, stalls of this process discounted
+        connection: { application_name: `${this.app}:probe`, statement_timeout: patience },
       }),
     );
-    let cancel: (() => void) | undefined;
+    // asked at once, so that its answer is in by the time the budget is out (a gone host lets it time out)
+    const tcpOpen = this.tcp ? tcpOpens(this.tcp.host, this.tcp.port, budget) : undefined;
+    const answer = sql.unsafe(text, params as postgres.ParameterOrJSON<never>[]) as unknown as Promise<T[]>;
+    answer.catch(() => {});
+    const silence = Symbol('silence');
+    const within = async (ms: number) => {
+      let cancel: (() => void) | undefined;
+      try {
+        return await Promise.race([
+          answer,
+          new Promise<typeof silence>((resolve) => {
+            cancel = responsiveTimeout(ms, () => resolve(silence));
+          }),
+        ]);
+      } finally {
+        cancel?.();
+      }
+    };
     try {
-      return (await Promise.race([
-        sql.unsafe(text, params as postgres.ParameterOrJSON<never>[]),
-        new Promise<never>((_, reject) => {
-          cancel = responsiveTimeout(budget, () =>
-            reject(Object.assign(new Error('the database did not answer'), { code: 'CONNECT_TIMEOUT' })),
-          );
-        }),
-      ])) as unknown as T[];
+      const first = await within(budget);
+      if (first !== silence) return first;
+      if (!tcpOpen || !(await tcpOpen)) {
+        throw Object.assign(new Error('the database did not answer'), { code: 'CONNECT_TIMEOUT' });
+      }
+      this.log.warn(
+        { waitedMs: budget, patienceMs: patience },
+        'PostgreSQL is slow to answer (its port accepts connections): waiting longer before counting it down',
+      );
+      const second = await within(patience - budget);
+      if (second !== silence) {
+        this.log.info('PostgreSQL answered, slowly');
+        return second;
+      }
+      throw Object.assign(new Error('the database accepts connections but did not answer'), {
+        code: 'CONNECT_TIMEOUT',
+      });
     } finally {
-      cancel?.();
       void sql.end({ timeout: 0 }).catch(() => {});
     }
   }
