@@ -18,6 +18,7 @@ export interface Embedder {
 
 export const USE_LITE_MODEL = 'use-lite-512';
 const USE_DIMENSIONS = 512;
+const MODEL_LOAD_ATTEMPTS = 3;
 
 // Runs in each worker thread (plain CommonJS: the packages are CommonJS and workers get no TS loader).
 // Texts are sorted by length and embedded in batches, so a batch pads to similar lengths.
@@ -108,7 +109,24 @@ export async function createUseLiteEmbedder(opts: UseLiteOptions = {}): Promise<
   let nextId = 1;
   let closed = false;
 
-  const slots: Slot[] = await Promise.all(Array.from({ length: Math.max(1, opts.workers ?? 1) }, () => startWorker()));
+  const slots: Slot[] = await Promise.all(
+    Array.from({ length: Math.max(1, opts.workers ?? 1) }, () => startWorkerWithRetries()),
+  );
+
+  /**
+   * TensorFlow.js's WebAssembly backend has been seen failing to initialise now and then on a starved
+   * machine ("Backend 'wasm' has not yet been initialized"), which took the whole platform down at start:
+   * a worker whose model failed to load is replaced, up to MODEL_LOAD_ATTEMPTS times.
+   */
+  async function startWorkerWithRetries(): Promise<Slot> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await startWorker();
+      } catch (err) {
+        if (attempt >= MODEL_LOAD_ATTEMPTS) throw err;
+      }
+    }
+  }
 
   function startWorker(): Promise<Slot> {
     return new Promise((resolve, reject) => {
@@ -116,7 +134,10 @@ export async function createUseLiteEmbedder(opts: UseLiteOptions = {}): Promise<
       const slot: Slot = { worker, busy: false };
       worker.on('message', (msg: { type: string; id?: number; vectors?: Float32Array; message?: string }) => {
         if (msg.type === 'ready') return resolve(slot);
-        if (msg.type === 'failed') return reject(new Error(`embedding model failed to load: ${msg.message}`));
+        if (msg.type === 'failed') {
+          void worker.terminate();
+          return reject(new Error(`embedding model failed to load: ${msg.message}`));
+        }
         const current = slot.current;
         if (!current || current.id !== msg.id) return;
         slot.current = undefined;
