@@ -61,16 +61,22 @@ describe.each(SERVICES)('service %s has the one shape', (service) => {
     for (const name of [/\bstart[A-Z]\w+\b/, /\bloadConfig\b/, /\bbuildApp\b/]) expect(index).toMatch(name);
   });
 
-  it.skipIf(NO_BACKENDS.has(service))(
-    'app.ts: createServiceApp, serviceMigrations, startWorkers behind `workers`',
-    () => {
+  if (NO_BACKENDS.has(service)) {
+    it('app.ts: createApp, and no migrations or workers (no database, no bus)', () => {
+      const app = code(src(service, 'app.ts'));
+      expect(app).toMatch(/\bcreateApp\(/);
+      expect(app).not.toMatch(/\bserviceMigrations\(/);
+      expect(app).not.toMatch(/\bstartWorkers\(/);
+    });
+  } else {
+    it('app.ts: createServiceApp, serviceMigrations, startWorkers behind `workers`', () => {
       const app = code(src(service, 'app.ts'));
       expect(app).toMatch(/\bcreateServiceApp\(/);
       expect(app).toMatch(/\bserviceMigrations\(/);
       expect(app).toMatch(/\bstartWorkers\(app,/);
       expect(app).toMatch(/deps\.workers === false/);
-    },
-  );
+    });
+  }
 
   it('consumes only through the inbox (serviceEvents / subscribeWithInbox)', () => {
     const offenders = sources(src(service)).flatMap((file) => {
