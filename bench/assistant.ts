@@ -20,6 +20,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPostgresDb } from '@microbazaar/kit';
 import { testPrefix } from '@microbazaar/kit/bus/testkit';
+import { freePort } from '@microbazaar/kit/testing';
 import { createStorage } from '@microbazaar/product/adapters/storage';
 import { migrations } from '@microbazaar/product/app';
 import { loadConfig } from '@microbazaar/product/config';
@@ -46,19 +47,6 @@ interface Service {
   child: ChildProcess;
   output: () => string;
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    import('node:net').then(({ createServer }) => {
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-      });
-    }, reject);
-  });
 }
 
 /** CPU seconds (user + system, every thread) of a process, from /proc. */

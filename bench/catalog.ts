@@ -12,10 +12,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPostgresDb } from '@microbazaar/kit';
+import { freePort } from '@microbazaar/kit/testing';
 import { createStorage } from '@microbazaar/product/adapters/storage';
 import { migrations } from '@microbazaar/product/app';
 import { loadConfig } from '@microbazaar/product/config';
@@ -49,18 +49,6 @@ interface Row {
   non2xx: number;
   productRss: number;
   gatewayRss: number | undefined;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function rssMb(pid: number | undefined): number {

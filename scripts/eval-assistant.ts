@@ -6,25 +6,14 @@
 // EVAL_ASSISTANT_URL, the assistant's own address, is read for its index size).
 // EVAL_VERBOSE=1 prints every answer.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '@microbazaar/kit/testing';
 import { INTENT_CASES, SEARCH_CASES } from '../services/assistant/eval/cases.js';
 import { isRelevant, type JudgedProduct, precisionAt } from '../services/assistant/eval/judge.js';
 
 const K = 5;
 const VERBOSE = process.env.EVAL_VERBOSE === '1';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const address = s.address();
-      s.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 async function json<T>(url: string, init?: RequestInit): Promise<T> {
   const res = await fetch(url, { ...init, signal: AbortSignal.timeout(30_000) });
